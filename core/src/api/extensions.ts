@@ -1,0 +1,191 @@
+/**
+ * The extension contracts. A plugin provides extensions of these kinds; the kernel keeps them in
+ * its container under one injection token per kind (see kernel/registry.ts). The kernel names no
+ * concrete source, sink or front end.
+ */
+import type { InjectionToken } from 'tsyringe';
+import type { NxValue, ElementType } from './values.js';
+import type { XmlElement } from './xml.js';
+
+export type ExtensionKind = 'datasource' | 'tag' | 'decoder' | 'sink' | 'frontend' | (string & {});
+
+export interface ExtensionBase {
+  readonly kind: ExtensionKind;
+  /** the name the configuration uses: datasource type (CLIENT), tag name, encoding, format, front-end name */
+  readonly name: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data sources
+
+export type Phase = 'INIT' | 'STEP' | 'FINAL' | 'CONFIG';
+
+/** A JSON record from the client: `{"data": {...}, "triggers": [...], ...}` (spec 5). */
+export interface JsonRecord {
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly triggers?: readonly string[];
+  readonly [key: string]: unknown;
+}
+
+export interface ReadContext {
+  readonly phase: Phase;
+  /** -1 during INIT, 1..N during STEP, -2 during FINAL (spec 2.9.4) */
+  readonly step: number;
+  readonly globalJson: JsonRecord;
+  readonly localJson: JsonRecord | undefined;
+  /** aborted when the element's time limit is over; sources pass it to their I/O */
+  readonly signal: AbortSignal;
+  /** state shared by all sources of one writer session across records and entries (the "common block") */
+  readonly shared: Map<string, unknown>;
+  /** the open output file's root, for sources that write extra objects (expression scripts) */
+  readonly file: SinkFile | undefined;
+  /** looks up a decoder by encoding name (throws a clear error when none is installed) */
+  decoder(name: string): Decoder;
+}
+
+export interface DataSource {
+  /** how errors describe the source, e.g. "CLIENT record exp_c01" */
+  describe(): string;
+  /** the value at this moment; throws an NxswError (DATA_NOT_FOUND, SOURCE_UNAVAILABLE, TIMEOUT ...) */
+  read(ctx: ReadContext): Promise<NxValue>;
+  /** releases what this source holds (not shared pools) */
+  close?(): Promise<void>;
+}
+
+export interface SourceEnvironment {
+  /** builds a nested datasource (for sources that compute from child sources) */
+  createSource(element: XmlElement): DataSource;
+}
+
+export interface DataSourceType extends ExtensionBase {
+  readonly kind: 'datasource';
+  /**
+   * Validates the `<datasource>` element and returns a ready source. Configuration errors throw a
+   * ConfigError with code DATASOURCE_CONFIG naming the element's location.
+   */
+  create(element: XmlElement, env: SourceEnvironment): DataSource;
+  /** default per-read time limit in ms (the engine applies it through ReadContext.signal) */
+  readonly defaultTimeoutMs?: number;
+  /** closes shared pools and connections when the kernel stops */
+  dispose?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoders (DevEncoded)
+
+export interface Decoder extends ExtensionBase {
+  readonly kind: 'decoder';
+  decode(format: string, bytes: Uint8Array): NxValue;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sinks
+
+export interface FilterSpec {
+  /** HDF5 filter id (1 = deflate, 2 = shuffle, 3 = fletcher32, 32008 = bitshuffle, ...) */
+  readonly id: number;
+  readonly cdValues?: readonly number[];
+  /** an optional filter may be skipped by the sink when unavailable */
+  readonly optional?: boolean;
+}
+
+export interface FieldSpec {
+  readonly type: ElementType;
+  /** initial extent */
+  readonly shape: readonly number[];
+  /** true: an HDF5 scalar dataspace (only for shape []) */
+  readonly scalar?: boolean;
+  /** index of the record axis for appended (STEP) data; undefined for written-once data */
+  readonly recordAxis?: number;
+  /** filter pipeline in order; empty for none */
+  readonly filters?: readonly FilterSpec[];
+  /** a hint: the expected frame shape (the value's shape without the record axis) */
+  readonly frameShape?: readonly number[];
+}
+
+export interface SinkNode {
+  /** absolute path in the file */
+  readonly path: string;
+  setAttribute(name: string, value: NxValue): void;
+  getAttribute(name: string): NxValue | undefined;
+  attributeNames(): string[];
+}
+
+export interface SinkGroup extends SinkNode {
+  /** names of links, groups and datasets below */
+  keys(): string[];
+  openGroup(name: string): SinkGroup | undefined;
+  createGroup(name: string): SinkGroup;
+  openField(name: string): SinkField | undefined;
+  createField(name: string, spec: FieldSpec): SinkField;
+  createSoftLink(target: string, name: string): void;
+  createHardLink(target: string, name: string): void;
+  createExternalLink(file: string, target: string, name: string): void;
+}
+
+export interface SinkField extends SinkNode {
+  readonly type: ElementType;
+  /** current extent, including appended rows not yet written to the file */
+  readonly shape: readonly number[];
+  /** writes the whole value, resizing the dataset to the value's shape */
+  write(value: NxValue): void;
+  /**
+   * Appends rows along the record axis. `block.shape` is [n, ...frame]: n rows of one frame each;
+   * the sink places them along its record axis and grows the other axes to fit the frame.
+   */
+  append(block: NxValue): void;
+  /** the number of rows appended so far (length of the record axis) */
+  readonly rows: number;
+}
+
+export interface SinkOpenOptions {
+  /** 'create': a new file (error if it exists); 'append': open read-write, create if missing */
+  readonly mode: 'create' | 'append';
+  /** SWMR writing, for live readers (set up after the structure is written: startSwmr) */
+  readonly swmr?: boolean;
+}
+
+export interface SinkFile {
+  readonly path: string;
+  readonly root: SinkGroup;
+  /** the format library's version, for the root attribute HDF5_Version */
+  readonly libraryVersion: string;
+  /** writes buffered appends and makes the file readable by another process */
+  flush(): void;
+  /** switches to SWMR mode, when the sink supports it */
+  startSwmr?(): void;
+  close(): void;
+}
+
+export interface SinkFactory extends ExtensionBase {
+  readonly kind: 'sink';
+  /** file name suffixes this sink is chosen for by default, e.g. ['.nxs', '.h5'] */
+  readonly suffixes?: readonly string[];
+  open(path: string, options: SinkOpenOptions): Promise<SinkFile>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Front ends
+
+export interface RunningFrontEnd {
+  /** a line for the user (how to connect) */
+  readonly description: string;
+  stop(): Promise<void>;
+}
+
+export interface FrontEnd extends ExtensionBase {
+  readonly kind: 'frontend';
+  /** `host` is the kernel's service façade (sessions, registry); options are validated already */
+  start(host: unknown, options: unknown): Promise<RunningFrontEnd>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tags: the interface lives with the engine (engine/tags.ts) because a handler builds engine
+// elements; re-exported from the package root.
+
+export type Extension = ExtensionBase;
+
+/** The injection token under which extensions of one kind are registered in the container. */
+export function extensionToken<T extends ExtensionBase = ExtensionBase>(kind: ExtensionKind): InjectionToken<T> {
+  return Symbol.for(`nxsw.extension.${kind}`);
+}

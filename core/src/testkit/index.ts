@@ -1,0 +1,73 @@
+/**
+ * Helpers for the project's tests and for plugin authors' tests: an independent HDF5 reader
+ * (Debian's h5py through /usr/bin/python3) and the rule for tests that need a real service.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** the reader script ships as source next to this module (src/testkit/h5read.py) */
+const READER = [join(here, 'h5read.py'), join(here, '..', '..', '..', 'src', 'testkit', 'h5read.py')].find((p) => existsSync(p))!;
+
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+export interface H5Attr { value: unknown; dtype: string; shape: number[] | null }
+export interface H5Node {
+  kind: 'group' | 'dataset' | 'softlink' | 'externallink';
+  attrs: Record<string, H5Attr>;
+  children: Record<string, H5Node>;
+  dtype: string;
+  shape: number[] | null;
+  maxshape: number[] | null;
+  chunks: number[] | null;
+  compression: string | null;
+  compression_opts: unknown;
+  shuffle: boolean;
+  filters: number[];
+  value: unknown;
+  target: string;
+  file: string;
+  resolved?: H5Node;
+}
+export interface H5File { attrs: Record<string, H5Attr>; children: Record<string, H5Node>; libver: string[] }
+
+/** Reads a whole HDF5 file with h5py (not with the library that wrote it). */
+export function readWithH5py(file: string, opts: { swmr?: boolean } = {}): H5File {
+  const out = execFileSync(SYSTEM_PYTHON, [READER, file, ...(opts.swmr ? ['--swmr'] : [])], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  return JSON.parse(out) as H5File;
+}
+
+/** Follows a slash-separated path in a dumped file (through resolved links). */
+export function h5get(f: H5File | H5Node, path: string): H5Node {
+  let cur: H5File | H5Node = f;
+  for (const part of path.split('/').filter(Boolean)) {
+    let next: H5Node | undefined = cur.children?.[part];
+    if (!next) throw new Error(`no ${part} in ${path} (have: ${Object.keys(cur.children ?? {}).join(', ')})`);
+    cur = next;
+  }
+  return cur as H5Node;
+}
+
+/** h5dump's text output of a file (or of one object with -d/-g in args). */
+export function h5dump(args: string[]): string {
+  return execFileSync('h5dump', args, { encoding: 'utf8', maxBuffer: 1 << 30 });
+}
+
+/**
+ * For tests that need a real service (a database, h5py, a Tango server): returns a skip reason
+ * when the service is missing on a developer's machine. Under CI=true a missing service is a
+ * failure, never a skip.
+ */
+export function serviceSkip(name: string, available: boolean, hint: string): string | false {
+  if (available) return false;
+  const msg = `${name} is not available (${hint})`;
+  if (process.env.CI === 'true') throw new Error(`${msg}; CI=true requires it`);
+  console.warn(`SKIPPED: ${msg}`);
+  return msg;
+}
+
+export function haveH5py(): boolean {
+  return spawnSync(SYSTEM_PYTHON, ['-c', 'import h5py'], { stdio: 'ignore' }).status === 0;
+}
