@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+/**
+ * The nxsw command line: `nxsw write`, `nxsw plugins`, `nxsw serve`. Exit codes: 0 success,
+ * 1 the job failed (the message says why), 2 the command line is wrong.
+ */
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { NxswError, errorMessage } from '../api/errors.js';
+import type { FrontEnd } from '../api/extensions.js';
+import { Kernel, stderrLogger } from '../kernel/kernel.js';
+import { kernelOptions } from './options.js';
+import { printPlugins } from './plugins.js';
+import { runWrite } from './write.js';
+import { NXSW_VERSION } from '../version.js';
+
+const HELP = `nxsw ${NXSW_VERSION} — writes NeXus (HDF5) files from an NXDL-like XML configuration
+
+Usage:
+  nxsw write CONFIG.xml --output OUT.nxs[:/nexus/parent/path] [options]
+  nxsw plugins [--json]
+  nxsw serve [front-end options]      run a control front end (e.g. the Tango device server)
+  nxsw --help | --version
+
+write: runs OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile.
+  CONFIG.xml                 the XML configuration, '-' for standard input
+  -o, --output FILE[:/path]  output file, optionally with a NeXus parent path (/entry12:NXentry/NXsample)
+  -g, --global FILE          global JSON record, set before OpenEntry (JSONRecord)
+  -r, --records FILE         JSON lines; each line is the argument of one Record ('-' for stdin)
+  -f, --final FILE           global JSON record set before CloseEntry
+      --steps-per-file N     split the scan into files of N records each
+      --can-fail             set the global CanFail flag (default off)
+      --no-logs              do not write /nexus_logs/configuration
+      --swmr                 SWMR mode, so viewers can follow the file while it is written
+      --flush-interval MS    flush every MS milliseconds instead of after every Record
+      --json                 print the summary as JSON
+
+plugins: lists every discovered plugin: name, version, API range, what it provides, status.
+
+Options for every command:
+  --plugin PATH|NAME         load a plugin (repeatable); also NXSW_PLUGINS=a,b
+  --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension
+  --config FILE              server configuration (JSON: plugins, choose, pluginOptions, disable)
+  -v, --verbose              log warnings and details to stderr
+
+Exit codes: 0 success, 1 the job failed, 2 bad command line.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`${NXSW_VERSION}\n`);
+    return 0;
+  }
+  const common = {
+    plugin: { type: 'string', multiple: true },
+    choose: { type: 'string', multiple: true },
+    config: { type: 'string' },
+    verbose: { type: 'boolean', short: 'v', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+    json: { type: 'boolean', default: false },
+  } as const;
+
+  if (command === 'plugins') {
+    const { values } = parseArgs({ args: argv.slice(1), options: common, allowPositionals: false });
+    if (values.help) return help();
+    const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : undefined });
+    return printPlugins(kernel, values.json);
+  }
+
+  if (command === 'write') {
+    const { values, positionals } = parseArgs({
+      args: argv.slice(1), allowPositionals: true,
+      options: {
+        ...common,
+        output: { type: 'string', short: 'o' },
+        global: { type: 'string', short: 'g' },
+        records: { type: 'string', short: 'r' },
+        final: { type: 'string', short: 'f' },
+        'steps-per-file': { type: 'string' },
+        'can-fail': { type: 'boolean', default: false },
+        'no-logs': { type: 'boolean', default: false },
+        swmr: { type: 'boolean', default: false },
+        'flush-interval': { type: 'string' },
+      },
+    });
+    if (values.help) return help();
+    if (positionals.length !== 1) throw usage(`write needs exactly one CONFIG argument (got ${positionals.length})`);
+    if (!values.output) throw usage('write needs --output FILE');
+    const steps = values['steps-per-file'] === undefined ? undefined : Number(values['steps-per-file']);
+    if (steps !== undefined && (!Number.isInteger(steps) || steps < 0)) throw usage(`--steps-per-file must be a non-negative integer, not '${values['steps-per-file']}'`);
+    const interval = values['flush-interval'] === undefined ? undefined : Number(values['flush-interval']);
+    if (interval !== undefined && (!Number.isFinite(interval) || interval <= 0)) throw usage(`--flush-interval must be a positive number of milliseconds`);
+    const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : quietButWarn });
+    try {
+      return await runWrite(kernel, {
+        config: positionals[0]!, output: values.output, global: values.global, records: values.records, final: values.final,
+        stepsPerFile: steps, canFail: values['can-fail'], logs: !values['no-logs'], swmr: values.swmr, flushIntervalMs: interval, json: values.json,
+      });
+    } finally {
+      await kernel.stop();
+    }
+  }
+
+  if (command === 'serve') {
+    const rest = argv.slice(1);
+    const { values } = parseArgs({ args: rest, options: { ...common, frontend: { type: 'string' } }, strict: false });
+    const kernel = await Kernel.start({ ...kernelOptions(values as never), log: stderrLogger });
+    const fronts = kernel.list<FrontEnd>('frontend');
+    const name = typeof values.frontend === 'string' ? values.frontend : fronts[0]?.name;
+    const fe = fronts.find((f) => f.name === name);
+    if (!fe) throw new NxswError('PLUGIN_REFUSED', `no front end ${name ? `named '${name}' ` : ''}is installed (installed: ${fronts.map((f) => f.name).join(', ') || 'none'})`);
+    const running = await fe.start(kernel, rest);
+    process.stderr.write(`${running.description}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await running.stop();
+    await kernel.stop();
+    return 0;
+  }
+  throw usage(`unknown command '${command}' (write, plugins, serve; see nxsw --help)`);
+}
+
+class UsageError extends Error {}
+function usage(msg: string): UsageError {
+  return new UsageError(msg);
+}
+function help(): number {
+  process.stdout.write(HELP);
+  return 0;
+}
+
+/** by default only warnings reach stderr (canfail fills, refused plugins) */
+const quietButWarn = { ...stderrLogger, info() {}, debug() {} };
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof UsageError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+      process.stderr.write(`nxsw: ${errorMessage(e)}\n(see nxsw --help)\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const code = e instanceof NxswError ? ` [${e.code}]` : '';
+    process.stderr.write(`nxsw: error${code}: ${errorMessage(e)}\n`);
+    if (process.env.NXSW_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  },
+);

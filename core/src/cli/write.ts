@@ -1,0 +1,118 @@
+/**
+ * `nxsw write`: one whole OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile cycle without
+ * a control system. On error the file is closed, so it stays readable up to the last step.
+ */
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { NxswError, errorMessage } from '../api/errors.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { WriterSession, parseJsonRecord, type Durability } from '../engine/session.js';
+import { NXSW_VERSION } from '../version.js';
+
+export interface WriteFlags {
+  config: string;
+  output: string;
+  global?: string;
+  records?: string;
+  final?: string;
+  stepsPerFile?: number;
+  canFail: boolean;
+  logs: boolean;
+  swmr: boolean;
+  flushIntervalMs?: number;
+  json: boolean;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new NxswError('FILE_ERROR', `cannot read ${what} ${path}: ${errorMessage(e)}`);
+  }
+}
+
+async function* lines(path: string): AsyncGenerator<[number, string]> {
+  const rl = createInterface({ input: path === '-' ? process.stdin : createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim() !== '') yield [n, line];
+  }
+}
+
+class Progress {
+  private last = 0;
+  private readonly tty = process.stderr.isTTY === true;
+  constructor(private readonly start: number) {}
+  tick(records: number): void {
+    if (!this.tty) return;
+    const now = Date.now();
+    if (now - this.last < 200) return;
+    this.last = now;
+    const rate = records / Math.max((now - this.start) / 1000, 1e-3);
+    process.stderr.write(`\r  ${records} records written (${rate.toFixed(0)}/s)`);
+  }
+  done(): void {
+    if (this.tty && this.last) process.stderr.write('\r\x1b[K');
+  }
+}
+
+export async function runWrite(kernel: Kernel, f: WriteFlags): Promise<number> {
+  const started = Date.now();
+  const xml = readText(f.config, 'the configuration');
+  if (f.config === '-' && f.records === '-') throw new NxswError('FILE_ERROR', 'the configuration and the records cannot both come from standard input');
+  // validate the JSON inputs before anything touches the output file
+  const globalJson = f.global ? readText(f.global, 'the global JSON') : undefined;
+  if (globalJson !== undefined) parseJsonRecord(globalJson, f.global!);
+  const finalJson = f.final ? readText(f.final, 'the final JSON') : undefined;
+  if (finalJson !== undefined) parseJsonRecord(finalJson, f.final!);
+
+  const durability: Durability = f.flushIntervalMs ? { mode: 'interval', intervalMs: f.flushIntervalMs } : { mode: 'record' };
+  const session = new WriterSession({
+    extensions: kernel, defaultCanFail: false, addingLogs: f.logs, durability, swmr: f.swmr,
+    log: kernel.log, creator: { name: 'nxsw', version: NXSW_VERSION },
+  });
+  session.setXmlSettings(xml);
+  session.setFileName(f.output);
+  if (f.stepsPerFile) session.setStepsPerFile(f.stepsPerFile);
+  session.setCanFail(f.canFail);
+  if (globalJson !== undefined) session.setJsonRecord(globalJson);
+
+  const progress = new Progress(started);
+  let records = 0;
+  let failure: unknown;
+  let files: string[] = [];
+  try {
+    await session.openFile();
+    await session.openEntry();
+    if (f.records) {
+      for await (const [lineNo, line] of lines(f.records)) {
+        try {
+          await session.record(line);
+        } catch (e) {
+          throw new NxswError(e instanceof NxswError ? e.code : 'INTERNAL', `${f.records} line ${lineNo}: ${errorMessage(e)}`, { cause: e });
+        }
+        records++;
+        progress.tick(records);
+      }
+    }
+    if (finalJson !== undefined) session.setJsonRecord(finalJson);
+    await session.closeEntry();
+    files = session.outputFiles;
+  } catch (e) {
+    failure = e;
+  } finally {
+    progress.done();
+    try {
+      if (session.state !== 'ON') await session.closeFile();
+    } catch (e) {
+      failure ??= e;
+    }
+  }
+  if (failure) throw failure;
+  const seconds = (Date.now() - started) / 1000;
+  const summary = { ok: true, files, records, seconds: Number(seconds.toFixed(3)) };
+  if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  else process.stdout.write(`nxsw: wrote ${records} record${records === 1 ? '' : 's'} to ${files.join(', ')} in ${seconds.toFixed(2)} s\n`);
+  return 0;
+}

@@ -1,0 +1,207 @@
+/**
+ * Runtime elements: what a pool reads and writes. Each element knows its source, its place in
+ * the file (by path, re-resolved when the writer switches to another split file) and how to
+ * store a value or a canfail sentinel.
+ */
+import { NxswError } from '../api/errors.js';
+import type { DataSource, SinkField, SinkFile, SinkGroup, SinkNode } from '../api/extensions.js';
+import { castValue, failValue, stringValue, type ElementType, type NxValue } from '../api/values.js';
+
+/** Resolves sink objects by absolute path in the current file (cached per file). */
+export class FileBinding {
+  private file: SinkFile | undefined;
+  private cache = new Map<string, SinkNode>();
+
+  constructor(file: SinkFile) {
+    this.use(file);
+  }
+
+  use(file: SinkFile): void {
+    this.file = file;
+    this.cache.clear();
+  }
+
+  get current(): SinkFile {
+    if (!this.file) throw new NxswError('WRONG_STATE', 'no file is open');
+    return this.file;
+  }
+
+  group(path: string): SinkGroup {
+    return this.node(path, 'group') as SinkGroup;
+  }
+
+  field(path: string): SinkField {
+    return this.node(path, 'field') as SinkField;
+  }
+
+  node(path: string, kind: 'group' | 'field'): SinkNode {
+    const hit = this.cache.get(path);
+    if (hit) return hit;
+    const parts = path.split('/').filter(Boolean);
+    let g: SinkGroup = this.current.root;
+    for (let i = 0; i < parts.length; i++) {
+      const last = i === parts.length - 1;
+      if (last && kind === 'field') {
+        const f = g.openField(parts[i]!);
+        if (!f) throw new NxswError('FILE_ERROR', `${path} is not a dataset in ${this.current.path}`);
+        this.cache.set(path, f);
+        return f;
+      }
+      const next = g.openGroup(parts[i]!);
+      if (!next) throw new NxswError('FILE_ERROR', `${path} is not a group in ${this.current.path}`);
+      g = next;
+    }
+    this.cache.set(path, g);
+    return g;
+  }
+}
+
+/** Appends the canfail markers of spec 6.2 to an object. */
+export function markFailed(node: SinkNode, message: string): void {
+  node.setAttribute('nexdatas_canfail', stringValue('FAILED'));
+  const prior = node.getAttribute('nexdatas_canfail_error');
+  const text = prior && prior.type === 'string' && (prior.data as string[])[0] ? `${(prior.data as string[])[0]}\n${message}` : message;
+  node.setAttribute('nexdatas_canfail_error', stringValue(text));
+}
+
+export interface Acquirable {
+  /** NeXus path with classes, for messages: /entry1:NXentry/.../counter1 or ...@attr */
+  readonly label: string;
+  readonly source: DataSource;
+  readonly canfail: boolean;
+  readonly timeoutMs: number;
+  store(value: NxValue): void;
+  /** writes the canfail sentinel and marks the object */
+  fail(message: string): void;
+  /** a non-canfail failure: keeps record axes aligned across fields */
+  failHard?(): void;
+}
+
+export interface FieldLayout {
+  readonly type: ElementType;
+  /** declared rank of one value (without the record axis) */
+  readonly rank: number;
+  /** declared lengths, undefined where unknown */
+  readonly dims: readonly (number | undefined)[];
+  /** 'append' for STEP, 'write' for INIT/FINAL */
+  readonly storage: 'append' | 'write';
+  /** index of the record axis in the dataset (append only) */
+  readonly recordAxis: number;
+}
+
+/** Brings a value to the per-step rank: returns a block [n, ...frame]. */
+function toBlock(v: NxValue, rank: number, label: string): NxValue {
+  const r = v.shape.length;
+  if (r === rank) return { ...v, shape: [1, ...v.shape] };
+  if (r === rank + 1) return v; // block record: several steps at once (spec 3.3)
+  if (r < rank) return { ...v, shape: [1, ...new Array<number>(rank - r).fill(1), ...v.shape] };
+  throw new NxswError('VALUE_INVALID', `${label}: a value of rank ${r} (shape [${v.shape.join(',')}]) does not fit a field of rank ${rank} (rank ${rank + 1} would be a block of steps)`);
+}
+
+export class FieldElement implements Acquirable {
+  constructor(
+    readonly label: string,
+    private readonly path: string,
+    private readonly binding: FileBinding,
+    private readonly layout: FieldLayout,
+    readonly source: DataSource,
+    readonly canfail: boolean,
+    readonly timeoutMs: number,
+  ) {}
+
+  private get field(): SinkField {
+    return this.binding.field(this.path);
+  }
+
+  store(value: NxValue): void {
+    const v = castValue(value, this.layout.type);
+    if (this.layout.storage === 'append') this.field.append(toBlock(v, this.layout.rank, this.label));
+    else this.field.write(this.writeShape(v));
+  }
+
+  /** INIT/FINAL: a non-string scalar is stored as shape (1,), a string scalar as an HDF5 scalar */
+  private writeShape(v: NxValue): NxValue {
+    if (v.shape.length === 0 && this.layout.type !== 'string') return { ...v, shape: [1] };
+    return v;
+  }
+
+  private frameShape(): number[] {
+    const f = this.field;
+    if (this.layout.storage === 'append') {
+      const shape = [...f.shape];
+      shape.splice(this.layout.recordAxis, 1);
+      return shape.map((d, i) => (d > 0 ? d : this.layout.dims[i] ?? 1));
+    }
+    if (this.layout.rank === 0) return this.layout.type === 'string' ? [] : [1];
+    return this.layout.dims.map((d, i) => d ?? (f.shape[i]! > 0 ? f.shape[i]! : 1));
+  }
+
+  fail(message: string): void {
+    const fill = failValue(this.layout.type, this.frameShape());
+    if (this.layout.storage === 'append') this.field.append({ ...fill, shape: [1, ...fill.shape] });
+    else this.field.write(fill);
+    markFailed(this.field, message);
+  }
+
+  failHard(): void {
+    if (this.layout.storage !== 'append') return;
+    const fill = failValue(this.layout.type, this.frameShape());
+    this.field.append({ ...fill, shape: [1, ...fill.shape] });
+  }
+}
+
+export class AttributeElement implements Acquirable {
+  constructor(
+    readonly label: string,
+    private readonly ownerPath: string,
+    private readonly ownerKind: 'group' | 'field',
+    private readonly name: string,
+    private readonly type: ElementType,
+    private readonly rank: number,
+    private readonly dims: readonly (number | undefined)[],
+    private readonly binding: FileBinding,
+    readonly source: DataSource,
+    readonly canfail: boolean,
+    readonly timeoutMs: number,
+  ) {}
+
+  private get owner(): SinkNode {
+    return this.binding.node(this.ownerPath, this.ownerKind);
+  }
+
+  store(value: NxValue): void {
+    this.owner.setAttribute(this.name, castValue(value, this.type));
+  }
+
+  fail(message: string): void {
+    const shape = this.rank === 0 ? [] : this.dims.map((d) => d ?? 1);
+    this.owner.setAttribute(this.name, failValue(this.type, shape));
+    markFailed(this.owner, message);
+  }
+}
+
+/** A link whose target comes from a datasource (spec 2.8). */
+export class LinkElement implements Acquirable {
+  constructor(
+    readonly label: string,
+    private readonly groupPath: string,
+    private readonly name: string,
+    private readonly binding: FileBinding,
+    private readonly makeLink: (group: SinkGroup, name: string, target: string) => void,
+    readonly source: DataSource,
+    readonly canfail: boolean,
+    readonly timeoutMs: number,
+  ) {}
+
+  store(value: NxValue): void {
+    const target = (castValue(value, 'string').data as string[])[0]?.trim();
+    if (!target) throw new NxswError('VALUE_INVALID', `${this.label}: the datasource gave an empty link target`);
+    const g = this.binding.group(this.groupPath);
+    if (g.keys().includes(this.name)) return;
+    this.makeLink(g, this.name, target);
+  }
+
+  fail(message: string): void {
+    markFailed(this.binding.group(this.groupPath), message);
+  }
+}

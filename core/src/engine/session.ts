@@ -1,0 +1,645 @@
+/**
+ * A writer session: the NXSDataWriter state machine and command semantics (spec 3 and 4), shared
+ * by every front end (the Tango device, `nxsw write`). It knows no protocol.
+ */
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { resolve as resolvePath, basename } from 'node:path';
+import { ConfigError, NxswError, asNxswError, errorMessage } from '../api/errors.js';
+import type {
+  DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup,
+} from '../api/extensions.js';
+import type { ExtensionLookup, Logger } from '../api/plugin.js';
+import { stringValue, type NxValue } from '../api/values.js';
+import type { XmlElement } from '../api/xml.js';
+import { parseXml } from './xmlparse.js';
+import { buildPlan, nameTree } from './planner.js';
+import { STANDARD_TAGS } from './tags.js';
+import type { GroupPlan, SourcePlan, TagHandler } from './plan.js';
+import { openEntry, type Entry } from './entry.js';
+import { FileBinding, type Acquirable } from './elements.js';
+import { runPool, type PoolBase } from './pool.js';
+import { parseFileName, splitFileName, nexusTime, type OutputName } from './filename.js';
+
+export type WriterState = 'ON' | 'OPEN' | 'EXTRACT' | 'RUNNING' | 'FAULT';
+
+export const STATUS_TEXT: Readonly<Record<WriterState, string>> = {
+  ON: 'Ready', OPEN: 'File Open', EXTRACT: 'Entry Open', RUNNING: 'Writing ...', FAULT: 'Error',
+};
+
+export type Durability = { readonly mode: 'record' } | { readonly mode: 'interval'; readonly intervalMs: number };
+
+export interface SessionOptions {
+  readonly extensions: ExtensionLookup & { providerOf?(kind: string, name: string): string | undefined };
+  /** initial and reset value of CanFail (the Tango property DefaultCanFail) */
+  readonly defaultCanFail?: boolean;
+  /** write /nexus_logs/configuration* (the Tango property AddingLogs) */
+  readonly addingLogs?: boolean;
+  /** when appended data must be in the file: after every Record (default) or every N ms */
+  readonly durability?: Durability;
+  readonly swmr?: boolean;
+  /** time limit of one source read when its type gives none */
+  readonly sourceTimeoutMs?: number;
+  /** sink format name; default: chosen by the file suffix, else HDF5 */
+  readonly sink?: string;
+  readonly log?: Logger;
+  /** the program's name and version, for the root attribute creator and the logs */
+  readonly creator?: { readonly name: string; readonly version: string };
+}
+
+interface SplitState {
+  readonly base: string;
+  readonly files: string[];
+  readonly records: number[];
+}
+
+const quietLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Python class paths of the reference's built-in sources, accepted in JSON "datasources" */
+const REFERENCE_SOURCE_CLASSES: Record<string, string> = {
+  ClientSource: 'CLIENT', TangoSource: 'TANGO', DBaseSource: 'DB', PyEvalSource: 'PYEVAL',
+};
+
+export class WriterSession {
+  private _state: WriterState = 'ON';
+  private readonly _errors: string[] = [];
+  private _xml = '';
+  private plan: GroupPlan | undefined;
+  private _json: JsonRecord = {};
+  private _jsonText = '{}';
+  private _fileName = '';
+  private _canFail: boolean;
+  private _skip = false;
+  private _stepsPerFile = 0;
+  private _currentFileId = 0;
+
+  private output: OutputName | undefined;
+  private file: SinkFile | undefined;
+  private binding: FileBinding | undefined;
+  private parentPath = '';
+  private entry: Entry | undefined;
+  private step = 0;
+  private entriesOpened = 0;
+  private split: SplitState | undefined;
+  private lastFlush = 0;
+  private lastUpdateTime = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** shared by the sources of this session across records and entries (the common block) */
+  private readonly shared = new Map<string, unknown>();
+  private readonly log: Logger;
+  readonly options: SessionOptions;
+
+  constructor(options: SessionOptions) {
+    this.options = options;
+    this.log = options.log ?? quietLog;
+    this._canFail = options.defaultCanFail ?? false;
+  }
+
+  // ---- state ------------------------------------------------------------------------------
+
+  get state(): WriterState {
+    return this._state;
+  }
+  get status(): string {
+    return STATUS_TEXT[this._state];
+  }
+  get errors(): readonly string[] {
+    return this._errors;
+  }
+  get currentFileId(): number {
+    return this._currentFileId;
+  }
+  /** records written in the open entry */
+  get records(): number {
+    return this.step > 0 ? this.step : 0;
+  }
+  get outputFiles(): string[] {
+    return this.split ? [...this.split.files] : this.output ? [this.output.file] : [];
+  }
+
+  // ---- attributes ---------------------------------------------------------------------------
+
+  get xmlSettings(): string {
+    return this._xml;
+  }
+  /** Parses and validates the whole configuration; on error nothing changes. */
+  setXmlSettings(xml: string): void {
+    this.allow('write XMLSettings', ['ON', 'OPEN', 'FAULT']);
+    if (xml.trim() === '') {
+      this._xml = '';
+      this.plan = undefined;
+      return;
+    }
+    const plan = this.parse(xml);
+    this._xml = xml;
+    this.plan = plan;
+  }
+
+  get jsonRecord(): string {
+    return this._jsonText;
+  }
+  setJsonRecord(text: string): void {
+    this.allow('write JSONRecord', ['ON', 'OPEN', 'EXTRACT', 'FAULT']);
+    this._json = parseJsonRecord(text, 'JSONRecord');
+    this._jsonText = text;
+  }
+
+  get fileName(): string {
+    return this._fileName;
+  }
+  setFileName(name: string): void {
+    this.allow('write FileName', ['ON', 'FAULT']);
+    parseFileName(name);
+    this._fileName = name;
+  }
+
+  get canFail(): boolean {
+    return this._canFail;
+  }
+  setCanFail(v: boolean): void {
+    this.allow('write CanFail', ['ON', 'OPEN', 'FAULT']);
+    this._canFail = v;
+  }
+
+  get skipAcquisition(): boolean {
+    return this._skip;
+  }
+  setSkipAcquisition(v: boolean): void {
+    this.allow('write SkipAcquisition', ['ON', 'OPEN', 'EXTRACT', 'FAULT']);
+    this._skip = v;
+  }
+
+  get stepsPerFile(): number {
+    return this._stepsPerFile;
+  }
+  setStepsPerFile(n: number): void {
+    this.allow('write StepsPerFile', ['ON', 'FAULT']);
+    if (!Number.isInteger(n) || n < 0) throw new NxswError('VALUE_INVALID', `StepsPerFile must be a non-negative integer, not ${n}`);
+    this._stepsPerFile = n;
+  }
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  /** Init: back to ON, errors cleared, an open file closed. */
+  async init(): Promise<void> {
+    if (this._state === 'RUNNING') throw new NxswError('WRONG_STATE', 'Init is not allowed while a command is running');
+    try {
+      if (this.file) await this.closeFileNow();
+    } catch (e) {
+      this.log.warn(`Init: closing the file failed: ${errorMessage(e)}`);
+      this.file = undefined;
+    }
+    this._errors.length = 0;
+    this._canFail = this.options.defaultCanFail ?? false;
+    this._skip = false;
+    this.shared.clear();
+    this._state = 'ON';
+  }
+
+  openFile(): Promise<void> {
+    return this.command('OpenFile', ['ON', 'OPEN', 'FAULT'], () => 'OPEN', async () => {
+      if (this.file) await this.closeFileNow();
+      this._errors.length = 0;
+      const output = parseFileName(this._fileName);
+      const sink = this.chooseSink(output.file);
+      const existed = existsSync(output.file);
+      const file = await sink.open(output.file, { mode: 'append', swmr: this.options.swmr });
+      this.output = output;
+      this.file = file;
+      this.binding = new FileBinding(file);
+      try {
+        if (!existed) this.writeRootAttributes(file, this._fileName);
+        if (this.options.addingLogs ?? true) this.createLogGroup(file.root);
+        this.parentPath = this.createParents(file.root, output);
+        file.flush();
+      } catch (e) {
+        this.closeQuietly();
+        throw e;
+      }
+    });
+  }
+
+  openEntry(): Promise<void> {
+    return this.command('OpenEntry', ['OPEN'], () => 'EXTRACT', async () => {
+      const skip = this.takeSkip();
+      if (!this.plan) return;
+      const file = this.requireFile();
+      this.step = -1;
+      const entry = await openEntry(this.plan, {
+        binding: this.binding!,
+        parentPath: this.parentPath,
+        isSameFile: (f) => this.isSameFile(f),
+        tree: nameTree(this.plan),
+        createSource: (sp) => this.createSource(sp),
+        timeoutOf: (sp) => this.timeoutOf(sp),
+        readConfigValue: (source, label) => this.readConfig(source, label),
+        globalCanFail: this._canFail,
+        reload: skip,
+        log: this.log,
+      });
+      this.entry = entry;
+      this.entriesOpened++;
+      if (this.options.addingLogs ?? true) {
+        const logs = this.logGroup(file.root);
+        logs?.createField(`nexus__entry__${this.entriesOpened}_xml`, { type: 'string', shape: [], scalar: true }).write(stringValue(this._xml));
+      }
+      try {
+        if (!skip) await this.runPhase(entry.init, 'INIT', -1, undefined);
+      } finally {
+        this.flush(true);
+      }
+      if (this._stepsPerFile > 0) this.startSplit();
+      if (this.options.swmr) {
+        if (this.file?.startSwmr) this.file.startSwmr();
+        else this.log.warn('the sink does not support SWMR; writing without it');
+      }
+    });
+  }
+
+  record(json?: string): Promise<void> {
+    return this.command('Record', ['EXTRACT'], () => 'EXTRACT', async () => {
+      const local = json === undefined || json.trim() === '' ? undefined : parseJsonRecord(json, 'Record argument');
+      const skip = this.takeSkip();
+      if (!this.entry) return;
+      this.step = this.step < 1 ? 1 : this.step + 1;
+      if (!skip) {
+        try {
+          await this.runPhase(this.entry.step, 'STEP', this.step, local);
+          for (const label of local?.triggers ?? []) {
+            const pool = this.entry.triggers.get(label);
+            if (pool) await this.runPhase(pool, 'STEP', this.step, local);
+          }
+        } finally {
+          this.afterRecord();
+        }
+      } else this.afterRecord();
+    });
+  }
+
+  closeEntry(): Promise<void> {
+    return this.command('CloseEntry', ['EXTRACT', 'FAULT'], (prev) => (prev === 'FAULT' ? 'FAULT' : 'OPEN'), async () => {
+      const skip = this.takeSkip();
+      const entry = this.entry;
+      this._canFail = this.options.defaultCanFail ?? false;
+      if (!entry) return;
+      this.step = -2;
+      try {
+        if (this.split) await this.finishSplit(entry, skip);
+        else {
+          if (!skip) await this.runPhase(entry.final, 'FINAL', -2, undefined);
+          this.flush(true);
+        }
+      } finally {
+        this.entry = undefined;
+        await Promise.allSettled(entry.sources.map((s) => s.close?.()));
+      }
+    });
+  }
+
+  closeFile(): Promise<void> {
+    return this.command('CloseFile', ['OPEN', 'EXTRACT', 'FAULT'], (prev) => (prev === 'FAULT' ? 'FAULT' : 'ON'), async () => {
+      await this.closeFileNow();
+    });
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private parse(xml: string): GroupPlan {
+    const root = parseXml(xml);
+    const tags = new Map<string, TagHandler>();
+    for (const t of STANDARD_TAGS) tags.set(t.name, t);
+    for (const t of this.options.extensions.list<TagHandler>('tag')) tags.set(t.name, t);
+    return buildPlan(root, (n) => tags.get(n), () => [...tags.keys()]);
+  }
+
+  private allow(what: string, states: readonly WriterState[]): void {
+    if (!states.includes(this._state)) {
+      throw new NxswError('WRONG_STATE', `${what} is not allowed in state ${this._state} (allowed in ${states.join(', ')})`);
+    }
+  }
+
+  /** runs a command with the state rules of spec 4.2: RUNNING while it works, FAULT on error */
+  private async command(name: string, allowed: readonly WriterState[], after: (prev: WriterState) => WriterState, work: () => Promise<void>): Promise<void> {
+    this.allow(name, allowed);
+    const prev = this._state;
+    this._state = 'RUNNING';
+    try {
+      await work();
+      this._state = after(prev);
+    } catch (e) {
+      const err = asNxswError(e);
+      this._state = 'FAULT';
+      this._errors.push(`${nexusTime()}:\n${err.message}`);
+      if (this._errors.length > 1000) this._errors.splice(0, this._errors.length - 1000);
+      throw err;
+    }
+  }
+
+  private takeSkip(): boolean {
+    const s = this._skip;
+    this._skip = false;
+    return s;
+  }
+
+  private requireFile(): SinkFile {
+    if (!this.file) throw new NxswError('WRONG_STATE', 'no file is open');
+    return this.file;
+  }
+
+  private chooseSink(file: string): SinkFactory {
+    const sinks = this.options.extensions.list<SinkFactory>('sink');
+    const byName = this.options.sink ? sinks.find((s) => s.name === this.options.sink) : undefined;
+    if (this.options.sink && !byName) throw new NxswError('FILE_ERROR', `no sink named '${this.options.sink}' is installed (installed: ${sinks.map((s) => s.name).join(', ') || 'none'})`);
+    const sink = byName ?? sinks.find((s) => s.suffixes?.some((x) => file.toLowerCase().endsWith(x))) ?? sinks.find((s) => s.name === 'HDF5') ?? sinks[0];
+    if (!sink) throw new NxswError('FILE_ERROR', 'no output sink is installed (install @nxsw/sink-hdf5)');
+    return sink;
+  }
+
+  private writeRootAttributes(file: SinkFile, name: string): void {
+    const r = file.root;
+    const now = nexusTime();
+    r.setAttribute('NX_class', stringValue('NXroot'));
+    r.setAttribute('file_name', stringValue(name));
+    r.setAttribute('file_time', stringValue(now));
+    r.setAttribute('file_update_time', stringValue(now));
+    r.setAttribute('HDF5_Version', stringValue(file.libraryVersion));
+    const c = this.options.creator;
+    if (c) {
+      r.setAttribute('creator', stringValue(c.name));
+      r.setAttribute('creator_version', stringValue(c.version));
+    }
+  }
+
+  private logGroupPath: string | undefined;
+
+  private createLogGroup(root: SinkGroup): void {
+    const logs = root.openGroup('nexus_logs') ?? root.createGroup('nexus_logs');
+    let name = 'configuration';
+    for (let i = 2; logs.keys().includes(name); i++) name = `configuration_${i}`;
+    const conf = logs.createGroup(name);
+    // the reference records python_version here; this writer records its runtime's version
+    conf.createField('nodejs_version', { type: 'string', shape: [], scalar: true }).write(stringValue(process.version));
+    if (this.options.creator) conf.createField('nxsw_version', { type: 'string', shape: [], scalar: true }).write(stringValue(this.options.creator.version));
+    this.logGroupPath = `/nexus_logs/${name}`;
+  }
+
+  private logGroup(root: SinkGroup): SinkGroup | undefined {
+    if (!this.logGroupPath) return undefined;
+    const logs = root.openGroup('nexus_logs');
+    return logs?.openGroup(this.logGroupPath.split('/').at(-1)!);
+  }
+
+  /** creates or reopens the groups of a `file:/a:NXa/NXb` FileName; returns their path */
+  private createParents(root: SinkGroup, output: OutputName): string {
+    let g = root;
+    let path = '';
+    for (const seg of output.parents) {
+      let next = g.openGroup(seg.name);
+      if (!next) {
+        next = g.createGroup(seg.name);
+        next.setAttribute('NX_class', stringValue(seg.nxClass));
+      }
+      g = next;
+      path += `/${seg.name}`;
+    }
+    return path;
+  }
+
+  private isSameFile(f: string): boolean {
+    if (!this.output) return false;
+    const mine = this.split ? this.split.files.at(-1)! : this.output.file;
+    return f === this.output.file || f === mine || resolvePath(f) === resolvePath(mine) || resolvePath(f) === resolvePath(this.output.file) || f === basename(mine);
+  }
+
+  private createSource(sp: SourcePlan): DataSource {
+    const type = this.sourceType(sp);
+    try {
+      return type.create(sp.el, { createSource: (el: XmlElement) => this.createSource(childPlan(el)) });
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      throw new ConfigError('DATASOURCE_CONFIG', `${sp.type} datasource: ${errorMessage(e)}`, sp.el.location, { cause: e });
+    }
+  }
+
+  private sourceType(sp: SourcePlan): DataSourceType {
+    const ext = this.options.extensions;
+    const direct = ext.find<DataSourceType>('datasource', sp.type);
+    if (direct) return direct;
+    // the reference registers extra types through the global JSON: {"datasources": {"MCLIENT": "...ClientSource"}}
+    const aliases = this._json.datasources;
+    if (aliases && typeof aliases === 'object') {
+      const target = (aliases as Record<string, unknown>)[sp.type];
+      if (typeof target === 'string') {
+        const last = target.split('.').at(-1)!;
+        const name = REFERENCE_SOURCE_CLASSES[last] ?? target;
+        const t = ext.find<DataSourceType>('datasource', name);
+        if (t) return t;
+      }
+    }
+    const installed = ext.list<DataSourceType>('datasource').map((t) => {
+      const by = this.options.extensions.providerOf?.('datasource', t.name);
+      return by ? `${t.name} (${by})` : t.name;
+    });
+    throw new ConfigError('DATASOURCE_UNKNOWN', `unknown datasource type '${sp.type}'; installed types: ${installed.join(', ') || 'none'} — install a plugin that provides it, or map it in the global JSON "datasources"`, sp.el.location);
+  }
+
+  private timeoutOf(sp: SourcePlan): number {
+    const t = this.options.extensions.find<DataSourceType>('datasource', sp.type);
+    return t?.defaultTimeoutMs ?? this.options.sourceTimeoutMs ?? 10_000;
+  }
+
+  private poolBase(phase: Phase, step: number, local: JsonRecord | undefined): PoolBase {
+    const ext = this.options.extensions;
+    return {
+      phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file,
+      decoder: (name: string): Decoder => {
+        const d = ext.find<Decoder>('decoder', name);
+        if (!d) throw new NxswError('DATASOURCE_CONFIG', `no decoder for encoding '${name}' is installed (installed: ${ext.list('decoder').map((x) => x.name).join(', ') || 'none'})`);
+        return d;
+      },
+    };
+  }
+
+  private async readConfig(source: DataSource, label: string): Promise<NxValue> {
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(new NxswError('TIMEOUT', `${label}: no value within the time limit`)), this.options.sourceTimeoutMs ?? 10_000);
+    try {
+      return await source.read({ ...this.poolBase('CONFIG', this.step, undefined), signal: ac.signal } as ReadContext);
+    } catch (e) {
+      throw new NxswError('DATA_NOT_FOUND', `${label}: reading the length from ${source.describe()} failed: ${errorMessage(e)}`);
+    } finally {
+      clearTimeout(t);
+    }
+  }
+
+  private async runPhase(pool: readonly Acquirable[], phase: Phase, step: number, local: JsonRecord | undefined): Promise<void> {
+    this.shared.set('__counter__', step);
+    await runPool(pool, this.poolBase(phase, step, local), this.log);
+  }
+
+  private afterRecord(): void {
+    const d = this.options.durability ?? { mode: 'record' };
+    if (d.mode === 'record') this.flush(false);
+    else {
+      if (Date.now() - this.lastFlush >= d.intervalMs) this.flush(false);
+      else if (!this.flushTimer) {
+        this.flushTimer = setTimeout(() => {
+          this.flushTimer = undefined;
+          if (this.file) this.flush(false);
+        }, d.intervalMs);
+        this.flushTimer.unref();
+      }
+    }
+    if (this.split && this.step % this._stepsPerFile === 0) this.nextSplitFile();
+  }
+
+  /** flushes the file; file_update_time is refreshed at most once a second unless forced */
+  private flush(force: boolean): void {
+    const file = this.file;
+    if (!file) return;
+    const now = Date.now();
+    if (force || now - this.lastUpdateTime >= 1000) {
+      file.root.setAttribute('file_update_time', stringValue(nexusTime()));
+      this.lastUpdateTime = now;
+    }
+    file.flush();
+    this.lastFlush = now;
+  }
+
+  // ---- StepsPerFile (spec 3.4) ----------------------------------------------------------------
+
+  private startSplit(): void {
+    const base = this.output!.file;
+    this.file!.close();
+    this.file = undefined;
+    this.split = { base, files: [], records: [] };
+    this.switchTo(1);
+  }
+
+  private switchTo(n: number): void {
+    const split = this.split!;
+    const name = splitFileName(split.base, n);
+    copyFileSync(split.base, name);
+    split.files.push(name);
+    split.records.push(0);
+    this.openSplitSync(name);
+    this._currentFileId = n;
+  }
+
+  private openSplitSync(name: string): void {
+    // the sink's open is async; split switching happens inside async commands, so await is fine,
+    // but keep the binding consistent: it is updated when the promise resolves (see pendingOpen)
+    this.pendingOpen = this.chooseSink(name).open(name, { mode: 'append' }).then((f) => {
+      this.file = f;
+      this.binding!.use(f);
+      f.root.setAttribute('file_name', stringValue(name));
+    });
+  }
+
+  private pendingOpen: Promise<void> | undefined;
+
+  private nextSplitFile(): void {
+    const split = this.split!;
+    split.records[split.records.length - 1] = this._stepsPerFile;
+    this.file?.flush();
+    this.file?.close();
+    this.file = undefined;
+    this.switchTo(this._currentFileId + 1);
+  }
+
+  private async finishSplit(entry: Entry, skip: boolean): Promise<void> {
+    await this.pendingOpen;
+    const split = this.split!;
+    const recordsInLast = this.step > 0 ? this.records % this._stepsPerFile : 0;
+    split.records[split.records.length - 1] = recordsInLast === 0 && this.records > 0 && split.files.length * this._stepsPerFile > this.records ? 0 : recordsInLast || this._stepsPerFile;
+    this.file?.close();
+    this.file = undefined;
+    rmSync(split.base, { force: true });
+    // a trailing split file that received no records is removed
+    if (split.files.length > 1 && this.records <= (split.files.length - 1) * this._stepsPerFile) {
+      rmSync(split.files.pop()!, { force: true });
+      split.records.pop();
+    }
+    let firstError: unknown;
+    for (let i = 0; i < split.files.length; i++) {
+      const name = split.files[i]!;
+      const f = await this.chooseSink(name).open(name, { mode: 'append' });
+      this.file = f;
+      this.binding!.use(f);
+      if (i > 0) f.root.setAttribute('file_time', stringValue(nexusTime()));
+      try {
+        if (!skip) await this.runPhase(entry.final, 'FINAL', -2, undefined);
+      } catch (e) {
+        firstError ??= e;
+      }
+      this.flush(true);
+      if (i < split.files.length - 1) f.close();
+    }
+    // the first split file stays the current one (CurrentFileId 1), as in the reference
+    this.file?.close();
+    const first = split.files[0]!;
+    this.file = await this.chooseSink(first).open(first, { mode: 'append' });
+    this.binding!.use(this.file);
+    this._currentFileId = 1;
+    if (firstError) throw firstError;
+  }
+
+  private async closeFileNow(): Promise<void> {
+    if (this.entry) {
+      const entry = this.entry;
+      this.entry = undefined;
+      if (this.split) await this.finishSplit(entry, true);
+      await Promise.allSettled(entry.sources.map((s) => s.close?.()));
+    }
+    await this.pendingOpen;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.file) {
+      try {
+        this.flush(true);
+      } finally {
+        this.file.close();
+      }
+    }
+    this.file = undefined;
+    this.binding = undefined;
+    this.split = undefined;
+    this.output = undefined;
+    this.logGroupPath = undefined;
+    this._currentFileId = 0;
+  }
+
+  private closeQuietly(): void {
+    try {
+      this.file?.close();
+    } catch {
+      /* already failing */
+    }
+    this.file = undefined;
+    this.binding = undefined;
+  }
+}
+
+function childPlan(el: XmlElement): SourcePlan {
+  const type = el.attributes.type?.trim();
+  if (!type) throw new ConfigError('DATASOURCE_CONFIG', 'a nested datasource needs a type', el.location);
+  return { type, name: el.attributes.name?.trim() || undefined, el };
+}
+
+/** Parses a JSON record; it must be an object, `data` an object and `triggers` a list of strings. */
+export function parseJsonRecord(text: string, what: string): JsonRecord {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new NxswError('JSON_INVALID', `${what} is not valid JSON: ${errorMessage(e)}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new NxswError('JSON_INVALID', `${what} must be a JSON object like {"data": {...}}`);
+  const r = v as Record<string, unknown>;
+  if (r.data !== undefined && (r.data === null || typeof r.data !== 'object' || Array.isArray(r.data))) {
+    throw new NxswError('JSON_INVALID', `${what}: "data" must be an object of name → value`);
+  }
+  if (r.triggers !== undefined && (!Array.isArray(r.triggers) || r.triggers.some((t) => typeof t !== 'string'))) {
+    throw new NxswError('JSON_INVALID', `${what}: "triggers" must be a list of strings`);
+  }
+  return r as JsonRecord;
+}

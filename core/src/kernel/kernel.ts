@@ -1,0 +1,273 @@
+/**
+ * The kernel: a tsyringe container, the plugin loader and the extension registry. It discovers
+ * plugin packages, refuses those that do not fit (with a reason that names the plugin and says
+ * what to do), loads the rest, and keeps each extension under its kind's injection token.
+ */
+import 'reflect-metadata';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { join, dirname } from 'node:path';
+import { extensionToken, type ExtensionBase, type ExtensionKind } from '../api/extensions.js';
+import type { ExtensionLookup, Logger, NxswPlugin, PluginContext } from '../api/plugin.js';
+import { PLUGIN_API_VERSION } from '../api/plugin.js';
+import { readPluginPackage, apiMismatch, validateOptions, ManifestError, type PluginPackage } from './manifest.js';
+import { discoverInstalled, resolveExplicit, type Candidate } from './discovery.js';
+
+export interface KernelOptions {
+  /** working directory for explicit specs and discovery (default process.cwd()) */
+  readonly cwd?: string;
+  /** look for plugins in node_modules beside the kernel and the working directory (default true) */
+  readonly discoverInstalled?: boolean;
+  /** plugins named explicitly: directory paths or package names */
+  readonly plugins?: readonly string[];
+  /** conflict choices: "kind:name" → plugin package name */
+  readonly choose?: Readonly<Record<string, string>>;
+  /** per-plugin options by package name */
+  readonly pluginOptions?: Readonly<Record<string, unknown>>;
+  /** package names not to load */
+  readonly disable?: readonly string[];
+  readonly log?: Logger;
+}
+
+export type PluginState = 'loaded' | 'refused' | 'disabled';
+
+export interface PluginStatus {
+  readonly name: string;
+  readonly version: string;
+  readonly api: string;
+  readonly provides: ReadonlyArray<{ kind: string; name: string }>;
+  readonly dir: string;
+  readonly origin: 'installed' | 'explicit';
+  readonly status: PluginState;
+  readonly reason?: string;
+}
+
+interface Registered {
+  readonly extension: ExtensionBase;
+  readonly plugin: string;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export const stderrLogger: Logger = {
+  debug: (m) => { if (process.env.NXSW_DEBUG) console.error(`debug: ${m}`); },
+  info: (m) => console.error(m),
+  warn: (m) => console.error(`warning: ${m}`),
+  error: (m) => console.error(`error: ${m}`),
+};
+
+const kernelDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export class Kernel implements ExtensionLookup {
+  readonly container: DependencyContainer;
+  readonly plugins: PluginStatus[] = [];
+  readonly apiVersion = PLUGIN_API_VERSION;
+  readonly log: Logger;
+  private readonly registry = new Map<string, Map<string, Registered>>();
+
+  private constructor(log: Logger) {
+    this.container = rootContainer.createChildContainer();
+    this.log = log;
+  }
+
+  /** Discovers and loads plugins. Never throws for a bad plugin: it is refused and reported. */
+  static async start(options: KernelOptions = {}): Promise<Kernel> {
+    const kernel = new Kernel(options.log ?? silentLogger);
+    await kernel.load(options);
+    return kernel;
+  }
+
+  /** Registers extensions directly, without a plugin package (tests and embedding). */
+  static withExtensions(extensions: ExtensionBase[], log: Logger = silentLogger): Kernel {
+    const kernel = new Kernel(log);
+    for (const e of extensions) kernel.add(e, '(built in)');
+    return kernel;
+  }
+
+  list<T extends ExtensionBase>(kind: ExtensionKind): T[] {
+    return [...(this.registry.get(kind)?.values() ?? [])].map((r) => r.extension as T);
+  }
+
+  find<T extends ExtensionBase>(kind: ExtensionKind, name: string): T | undefined {
+    return this.registry.get(kind)?.get(name)?.extension as T | undefined;
+  }
+
+  /** which plugin provides an extension (for error messages) */
+  providerOf(kind: ExtensionKind, name: string): string | undefined {
+    return this.registry.get(kind)?.get(name)?.plugin;
+  }
+
+  names(kind: ExtensionKind): string[] {
+    return [...(this.registry.get(kind)?.keys() ?? [])];
+  }
+
+  /** Releases what extensions hold (pools, connections). */
+  async stop(): Promise<void> {
+    for (const byName of this.registry.values()) {
+      for (const { extension } of byName.values()) {
+        const d = (extension as { dispose?: () => Promise<void> }).dispose;
+        if (d) await d.call(extension).catch((e: unknown) => this.log.warn(`${extension.kind} ${extension.name}: dispose failed: ${String(e)}`));
+      }
+    }
+  }
+
+  private add(extension: ExtensionBase, plugin: string): void {
+    let byName = this.registry.get(extension.kind);
+    if (!byName) this.registry.set(extension.kind, (byName = new Map()));
+    byName.set(extension.name, { extension, plugin });
+    this.container.register(extensionToken(extension.kind), { useValue: extension });
+  }
+
+  private async load(options: KernelOptions): Promise<void> {
+    const cwd = options.cwd ?? process.cwd();
+    const candidates: Candidate[] = [];
+    const explicitErrors: PluginStatus[] = [];
+    const specs = [...(options.plugins ?? [])];
+    for (const spec of specs) {
+      try {
+        candidates.push(resolveExplicit(spec, cwd));
+      } catch (e) {
+        explicitErrors.push({ name: spec, version: '', api: '', provides: [], dir: '', origin: 'explicit', status: 'refused', reason: (e as Error).message });
+      }
+    }
+    if (options.discoverInstalled !== false) candidates.push(...discoverInstalled([kernelDir, cwd]));
+
+    // one package directory once, explicit first
+    const seen = new Set<string>();
+    const unique = candidates.filter((c) => (seen.has(c.dir) ? false : (seen.add(c.dir), true)));
+
+    const valid: Array<{ pkg: PluginPackage; origin: Candidate['origin'] }> = [];
+    const seenNames = new Map<string, string>();
+    for (const c of unique) {
+      let pkg: PluginPackage;
+      try {
+        pkg = readPluginPackage(c.dir);
+      } catch (e) {
+        if (!(e instanceof ManifestError)) throw e;
+        this.refuse({ dir: c.dir, origin: c.origin, name: nameFromDir(c.dir) }, e.message);
+        continue;
+      }
+      const status = { dir: c.dir, origin: c.origin, name: pkg.name, version: pkg.version, api: pkg.manifest.api, provides: pkg.manifest.provides };
+      const prior = seenNames.get(pkg.name);
+      if (prior) {
+        this.refuse(status, `another copy of ${pkg.name} is already loaded from ${prior}; remove one of them`);
+        continue;
+      }
+      if (options.disable?.includes(pkg.name)) {
+        this.plugins.push({ ...status, status: 'disabled', reason: 'disabled by the configuration' });
+        continue;
+      }
+      const mismatch = apiMismatch(pkg);
+      if (mismatch) {
+        this.refuse(status, mismatch);
+        continue;
+      }
+      const optionsProblem = validateOptions(pkg, options.pluginOptions?.[pkg.name] ?? {});
+      if (optionsProblem) {
+        this.refuse(status, `its options are invalid: ${optionsProblem}; fix "pluginOptions"."${pkg.name}" in the server configuration`);
+        continue;
+      }
+      seenNames.set(pkg.name, pkg.dir);
+      valid.push({ pkg, origin: c.origin });
+    }
+    this.plugins.push(...explicitErrors);
+
+    const accepted = this.resolveConflicts(valid, options.choose ?? {});
+    for (const { pkg, origin } of accepted) await this.loadOne(pkg, origin, options.pluginOptions?.[pkg.name] ?? {});
+  }
+
+  /** Two plugins providing the same extension: the configured choice wins, else the first found. */
+  private resolveConflicts(valid: Array<{ pkg: PluginPackage; origin: Candidate['origin'] }>, choose: Readonly<Record<string, string>>) {
+    const owner = new Map<string, string>();
+    const accepted: typeof valid = [];
+    // a chosen plugin claims its extensions first
+    const ordered = [...valid].sort((a, b) => Number(isChosenAnywhere(b.pkg, choose)) - Number(isChosenAnywhere(a.pkg, choose)));
+    for (const entry of ordered) {
+      const { pkg } = entry;
+      let clash: string | undefined;
+      for (const p of pkg.manifest.provides) {
+        const key = `${p.kind}:${p.name}`;
+        const chosen = choose[key];
+        if (chosen !== undefined && chosen !== pkg.name) {
+          clash = `the configuration chooses ${chosen} for ${p.kind} ${p.name}`;
+          break;
+        }
+        const holder = owner.get(key);
+        if (holder) {
+          clash = `it provides ${p.kind} ${p.name}, which ${holder} provides too; choose one with --choose ${key}=<plugin> (or "choose" in the server configuration)`;
+          break;
+        }
+      }
+      if (clash) {
+        this.refuse({ dir: pkg.dir, origin: entry.origin, name: pkg.name, version: pkg.version, api: pkg.manifest.api, provides: pkg.manifest.provides }, clash);
+        continue;
+      }
+      for (const p of pkg.manifest.provides) owner.set(`${p.kind}:${p.name}`, pkg.name);
+      accepted.push(entry);
+    }
+    // keep discovery order for loading and listing
+    return valid.filter((v) => accepted.includes(v));
+  }
+
+  private async loadOne(pkg: PluginPackage, origin: Candidate['origin'], options: unknown): Promise<void> {
+    const base = { dir: pkg.dir, origin, name: pkg.name, version: pkg.version, api: pkg.manifest.api, provides: pkg.manifest.provides };
+    const staged: ExtensionBase[] = [];
+    const declared = new Set(pkg.manifest.provides.map((p) => `${p.kind}:${p.name}`));
+    try {
+      const mod = (await import(pathToFileURL(join(pkg.dir, pkg.manifest.entry)).href)) as { default?: NxswPlugin };
+      const plugin = mod.default;
+      if (!plugin || typeof plugin.register !== 'function') {
+        throw new Error(`its entry module ${pkg.manifest.entry} has no default export with a register() function (use definePlugin from @nxsw/core)`);
+      }
+      const ctx: PluginContext = {
+        plugin: { name: pkg.name, version: pkg.version, dir: pkg.dir },
+        options: (options ?? {}) as Record<string, unknown>,
+        container: this.container,
+        extensions: this,
+        log: prefixLogger(this.log, pkg.name),
+        provide: (ext) => {
+          if (!ext || typeof ext.kind !== 'string' || typeof ext.name !== 'string') throw new Error('provide() needs an extension with a kind and a name');
+          if (!declared.has(`${ext.kind}:${ext.name}`)) {
+            throw new Error(`it registers ${ext.kind} ${ext.name}, which its manifest does not declare; add {"kind": "${ext.kind}", "name": "${ext.name}"} to nxsw.provides`);
+          }
+          staged.push(ext);
+        },
+      };
+      await plugin.register(ctx);
+      const provided = new Set(staged.map((e) => `${e.kind}:${e.name}`));
+      const missing = [...declared].filter((d) => !provided.has(d));
+      if (missing.length) throw new Error(`its manifest declares ${missing.join(', ')}, but register() did not provide ${missing.length > 1 ? 'them' : 'it'}`);
+    } catch (e) {
+      this.refuse(base, `loading failed: ${(e as Error).message ?? String(e)}`);
+      return;
+    }
+    for (const ext of staged) this.add(ext, pkg.name);
+    this.plugins.push({ ...base, status: 'loaded' });
+  }
+
+  private refuse(s: Partial<PluginStatus> & { dir: string; origin: Candidate['origin']; name: string }, reason: string): void {
+    const status: PluginStatus = { version: '', api: '', provides: [], ...s, status: 'refused', reason };
+    this.plugins.push(status);
+    this.log.warn(`plugin ${status.name} refused: ${reason}`);
+  }
+}
+
+function isChosenAnywhere(pkg: PluginPackage, choose: Readonly<Record<string, string>>): boolean {
+  return Object.values(choose).includes(pkg.name);
+}
+
+function nameFromDir(dir: string): string {
+  const parts = dir.split('/');
+  const last = parts.at(-1) ?? dir;
+  const scope = parts.at(-2);
+  return scope?.startsWith('@') ? `${scope}/${last}` : last;
+}
+
+function prefixLogger(log: Logger, name: string): Logger {
+  return {
+    debug: (m) => log.debug(`[${name}] ${m}`),
+    info: (m) => log.info(`[${name}] ${m}`),
+    warn: (m) => log.warn(`[${name}] ${m}`),
+    error: (m) => log.error(`[${name}] ${m}`),
+  };
+}

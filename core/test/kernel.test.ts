@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kernel } from '../src/kernel/kernel.js';
+import { tempDir, writePlugin, constantSourceEntry } from './helpers.js';
+
+const manifest = (provides: Array<{ kind: string; name: string }>, extra: Record<string, unknown> = {}) => ({ api: '^1.0.0', entry: './index.js', provides, ...extra });
+
+test('loads a good plugin and refuses bad ones with a reason, the rest keep working', async () => {
+  const t = tempDir();
+  try {
+    const good = writePlugin(t.dir, 'good-plugin', manifest([{ kind: 'datasource', name: 'CONST' }]), constantSourceEntry('CONST', 4.5));
+    const future = writePlugin(t.dir, 'future-plugin', { api: '^2.0.0', entry: './index.js', provides: [{ kind: 'datasource', name: 'FUT' }] }, constantSourceEntry('FUT', 1));
+    const broken = writePlugin(t.dir, 'broken-plugin', { api: '^1.0.0', provides: 'everything' }, 'export default {};');
+    const throwing = writePlugin(t.dir, 'throwing-plugin', manifest([{ kind: 'datasource', name: 'BOOM' }]), "throw new Error('cannot find libfoo.so');");
+    const kernel = await Kernel.start({ discoverInstalled: false, plugins: [good, future, broken, throwing] });
+    const by = (n: string) => kernel.plugins.find((p) => p.name === n)!;
+    assert.equal(by('good-plugin').status, 'loaded');
+    assert.ok(kernel.find('datasource', 'CONST'));
+
+    assert.equal(by('future-plugin').status, 'refused');
+    assert.match(by('future-plugin').reason!, /supports plugin API \^2\.0\.0, but this kernel provides API 1\.0\.0/);
+    assert.equal(kernel.find('datasource', 'FUT'), undefined);
+
+    assert.equal(by('broken-plugin').status, 'refused');
+    assert.match(by('broken-plugin').reason!, /invalid plugin manifest .*package\.json.*(entry|provides)/);
+
+    assert.equal(by('throwing-plugin').status, 'refused');
+    assert.match(by('throwing-plugin').reason!, /loading failed: cannot find libfoo\.so/);
+    assert.equal(kernel.find('datasource', 'BOOM'), undefined);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('two plugins providing the same extension: the second is refused unless the configuration chooses', async () => {
+  const t = tempDir();
+  try {
+    const a = writePlugin(t.dir, 'plugin-a', manifest([{ kind: 'datasource', name: 'SAME' }]), constantSourceEntry('SAME', 1));
+    const b = writePlugin(t.dir, 'plugin-b', manifest([{ kind: 'datasource', name: 'SAME' }]), constantSourceEntry('SAME', 2));
+    const k1 = await Kernel.start({ discoverInstalled: false, plugins: [a, b] });
+    assert.equal(k1.plugins.find((p) => p.name === 'plugin-a')!.status, 'loaded');
+    const refused = k1.plugins.find((p) => p.name === 'plugin-b')!;
+    assert.equal(refused.status, 'refused');
+    assert.match(refused.reason!, /datasource SAME, which plugin-a provides too; choose one with --choose datasource:SAME=<plugin>/);
+    assert.equal(k1.providerOf('datasource', 'SAME'), 'plugin-a');
+
+    const k2 = await Kernel.start({ discoverInstalled: false, plugins: [a, b], choose: { 'datasource:SAME': 'plugin-b' } });
+    assert.equal(k2.providerOf('datasource', 'SAME'), 'plugin-b');
+    assert.equal(k2.plugins.find((p) => p.name === 'plugin-a')!.status, 'refused');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a plugin must register exactly what it declares, and its options are validated first', async () => {
+  const t = tempDir();
+  try {
+    const undeclared = writePlugin(t.dir, 'undeclared', manifest([]), constantSourceEntry('SNEAKY', 1));
+    const lazy = writePlugin(t.dir, 'lazy', manifest([{ kind: 'datasource', name: 'LAZY' }]), "import { definePlugin } from '" + new URL('../src/index.js', import.meta.url).href + "'; export default definePlugin({ register() {} });");
+    const strict = writePlugin(t.dir, 'strict-options', manifest([{ kind: 'datasource', name: 'OPT' }], {
+      options: { type: 'object', properties: { port: { type: 'integer' } }, additionalProperties: false },
+    }), constantSourceEntry('OPT', 1));
+    const k = await Kernel.start({ discoverInstalled: false, plugins: [undeclared, lazy, strict], pluginOptions: { 'strict-options': { port: 'ten' } } });
+    const by = (n: string) => k.plugins.find((p) => p.name === n)!;
+    assert.match(by('undeclared').reason!, /registers datasource SNEAKY, which its manifest does not declare/);
+    assert.match(by('lazy').reason!, /declares datasource:LAZY, but register\(\) did not provide it/);
+    assert.match(by('strict-options').reason!, /options are invalid: options\/port must be integer/);
+    assert.equal(k.list('datasource').length, 0);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('discovers plugins installed in node_modules (scoped too) and names explicit ones by package name', async () => {
+  const t = tempDir();
+  try {
+    const nm = join(t.dir, 'node_modules');
+    mkdirSync(join(nm, '@site'), { recursive: true });
+    writePlugin(nm, '@site/beamline-source', manifest([{ kind: 'datasource', name: 'BL' }]), constantSourceEntry('BL', 7));
+    writePlugin(nm, 'not-a-plugin', undefined, 'export default 1;');
+    const k = await Kernel.start({ cwd: t.dir });
+    const found = k.plugins.find((p) => p.name === '@site/beamline-source');
+    assert.ok(found, 'the installed plugin was discovered');
+    assert.equal(found.status, 'loaded');
+    assert.equal(found.origin, 'installed');
+    assert.equal(k.plugins.some((p) => p.name === 'not-a-plugin'), false);
+
+    const elsewhere = tempDir();
+    try {
+      symlinkSync(join(nm, '@site', 'beamline-source'), join(elsewhere.dir, 'linked'));
+      const k2 = await Kernel.start({ cwd: t.dir, discoverInstalled: false, plugins: ['@site/beamline-source'] });
+      assert.equal(k2.plugins[0]!.status, 'loaded');
+      assert.equal(k2.plugins[0]!.origin, 'explicit');
+      const k3 = await Kernel.start({ cwd: t.dir, discoverInstalled: false, plugins: ['no-such-plugin'] });
+      assert.match(k3.plugins[0]!.reason!, /no such directory, and no package of that name is installed/);
+    } finally {
+      elsewhere.cleanup();
+    }
+  } finally {
+    t.cleanup();
+  }
+});
