@@ -28,11 +28,14 @@ export function loadModule(): Promise<H5Module> {
 }
 
 /** The HDF5 version compiled into the wasm, read from the library's own version banner. */
+let version: string | undefined;
 export function hdf5Version(m: H5Module): string {
+  if (version) return version;
   const heap = Buffer.from(m.HEAPU8.buffer, 0, Math.min(m.HEAPU8.length, 8 << 20));
   const text = heap.toString('latin1');
   const found = /HDF5 library version: (\d+\.\d+\.\d+[-.\w]*)/.exec(text) ?? /Error detected in HDF5 \((\d+\.\d+\.\d+)/.exec(text);
-  return found?.[1] ?? 'unknown';
+  version = found?.[1] ?? 'unknown';
+  return version;
 }
 
 /**

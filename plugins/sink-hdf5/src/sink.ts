@@ -1,0 +1,697 @@
+/**
+ * The HDF5 sink: SinkFactory / SinkFile / SinkGroup / SinkField on h5wasm's low-level Module.
+ *
+ * Appends are buffered per dataset in JS and written as one resize + one hyperslab write per
+ * block (h5wasm re-opens a dataset by path on every call and drops the chunk cache, so per-row
+ * calls cost a chunk read and write each). Datasets h5wasm cannot create as such (bool as h5py's
+ * enum, several filters) are created with a placeholder and fixed in the object header while the
+ * file is briefly closed (see ohdr.ts); until then their data stays in JS.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve as resolvePath, posix } from 'node:path';
+import {
+  NxswError, castValue, checkValue, sizeOf, allocate,
+  type ElementType, type NxValue, type ValueData, type BigArray, type NumberArray,
+  type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
+} from '@nxsw/core';
+import { loadModule, hdf5Version, h5call, UNLIMITED, type H5Module } from './h5.js';
+import { chooseChunks, type ChunkPolicy } from './chunks.js';
+import { FileLock } from './lock.js';
+import { patchObjectHeader, boolEnumDatatype, pipelineMessage, MSG_DATATYPE, MSG_PIPELINE, type EncodedFilter } from './ohdr.js';
+
+export type Libver = 'v110' | 'v112' | 'v114' | 'v200' | 'latest';
+
+export interface Hdf5SinkOptions {
+  /** HDF5 format bounds (low = high); v110 keeps files readable by HDF5 1.10 and allows SWMR */
+  readonly libver?: Libver;
+  /** bytes a chunk aims at (the record axis gets as many rows as fit), default 64 KiB */
+  readonly chunkBytes?: number;
+  /** largest chunk for one big frame, default 4 MiB */
+  readonly maxChunkBytes?: number;
+  /** buffered bytes per dataset that force a write before the next flush, default 16 MiB */
+  readonly blockBytes?: number;
+  /** keep `<file>.lock` while the file is open, default true */
+  readonly lockFile?: boolean;
+  /** record creation order of links and attributes (h5py lists them in that order), default true */
+  readonly trackOrder?: boolean;
+}
+
+interface Resolved { libver: Libver; chunk: ChunkPolicy; blockBytes: number; lockFile: boolean; trackOrder: boolean }
+
+const MAX_WRITE_BYTES = 64 << 20; // one hyperslab write at most; keeps the wasm heap (max 2 GiB, never shrinks) small
+
+interface TypeInfo { type: number; size: number; signed: boolean; vlen: boolean; cset?: number }
+const H5T_INTEGER = 0;
+const H5T_FLOAT = 1;
+const H5T_STRING = 3;
+const H5T_ENUM = 8;
+const CSET_UTF8 = 1;
+
+function typeInfo(t: ElementType): TypeInfo {
+  switch (t) {
+    case 'int8': case 'bool': return { type: H5T_INTEGER, size: 1, signed: true, vlen: false };
+    case 'uint8': return { type: H5T_INTEGER, size: 1, signed: false, vlen: false };
+    case 'int16': return { type: H5T_INTEGER, size: 2, signed: true, vlen: false };
+    case 'uint16': return { type: H5T_INTEGER, size: 2, signed: false, vlen: false };
+    case 'int32': return { type: H5T_INTEGER, size: 4, signed: true, vlen: false };
+    case 'uint32': return { type: H5T_INTEGER, size: 4, signed: false, vlen: false };
+    case 'int64': return { type: H5T_INTEGER, size: 8, signed: true, vlen: false };
+    case 'uint64': return { type: H5T_INTEGER, size: 8, signed: false, vlen: false };
+    case 'float32': return { type: H5T_FLOAT, size: 4, signed: false, vlen: false };
+    case 'float64': return { type: H5T_FLOAT, size: 8, signed: false, vlen: false };
+    case 'string': return { type: H5T_STRING, size: 4, signed: false, vlen: true, cset: CSET_UTF8 };
+  }
+}
+
+/** Size of one element in the file (a vlen string is a 16-byte global heap id). */
+function fileElemSize(t: ElementType): number {
+  return t === 'string' ? 16 : typeInfo(t).size;
+}
+
+function childPath(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}
+
+function checkName(file: string, parent: string, name: string, what: string): void {
+  if (typeof name !== 'string' || name === '' || name.includes('/') || name === '.' || name === '..') {
+    throw new NxswError('VALUE_INVALID', `${file}: invalid ${what} name '${String(name)}' in ${parent} (empty, '.', '..' or containing '/')`);
+  }
+}
+
+function bytesOf(data: NumberArray | BigArray): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+const big = (a: readonly number[]): bigint[] => a.map((x) => BigInt(x));
+
+/** The open file: its h5wasm id (which changes when the file is reopened after a header patch). */
+class FileState {
+  fid: bigint;
+  closed = false;
+  swmr = false;
+  readonly dirty = new Set<Hdf5Field>();
+  /** datasets whose object header still holds a placeholder, by path */
+  readonly pending = new Map<string, { addr: number; replace: Map<number, Uint8Array>; field: Hdf5Field }>();
+  private scratchPtr = 0;
+  private scratchSize = 0;
+
+  constructor(readonly m: H5Module, readonly path: string, fid: bigint, readonly opts: Resolved, private readonly lock: FileLock | undefined) {
+    this.fid = fid;
+  }
+
+  libverConst(): number {
+    const m = this.m;
+    return { v110: m.H5F_LIBVER_V110, v112: m.H5F_LIBVER_V112, v114: m.H5F_LIBVER_V114, v200: m.H5F_LIBVER_V200, latest: m.H5F_LIBVER_LATEST }[this.opts.libver];
+  }
+
+  call<T>(what: string, obj: string, fn: (m: H5Module, fid: bigint) => T): T {
+    if (this.closed) throw new NxswError('FILE_ERROR', `${this.path}: cannot ${what} ${obj}: the file is closed`);
+    return h5call(this.path, what, obj, () => fn(this.m, this.fid));
+  }
+
+  /** A wasm heap buffer of at least n bytes, reused between writes. */
+  scratch(n: number): number {
+    if (n > this.scratchSize) {
+      if (this.scratchPtr) this.m._free(this.scratchPtr);
+      const size = Math.max(n, 64 << 10);
+      this.scratchPtr = this.m._malloc(size);
+      if (!this.scratchPtr) throw new NxswError('FILE_ERROR', `${this.path}: out of wasm memory for a ${size}-byte write`);
+      this.scratchSize = size;
+    }
+    return this.scratchPtr;
+  }
+
+  releaseScratch(): void {
+    if (this.scratchPtr) this.m._free(this.scratchPtr);
+    this.scratchPtr = 0;
+    this.scratchSize = 0;
+  }
+
+  /** Closes the file, rewrites placeholder headers, reopens it, then writes what waited for that. */
+  applyPatches(reopen = true): void {
+    if (this.pending.size === 0) return;
+    if (this.swmr) throw new NxswError('FILE_ERROR', `${this.path}: cannot finish datasets ${[...this.pending.keys()].join(', ')} in SWMR mode`);
+    this.call('close', '(before rewriting dataset headers)', (m, fid) => m.close_file(fid));
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    try {
+      for (const p of waiting) patchObjectHeader(this.path, p.addr, p.replace);
+    } finally {
+      if (reopen) this.fid = h5call(this.path, 'reopen', '', () => BigInt(this.m.open(this.path, this.m.H5F_ACC_RDWR, this.opts.trackOrder, this.libverConst(), this.libverConst())));
+      else this.closed = true;
+    }
+    if (reopen) for (const p of waiting) p.field.afterPatch();
+  }
+
+  flush(): void {
+    if (this.closed) throw new NxswError('FILE_ERROR', `${this.path}: cannot flush: the file is closed`);
+    this.applyPatches();
+    for (const f of this.dirty) f.writeOut();
+    this.dirty.clear();
+    this.call('flush', '', (m, fid) => m.flush(fid));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.applyPatches();
+      for (const f of this.dirty) f.writeOut();
+      this.dirty.clear();
+    } finally {
+      try {
+        if (!this.closed) h5call(this.path, 'close', '', () => this.m.close_file(this.fid));
+      } finally {
+        this.closed = true;
+        this.releaseScratch();
+        this.lock?.release();
+      }
+    }
+  }
+}
+
+abstract class Hdf5Node {
+  constructor(protected readonly state: FileState, readonly path: string) {}
+
+  setAttribute(name: string, value: NxValue): void {
+    if (typeof name !== 'string' || name === '') throw new NxswError('VALUE_INVALID', `${this.state.path}: empty attribute name on ${this.path}`);
+    checkValue(value, `attribute ${name} of ${this.path}`);
+    const st = this.state;
+    if (this.attributeNames().includes(name)) st.call('delete attribute', `${this.path}@${name}`, (m, fid) => m.delete_attribute(fid, this.path, name));
+    const info = typeInfo(value.type);
+    const meta = { ...info, littleEndian: true, shape: big(value.shape), maxshape: null, chunks: null };
+    if (value.type === 'string') {
+      st.call('write attribute', `${this.path}@${name}`, (m, fid) => m.create_vlen_str_attribute(fid, this.path, name, value.data as string[], meta as any));
+      return;
+    }
+    const bytes = bytesOf(value.data as NumberArray | BigArray);
+    const ptr = st.scratch(Math.max(bytes.length, 1));
+    st.m.HEAPU8.set(bytes, ptr);
+    st.call('write attribute', `${this.path}@${name}`, (m, fid) => m.create_attribute(fid, this.path, name, BigInt(ptr), meta as any));
+  }
+
+  attributeNames(): string[] {
+    return this.state.call('list attributes of', this.path, (m, fid) => m.get_attribute_names(fid, this.path));
+  }
+
+  getAttribute(name: string): NxValue | undefined {
+    if (!this.attributeNames().includes(name)) return undefined;
+    const st = this.state;
+    const where = `${this.path}@${name}`;
+    const meta = st.call('read attribute', where, (m, fid) => m.get_attribute_metadata(fid, this.path, name));
+    const shape = (meta.shape ?? []) as number[];
+    const n = meta.total_size;
+    const ptr = st.scratch(Math.max(n * meta.size, 1));
+    st.call('read attribute', where, (m, fid) => m.get_attribute_data(fid, this.path, name, BigInt(ptr)));
+    const heap = st.m.HEAPU8;
+    if (meta.type === H5T_STRING) {
+      const out: string[] = [];
+      const dv = new DataView(heap.buffer);
+      for (let i = 0; i < n; i++) {
+        if (meta.vlen) out.push(st.m.UTF8ToString(dv.getUint32(ptr + 4 * i, true)));
+        else out.push(new TextDecoder().decode(heap.subarray(ptr + i * meta.size, ptr + (i + 1) * meta.size)).replace(/[\0 ]+$/, ''));
+      }
+      if (meta.vlen) st.call('read attribute', where, (m, fid) => m.reclaim_vlen_memory(fid, this.path, name, BigInt(ptr)));
+      return { type: 'string', shape, data: out };
+    }
+    const bytes = heap.slice(ptr, ptr + n * meta.size);
+    if (meta.type === H5T_ENUM && meta.size === 1 && meta.enum_type && meta.enum_type.members['FALSE'] === 0 && meta.enum_type.members['TRUE'] === 1) {
+      return { type: 'bool', shape, data: bytes };
+    }
+    const t = elementTypeOf(meta.type === H5T_ENUM ? H5T_INTEGER : meta.type, meta.size, meta.signed);
+    if (!t) throw new NxswError('VALUE_INVALID', `${st.path}: attribute ${where} has a type nxsw does not read (class ${meta.type}, size ${meta.size})`);
+    const data = allocate(t, n) as NumberArray | BigArray;
+    bytesOf(data).set(bytes);
+    return { type: t, shape, data };
+  }
+}
+
+function elementTypeOf(cls: number, size: number, signed: boolean): ElementType | undefined {
+  if (cls === H5T_FLOAT) return size === 4 ? 'float32' : size === 8 ? 'float64' : undefined;
+  if (cls !== H5T_INTEGER) return undefined;
+  const bits = size * 8;
+  if (![8, 16, 32, 64].includes(bits)) return undefined;
+  return `${signed ? 'int' : 'uint'}${bits}` as ElementType;
+}
+
+class Hdf5Group extends Hdf5Node implements SinkGroup {
+  keys(): string[] {
+    return this.state.call('list', this.path, (m, fid) => m.get_names(fid, this.path, false));
+  }
+
+  private typeOf(p: string): number {
+    return this.state.call('look up', p, (m, fid) => m.get_type(fid, p));
+  }
+
+  openGroup(name: string): SinkGroup | undefined {
+    checkName(this.state.path, this.path, name, 'group');
+    const p = childPath(this.path, name);
+    return this.typeOf(p) === this.state.m.H5G_GROUP ? new Hdf5Group(this.state, p) : undefined;
+  }
+
+  createGroup(name: string): SinkGroup {
+    checkName(this.state.path, this.path, name, 'group');
+    const p = childPath(this.path, name);
+    this.state.call('create group', p, (m, fid) => m.create_group(fid, p, this.state.opts.trackOrder));
+    return new Hdf5Group(this.state, p);
+  }
+
+  openField(name: string): SinkField | undefined {
+    checkName(this.state.path, this.path, name, 'field');
+    const p = childPath(this.path, name);
+    if (this.typeOf(p) !== this.state.m.H5G_DATASET) return undefined;
+    return Hdf5Field.open(this.state, p);
+  }
+
+  createField(name: string, spec: FieldSpec): SinkField {
+    checkName(this.state.path, this.path, name, 'field');
+    return Hdf5Field.create(this.state, childPath(this.path, name), spec);
+  }
+
+  private absolute(target: string): string {
+    return posix.normalize(target.startsWith('/') ? target : `${this.path}/${target}`);
+  }
+
+  /** NeXus: the original object of a link carries @target = its own absolute path. */
+  private markTarget(target: string): void {
+    const abs = this.absolute(target);
+    const t = this.typeOf(abs);
+    if (t !== this.state.m.H5G_GROUP && t !== this.state.m.H5G_DATASET) return;
+    const node = new Hdf5Group(this.state, abs);
+    if (!node.attributeNames().includes('target')) node.setAttribute('target', { type: 'string', shape: [], data: [abs] });
+  }
+
+  createSoftLink(target: string, name: string): void {
+    checkName(this.state.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    this.state.call('create soft link', `${p} -> ${target}`, (m, fid) => m.create_soft_link(fid, target, p));
+    this.markTarget(target);
+  }
+
+  createHardLink(target: string, name: string): void {
+    checkName(this.state.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    const abs = this.absolute(target);
+    const t = this.typeOf(abs);
+    if (t !== this.state.m.H5G_GROUP && t !== this.state.m.H5G_DATASET) {
+      throw new NxswError('FILE_ERROR', `${this.state.path}: cannot create hard link ${p}: the target ${abs} does not exist`);
+    }
+    this.state.call('create hard link', `${p} -> ${abs}`, (m, fid) => m.create_hard_link(fid, abs, p));
+    this.markTarget(abs);
+  }
+
+  createExternalLink(file: string, target: string, name: string): void {
+    checkName(this.state.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    this.state.call('create external link', `${p} -> ${file}:${target}`, (m, fid) => m.create_external_link(fid, file, target, p));
+  }
+}
+
+/** Copies one frame (row-major, shape `src`) into a larger frame of shape `dst`, zero/''-padded. */
+function padFrames(data: ValueData, n: number, src: readonly number[], dst: readonly number[], type: ElementType): ValueData {
+  const srcSize = sizeOf(src);
+  const dstSize = sizeOf(dst);
+  const out = allocate(type, n * dstSize);
+  const rank = src.length;
+  if (rank === 0 || srcSize === 0) return out;
+  const last = src[rank - 1]!;
+  const outer = srcSize / last;
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  for (let r = 0; r < n; r++) {
+    idx.fill(0);
+    for (let o = 0; o < outer; o++) {
+      let dOff = 0;
+      for (let a = 0; a < rank - 1; a++) dOff = dOff * dst[a]! + idx[a]!;
+      dOff = r * dstSize + dOff * dst[rank - 1]!;
+      const sOff = r * srcSize + o * last;
+      for (let i = 0; i < last; i++) (out as any)[dOff + i] = (data as any)[sOff + i];
+      for (let a = rank - 2; a >= 0; a--) {
+        if (++idx[a]! < src[a]!) break;
+        idx[a] = 0;
+      }
+    }
+  }
+  return out;
+}
+
+/** Rows [n, O..., I...] → slab order [O..., n, I...] for a record axis k > 0 (O = frame axes before k). */
+function moveRecordAxis(data: ValueData, n: number, outer: number, inner: number, type: ElementType): ValueData {
+  const out = allocate(type, data.length) as any;
+  const src = data as any;
+  for (let r = 0; r < n; r++) {
+    for (let o = 0; o < outer; o++) {
+      const s = (r * outer + o) * inner;
+      const d = (o * n + r) * inner;
+      if (inner === 1) out[d] = src[s];
+      else if (Array.isArray(out)) for (let i = 0; i < inner; i++) out[d + i] = src[s + i];
+      else out.set(src.subarray(s, s + inner), d);
+    }
+  }
+  return out as ValueData;
+}
+
+function resolveFilters(file: string, path: string, type: ElementType, filters: readonly FilterSpec[] | undefined): EncodedFilter[] {
+  const list = filters ?? [];
+  const out: EncodedFilter[] = [];
+  for (const f of list) {
+    switch (f.id) {
+      case 1: {
+        const level = f.cdValues?.[0] ?? 4;
+        if (!Number.isInteger(level) || level < 0 || level > 9) throw new NxswError('VALUE_INVALID', `${file}: ${path}: deflate level ${level} is not an integer 0..9`);
+        out.push({ id: 1, flags: 1, cdValues: [level] });
+        break;
+      }
+      case 2: out.push({ id: 2, flags: 1, cdValues: [typeInfo(type).size] }); break;
+      case 3: out.push({ id: 3, flags: 0, cdValues: [] }); break;
+      default:
+        if (list.length === 1) out.push({ id: f.id, flags: f.optional ? 1 : 0, cdValues: f.cdValues ?? [] });
+        else if (!f.optional) {
+          throw new NxswError('FILE_ERROR', `${file}: ${path}: filter ${f.id} cannot be combined with other filters (h5wasm sets one filter per dataset; nxsw adds deflate, shuffle and fletcher32 only)`);
+        }
+    }
+  }
+  return out;
+}
+
+class Hdf5Field extends Hdf5Node implements SinkField {
+  /** extent in the file */
+  private extent: number[];
+  /** current frame shape (extent without the record axis, grown by appends) */
+  private frame: number[];
+  private buf: ValueData;
+  private bufRows = 0;
+  /** a write() waiting for the header patch */
+  private deferred: NxValue | undefined;
+
+  private constructor(state: FileState, path: string, readonly type: ElementType, private readonly contiguous: boolean, extent: number[], private readonly recordAxis: number) {
+    super(state, path);
+    this.extent = extent;
+    this.frame = extent.filter((_, i) => i !== recordAxis);
+    this.buf = allocate(type, 0);
+  }
+
+  static create(st: FileState, path: string, spec: FieldSpec): Hdf5Field {
+    const type = spec.type;
+    const info = typeInfo(type);
+    if (!info) throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: unknown element type '${String(type)}'`);
+    const shape = [...spec.shape];
+    if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: bad shape [${shape.join(',')}]`);
+    const scalar = shape.length === 0 && (spec.scalar === true || spec.recordAxis === undefined);
+    if (shape.length === 0 && !scalar) shape.push(0);
+    const recordAxis = spec.recordAxis ?? 0;
+    if (!scalar && (recordAxis < 0 || recordAxis >= shape.length)) {
+      throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: record axis ${recordAxis} is outside the shape [${shape.join(',')}]`);
+    }
+    const meta: Record<string, unknown> = { ...info, littleEndian: true, track_order: st.opts.trackOrder, compression: 0, compression_opts: [] };
+    let filters: EncodedFilter[] = [];
+    if (scalar) {
+      Object.assign(meta, { shape: [], maxshape: null, chunks: null });
+    } else {
+      const chunks = chooseChunks(shape, spec.recordAxis, spec.frameShape, fileElemSize(type), st.opts.chunk);
+      // created empty and resized: create_dataset would otherwise write a zero buffer of the whole extent
+      Object.assign(meta, { shape: shape.map(() => 0n), maxshape: shape.map(() => UNLIMITED), chunks: big(chunks) });
+      // vlen strings are 16-byte heap ids: filters would compress pointers, not text
+      if (type !== 'string') filters = resolveFilters(st.path, path, type, spec.filters);
+      if (filters.length) Object.assign(meta, { compression: filters[0]!.id, compression_opts: filters[0]!.cdValues });
+    }
+    const create = (): void => {
+      if (type === 'string') st.call('create dataset', path, (m, fid) => m.create_vlen_str_dataset(fid, path, scalar ? [''] : [], meta as any));
+      else {
+        const ptr = st.scratch(8);
+        st.m.HEAPU8.fill(0, ptr, ptr + 8);
+        st.call('create dataset', path, (m, fid) => m.create_dataset(fid, path, BigInt(ptr), meta as any));
+      }
+    };
+    try {
+      create();
+    } catch (e) {
+      const f = filters[0];
+      if (!f || f.id <= 3) throw e;
+      // the only case left: a single filter by id that the wasm build lacks
+      const optional = spec.filters?.[0]?.optional === true;
+      if (!optional) throw new NxswError('FILE_ERROR', `${st.path}: cannot create ${path}: HDF5 filter ${f.id} is not available in h5wasm (only deflate, shuffle, fletcher32 and the built-in filters are)`, { cause: e });
+      filters = [];
+      Object.assign(meta, { compression: 0, compression_opts: [] });
+      create();
+    }
+    const field = new Hdf5Field(st, path, type, scalar, scalar ? [] : shape.map(() => 0), recordAxis);
+    const replace = new Map<number, Uint8Array>();
+    if (type === 'bool') replace.set(MSG_DATATYPE, boolEnumDatatype());
+    if (filters.length > 1) replace.set(MSG_PIPELINE, pipelineMessage(filters));
+    if (replace.size) {
+      const ref = st.call('locate', path, (m, fid) => m.create_object_reference(fid, path));
+      const addr = Number(new DataView(Uint8Array.from(ref).buffer).getBigUint64(0, true));
+      st.pending.set(path, { addr, replace, field });
+    }
+    // resizing only changes the dataspace message, so it may precede the header patch
+    if (!scalar && sizeOf(shape) > 0) field.resize(shape);
+    if (!scalar) field.frame = shape.filter((_, i) => i !== recordAxis);
+    return field;
+  }
+
+  static open(st: FileState, path: string): Hdf5Field {
+    const meta = st.call('open dataset', path, (m, fid) => m.get_dataset_metadata(fid, path));
+    let type: ElementType | undefined;
+    if (meta.type === H5T_STRING) type = 'string';
+    else if (meta.type === H5T_ENUM && meta.size === 1 && meta.enum_type?.members['FALSE'] === 0 && meta.enum_type?.members['TRUE'] === 1) type = 'bool';
+    else type = elementTypeOf(meta.type, meta.size, meta.signed);
+    if (!type) throw new NxswError('FILE_ERROR', `${st.path}: ${path} has a type nxsw cannot write (class ${meta.type}, size ${meta.size})`);
+    if (type === 'string' && !meta.vlen) throw new NxswError('FILE_ERROR', `${st.path}: ${path} holds fixed-length strings; nxsw appends variable-length strings only`);
+    const shape = (meta.shape ?? []) as number[];
+    // the record axis is not stored in the file: a reopened dataset grows along its first axis
+    return new Hdf5Field(st, path, type, meta.chunks === null, [...shape], 0);
+  }
+
+  get shape(): readonly number[] {
+    if (this.deferred) return [...this.deferred.shape];
+    if (this.contiguous) return [...this.extent];
+    const s = [...this.frame];
+    s.splice(this.recordAxis, 0, (this.extent[this.recordAxis] ?? 0) + this.bufRows);
+    return s;
+  }
+
+  get rows(): number {
+    if (this.contiguous) return 0;
+    return this.shape[this.recordAxis] ?? 0;
+  }
+
+  private where(): string {
+    return `${this.state.path}: ${this.path}`;
+  }
+
+  private coerce(value: NxValue, what: string): NxValue {
+    checkValue(value, `${what} for ${this.path}`);
+    if (value.type === this.type) return value;
+    try {
+      return castValue(value, this.type);
+    } catch (e) {
+      throw new NxswError('VALUE_INVALID', `${this.where()}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  write(value: NxValue): void {
+    let v = this.coerce(value, 'write');
+    if (this.contiguous) {
+      if (sizeOf(v.shape) !== 1) throw new NxswError('VALUE_INVALID', `${this.where()}: a scalar dataset cannot hold a value of shape [${v.shape.join(',')}]`);
+      this.writeSlab(null, null, v.data);
+      return;
+    }
+    const rank = this.extent.length;
+    if (v.shape.length > rank) throw new NxswError('VALUE_INVALID', `${this.where()}: a value of shape [${v.shape.join(',')}] does not fit a dataset of rank ${rank}`);
+    if (v.shape.length < rank) v = { ...v, shape: [...new Array<number>(rank - v.shape.length).fill(1), ...v.shape] };
+    this.bufRows = 0;
+    this.buf = allocate(this.type, 0);
+    this.frame = v.shape.filter((_, i) => i !== this.recordAxis);
+    if (this.state.pending.has(this.path)) {
+      this.deferred = v;
+      this.state.dirty.add(this);
+      return;
+    }
+    this.deferred = undefined;
+    this.resize(v.shape);
+    this.writeSlab(v.shape.map(() => 0), [...v.shape], v.data);
+  }
+
+  append(block: NxValue): void {
+    const b = this.coerce(block, 'append');
+    if (this.contiguous) throw new NxswError('VALUE_INVALID', `${this.where()}: cannot append to a scalar dataset`);
+    const rank = this.extent.length;
+    if (b.shape.length !== rank) {
+      throw new NxswError('VALUE_INVALID', `${this.where()}: a block of shape [${b.shape.join(',')}] does not fit a dataset of rank ${rank} (expected [n, ...frame] with ${rank - 1} frame axes)`);
+    }
+    const n = b.shape[0]!;
+    if (n === 0) return;
+    if (this.deferred) this.state.applyPatches();
+    const bf = b.shape.slice(1);
+    const grown = this.frame.map((d, i) => Math.max(d, bf[i]!));
+    if (grown.some((d, i) => d !== this.frame[i])) {
+      this.writeOut();
+      this.frame = grown;
+    }
+    const data = bf.every((d, i) => d === this.frame[i]) ? b.data : padFrames(b.data, n, bf, this.frame, this.type);
+    this.push(data, n);
+    this.state.dirty.add(this);
+    if (this.bufRows * sizeOf(this.frame) * fileElemSize(this.type) >= this.state.opts.blockBytes) this.writeOut();
+  }
+
+  private push(data: ValueData, n: number): void {
+    const need = (this.bufRows + n) * sizeOf(this.frame);
+    const used = this.bufRows * sizeOf(this.frame);
+    if (Array.isArray(this.buf)) {
+      const arr = this.buf as string[];
+      arr.length = used;
+      for (const s of data as string[]) arr.push(s);
+    } else {
+      if (need > this.buf.length) {
+        const grown = allocate(this.type, Math.max(need, 2 * this.buf.length, 64)) as NumberArray | BigArray;
+        (grown as any).set((this.buf as any).subarray(0, used));
+        this.buf = grown;
+      }
+      (this.buf as any).set(data, used);
+    }
+    this.bufRows += n;
+  }
+
+  /** Writes the buffered rows: one resize and one hyperslab write. */
+  writeOut(): void {
+    if (this.deferred) {
+      if (this.state.pending.has(this.path)) return; // waits for the patch
+      const v = this.deferred;
+      this.deferred = undefined;
+      this.resize(v.shape);
+      this.writeSlab(v.shape.map(() => 0), [...v.shape], v.data);
+    }
+    if (this.bufRows === 0) return;
+    if (this.state.pending.has(this.path)) this.state.applyPatches();
+    const n = this.bufRows;
+    const k = this.recordAxis;
+    const start = this.extent[k]!;
+    const frameSize = sizeOf(this.frame);
+    let data: ValueData = Array.isArray(this.buf) ? (this.buf as string[]).slice(0, n * frameSize) : (this.buf as any).subarray(0, n * frameSize);
+    const next = [...this.frame];
+    next.splice(k, 0, start + n);
+    this.resize(next);
+    const count = [...this.frame];
+    count.splice(k, 0, n);
+    const offset = count.map(() => 0);
+    offset[k] = start;
+    if (k > 0) data = moveRecordAxis(data, n, sizeOf(this.frame.slice(0, k)), sizeOf(this.frame.slice(k)), this.type);
+    this.bufRows = 0;
+    this.writeSlab(offset, count, data);
+  }
+
+  /** Called after the header patch, with the file reopened. */
+  afterPatch(): void {
+    if (this.deferred || this.bufRows) this.state.dirty.add(this);
+  }
+
+  private resize(shape: readonly number[]): void {
+    if (shape.length === this.extent.length && shape.every((d, i) => d === this.extent[i])) return;
+    this.state.call('resize', this.path, (m, fid) => m.resize_dataset(fid, this.path, big(shape)));
+    this.extent = [...shape];
+  }
+
+  /** One hyperslab (or the whole dataset when offset is null), split along axis 0 if it is big. */
+  private writeSlab(offset: number[] | null, count: number[] | null, data: ValueData): void {
+    const st = this.state;
+    const total = count ? sizeOf(count) : 1;
+    if (total === 0) return;
+    const elem = this.type === 'string' ? 64 : typeInfo(this.type).size;
+    if (offset && count && total * elem > MAX_WRITE_BYTES && count[0]! > 1) {
+      const rowSize = total / count[0]!;
+      const step = Math.max(1, Math.floor(MAX_WRITE_BYTES / (rowSize * elem)));
+      for (let r = 0; r < count[0]!; r += step) {
+        const nr = Math.min(step, count[0]! - r);
+        const part = Array.isArray(data) ? data.slice(r * rowSize, (r + nr) * rowSize) : (data as any).subarray(r * rowSize, (r + nr) * rowSize);
+        this.writeSlab([offset[0]! + r, ...offset.slice(1)], [nr, ...count.slice(1)], part);
+      }
+      return;
+    }
+    let ptr: number;
+    if (this.type === 'string') {
+      const enc = new TextEncoder();
+      const strs = (data as string[]).map((s) => enc.encode(s));
+      const size = 4 * strs.length + strs.reduce((a, s) => a + s.length + 1, 0);
+      ptr = st.scratch(size);
+      const heap = st.m.HEAPU8;
+      const dv = new DataView(heap.buffer);
+      let q = ptr + 4 * strs.length;
+      strs.forEach((s, i) => {
+        dv.setUint32(ptr + 4 * i, q, true);
+        heap.set(s, q);
+        heap[q + s.length] = 0;
+        q += s.length + 1;
+      });
+    } else {
+      const bytes = bytesOf(data as NumberArray | BigArray);
+      ptr = st.scratch(bytes.length);
+      st.m.HEAPU8.set(bytes, ptr);
+    }
+    const stride = count ? count.map(() => 1n) : null;
+    st.call('write', this.path, (m, fid) => m.set_dataset_data(fid, this.path, count ? big(count) : null, offset ? big(offset) : null, stride, BigInt(ptr)));
+  }
+}
+
+class Hdf5File implements SinkFile {
+  readonly root: SinkGroup;
+  constructor(private readonly state: FileState, readonly libraryVersion: string) {
+    this.root = new Hdf5Group(state, '/');
+  }
+  get path(): string {
+    return this.state.path;
+  }
+  flush(): void {
+    this.state.flush();
+  }
+  startSwmr(): void {
+    const st = this.state;
+    if (st.swmr) return;
+    st.flush();
+    st.call('start SWMR writing on', '', (m, fid) => m.H5Fstart_swmr_write(fid));
+    st.swmr = true;
+  }
+  close(): void {
+    this.state.close();
+  }
+}
+
+const DEFAULTS: Resolved = {
+  libver: 'v110', chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20 }, blockBytes: 16 << 20, lockFile: true, trackOrder: true,
+};
+
+export class Hdf5SinkFactory implements SinkFactory {
+  readonly kind = 'sink' as const;
+  readonly name = 'HDF5';
+  readonly suffixes = ['.nxs', '.h5', '.hdf5', '.nx5'] as const;
+  private readonly opts: Resolved;
+
+  constructor(options: Hdf5SinkOptions = {}) {
+    this.opts = {
+      libver: options.libver ?? DEFAULTS.libver,
+      chunk: { chunkBytes: options.chunkBytes ?? DEFAULTS.chunk.chunkBytes, maxChunkBytes: options.maxChunkBytes ?? DEFAULTS.chunk.maxChunkBytes },
+      blockBytes: options.blockBytes ?? DEFAULTS.blockBytes,
+      lockFile: options.lockFile ?? DEFAULTS.lockFile,
+      trackOrder: options.trackOrder ?? DEFAULTS.trackOrder,
+    };
+  }
+
+  async open(path: string, options: SinkOpenOptions): Promise<SinkFile> {
+    const file = resolvePath(path);
+    const dir = dirname(file);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new NxswError('FILE_ERROR', `${file}: cannot open: the directory ${dir} does not exist`);
+    if (existsSync(file) && statSync(file).isDirectory()) throw new NxswError('FILE_ERROR', `${file}: cannot open: it is a directory`);
+    const m = await loadModule();
+    const lock = this.opts.lockFile ? FileLock.acquire(file) : undefined;
+    try {
+      const exists = existsSync(file);
+      if (options.mode === 'create' && exists) throw new NxswError('FILE_ERROR', `${file}: the file exists (mode 'create' never overwrites it; use mode 'append' to add to it)`);
+      const lv = { v110: m.H5F_LIBVER_V110, v112: m.H5F_LIBVER_V112, v114: m.H5F_LIBVER_V114, v200: m.H5F_LIBVER_V200, latest: m.H5F_LIBVER_LATEST }[this.opts.libver];
+      const fid = h5call(file, exists ? 'open' : 'create', 'the file', () => BigInt(m.open(file, exists ? m.H5F_ACC_RDWR : m.H5F_ACC_EXCL, this.opts.trackOrder, lv, lv)));
+      const state = new FileState(m, file, fid, this.opts, lock);
+      const sf = new Hdf5File(state, hdf5Version(m));
+      return sf;
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/** Test helpers: XML → XmlElement (sax), hand-made ReadContexts, service probes, a TCP forwarder. */
+import sax from 'sax';
+import net from 'node:net';
+import type { ReadContext, XmlElement } from '@nxsw/core';
+
+interface MutableElement { name: string; attributes: Record<string, string>; children: MutableElement[]; text: string; location: XmlElement['location']; parent: MutableElement | undefined }
+
+/** Parses an XML string into the XmlElement tree of core/src/api/xml.ts. */
+export function parseXml(xml: string): XmlElement {
+  const parser = sax.parser(true, { trim: false, normalize: false, position: true });
+  const stack: MutableElement[] = [];
+  let root: MutableElement | undefined;
+  parser.onopentag = (node) => {
+    const parent = stack[stack.length - 1];
+    const path = `${parent ? parent.location.path : ''}/${node.name}`;
+    const el: MutableElement = {
+      name: node.name, attributes: { ...(node.attributes as Record<string, string>) }, children: [], text: '',
+      location: { line: parser.line + 1, column: parser.column, path }, parent,
+    };
+    if (parent) parent.children.push(el); else root = el;
+    stack.push(el);
+  };
+  parser.ontext = (t) => { const top = stack[stack.length - 1]; if (top) top.text += t; };
+  parser.oncdata = (t) => { const top = stack[stack.length - 1]; if (top) top.text += t; };
+  parser.onclosetag = () => { stack.pop(); };
+  parser.onerror = (e) => { throw e; };
+  parser.write(xml).close();
+  if (!root) throw new Error('no root element');
+  return root;
+}
+
+export function readContext(signal: AbortSignal = new AbortController().signal): ReadContext {
+  return {
+    phase: 'FINAL', step: -2, globalJson: {}, localJson: undefined, signal, shared: new Map(), file: undefined,
+    decoder: () => { throw new Error('no decoders in these tests'); },
+  };
+}
+
+/** true when something accepts TCP connections on host:port */
+export function reachable(port: number, host = '127.0.0.1', ms = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host });
+    const done = (ok: boolean): void => { s.destroy(); resolve(ok); };
+    s.setTimeout(ms, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+/** a port on which nothing listens (bound, then closed) */
+export async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/**
+ * A TCP forwarder to a real server that can be stopped (listener closed, every connection cut)
+ * and started again on the same port: a database that goes down and comes back.
+ */
+export class Forwarder {
+  #server: net.Server | undefined;
+  #sockets = new Set<net.Socket>();
+  port = 0;
+  constructor(readonly targetPort: number, readonly targetHost = '127.0.0.1') {}
+
+  async start(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect({ port: this.targetPort, host: this.targetHost });
+      for (const s of [client, upstream]) { this.#sockets.add(s); s.on('close', () => this.#sockets.delete(s)); s.on('error', () => undefined); }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(this.port, '127.0.0.1', () => resolve()); });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.#server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    for (const s of this.#sockets) s.destroy();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+}
