@@ -116,7 +116,11 @@ export interface SinkGroup extends SinkNode {
   keys(): string[];
   openGroup(name: string): SinkGroup | undefined;
   createGroup(name: string): SinkGroup;
-  openField(name: string): SinkField | undefined;
+  /**
+   * Opens an existing dataset. The record axis is not stored in the file, so the caller says
+   * which axis appends grow (default 0).
+   */
+  openField(name: string, options?: { readonly recordAxis?: number }): SinkField | undefined;
   createField(name: string, spec: FieldSpec): SinkField;
   createSoftLink(target: string, name: string): void;
   createHardLink(target: string, name: string): void;

@@ -30,11 +30,16 @@ export class FileBinding {
     return this.node(path, 'group') as SinkGroup;
   }
 
-  field(path: string): SinkField {
-    return this.node(path, 'field') as SinkField;
+  field(path: string, recordAxis = 0): SinkField {
+    return this.node(path, 'field', recordAxis) as SinkField;
   }
 
-  node(path: string, kind: 'group' | 'field'): SinkNode {
+  /** keeps an object the engine just created, so it is not reopened */
+  remember(path: string, node: SinkNode): void {
+    this.cache.set(path, node);
+  }
+
+  node(path: string, kind: 'group' | 'field', recordAxis = 0): SinkNode {
     const hit = this.cache.get(path);
     if (hit) return hit;
     const parts = path.split('/').filter(Boolean);
@@ -42,7 +47,7 @@ export class FileBinding {
     for (let i = 0; i < parts.length; i++) {
       const last = i === parts.length - 1;
       if (last && kind === 'field') {
-        const f = g.openField(parts[i]!);
+        const f = g.openField(parts[i]!, { recordAxis });
         if (!f) throw new NxswError('FILE_ERROR', `${path} is not a dataset in ${this.current.path}`);
         this.cache.set(path, f);
         return f;
@@ -110,7 +115,7 @@ export class FieldElement implements Acquirable {
   ) {}
 
   private get field(): SinkField {
-    return this.binding.field(this.path);
+    return this.binding.field(this.path, this.layout.recordAxis);
   }
 
   store(value: NxValue): void {

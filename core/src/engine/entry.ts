@@ -165,9 +165,10 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
 
     writes.push(() => {
       const parent = binding.group(parentPath || '/');
-      let field = env.reload ? parent.openField(f.name) : undefined;
+      let field = env.reload ? parent.openField(f.name, { recordAxis: spec.recordAxis }) : undefined;
       const existed = field !== undefined;
       field ??= parent.createField(f.name, spec);
+      binding.remember(path, field);
       if (!existed) {
         if (staticValue) field.write(staticValue);
         for (const [k, v] of attrs) field.setAttribute(k, v);
@@ -215,6 +216,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
       const parent = binding.group(parentPath || '/');
       const existing = env.reload ? parent.openGroup(g.name) : undefined;
       const group = existing ?? parent.createGroup(g.name);
+      binding.remember(path, group);
       if (!existing) for (const [k, v] of attrs) group.setAttribute(k, v);
     });
     await prepareChildren(g.children, path, label);

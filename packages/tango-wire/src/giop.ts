@@ -155,7 +155,7 @@ export function readRequestHeader(r: CdrReader, minor: number): RequestHeader {
   const flags = r.octet();
   r.raw(3);
   const disc = r.short();
-  let objectKey = new Uint8Array(0);
+  let objectKey: Uint8Array = new Uint8Array(0);
   let target: TargetAddress;
   if (disc === 0) {
     objectKey = r.octetSeq();

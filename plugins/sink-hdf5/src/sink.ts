@@ -19,10 +19,14 @@ import { chooseChunks, type ChunkPolicy } from './chunks.js';
 import { FileLock } from './lock.js';
 import { patchObjectHeader, boolEnumDatatype, pipelineMessage, MSG_DATATYPE, MSG_PIPELINE, type EncodedFilter } from './ohdr.js';
 
-export type Libver = 'v110' | 'v112' | 'v114' | 'v200' | 'latest';
+export type Libver = 'v18' | 'v110' | 'v112' | 'v114' | 'v200' | 'latest';
 
 export interface Hdf5SinkOptions {
-  /** HDF5 format bounds (low = high); v110 keeps files readable by HDF5 1.10 and allows SWMR */
+  /**
+   * Lower HDF5 format bound (the upper one is at least v110, so HDF5 1.10 reads the files).
+   * Default: v110 for files opened with swmr (SWMR needs superblock 3), else v18: with superblock 3
+   * HDF5 >= 1.10 marks a file open for writing and refuses non-SWMR readers until it is closed.
+   */
   readonly libver?: Libver;
   /** bytes a chunk aims at (the record axis gets as many rows as fit), default 64 KiB */
   readonly chunkBytes?: number;
@@ -36,7 +40,7 @@ export interface Hdf5SinkOptions {
   readonly trackOrder?: boolean;
 }
 
-interface Resolved { libver: Libver; chunk: ChunkPolicy; blockBytes: number; lockFile: boolean; trackOrder: boolean }
+interface Resolved { libver: Libver | undefined; chunk: ChunkPolicy; blockBytes: number; lockFile: boolean; trackOrder: boolean }
 
 const MAX_WRITE_BYTES = 64 << 20; // one hyperslab write at most; keeps the wasm heap (max 2 GiB, never shrinks) small
 
@@ -46,6 +50,10 @@ const H5T_FLOAT = 1;
 const H5T_STRING = 3;
 const H5T_ENUM = 8;
 const CSET_UTF8 = 1;
+
+/** a placeholder attribute that keeps free space in a patched dataset's object header */
+const HEADER_RESERVE = '_nxsw_header_reserve';
+const HEADER_RESERVE_BYTES = 96;
 
 function typeInfo(t: ElementType): TypeInfo {
   switch (t) {
@@ -95,14 +103,10 @@ class FileState {
   private scratchPtr = 0;
   private scratchSize = 0;
 
-  constructor(readonly m: H5Module, readonly path: string, fid: bigint, readonly opts: Resolved, private readonly lock: FileLock | undefined) {
+  constructor(readonly m: H5Module, readonly path: string, fid: bigint, readonly opts: Resolved, readonly bounds: [number, number], private readonly lock: FileLock | undefined) {
     this.fid = fid;
   }
 
-  libverConst(): number {
-    const m = this.m;
-    return { v110: m.H5F_LIBVER_V110, v112: m.H5F_LIBVER_V112, v114: m.H5F_LIBVER_V114, v200: m.H5F_LIBVER_V200, latest: m.H5F_LIBVER_LATEST }[this.opts.libver];
-  }
 
   call<T>(what: string, obj: string, fn: (m: H5Module, fid: bigint) => T): T {
     if (this.closed) throw new NxswError('FILE_ERROR', `${this.path}: cannot ${what} ${obj}: the file is closed`);
@@ -131,13 +135,15 @@ class FileState {
   applyPatches(reopen = true): void {
     if (this.pending.size === 0) return;
     if (this.swmr) throw new NxswError('FILE_ERROR', `${this.path}: cannot finish datasets ${[...this.pending.keys()].join(', ')} in SWMR mode`);
+    // deleting the reserve attribute leaves a free message in the header for the patch
+    for (const path of this.pending.keys()) this.call('delete attribute', `${path}@${HEADER_RESERVE}`, (m, fid) => m.delete_attribute(fid, path, HEADER_RESERVE));
     this.call('close', '(before rewriting dataset headers)', (m, fid) => m.close_file(fid));
     const waiting = [...this.pending.values()];
     this.pending.clear();
     try {
       for (const p of waiting) patchObjectHeader(this.path, p.addr, p.replace);
     } finally {
-      if (reopen) this.fid = h5call(this.path, 'reopen', '', () => BigInt(this.m.open(this.path, this.m.H5F_ACC_RDWR, this.opts.trackOrder, this.libverConst(), this.libverConst())));
+      if (reopen) this.fid = h5call(this.path, 'reopen', '', () => BigInt(this.m.open(this.path, this.m.H5F_ACC_RDWR, this.opts.trackOrder, this.bounds[0], this.bounds[1])));
       else this.closed = true;
     }
     if (reopen) for (const p of waiting) p.field.afterPatch();
@@ -255,11 +261,11 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     return new Hdf5Group(this.state, p);
   }
 
-  openField(name: string): SinkField | undefined {
+  openField(name: string, options?: { readonly recordAxis?: number }): SinkField | undefined {
     checkName(this.state.path, this.path, name, 'field');
     const p = childPath(this.path, name);
     if (this.typeOf(p) !== this.state.m.H5G_DATASET) return undefined;
-    return Hdf5Field.open(this.state, p);
+    return Hdf5Field.open(this.state, p, options?.recordAxis ?? 0);
   }
 
   createField(name: string, spec: FieldSpec): SinkField {
@@ -438,6 +444,9 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     if (type === 'bool') replace.set(MSG_DATATYPE, boolEnumDatatype());
     if (filters.length > 1) replace.set(MSG_PIPELINE, pipelineMessage(filters));
     if (replace.size) {
+      // reserve room in the object header now: attributes the engine adds next would otherwise
+      // use up the free space the larger datatype / pipeline message needs at the patch
+      field.setAttribute(HEADER_RESERVE, { type: 'uint8', shape: [HEADER_RESERVE_BYTES], data: new Uint8Array(HEADER_RESERVE_BYTES) });
       const ref = st.call('locate', path, (m, fid) => m.create_object_reference(fid, path));
       const addr = Number(new DataView(Uint8Array.from(ref).buffer).getBigUint64(0, true));
       st.pending.set(path, { addr, replace, field });
@@ -448,7 +457,7 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     return field;
   }
 
-  static open(st: FileState, path: string): Hdf5Field {
+  static open(st: FileState, path: string, recordAxis: number): Hdf5Field {
     const meta = st.call('open dataset', path, (m, fid) => m.get_dataset_metadata(fid, path));
     let type: ElementType | undefined;
     if (meta.type === H5T_STRING) type = 'string';
@@ -457,8 +466,11 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     if (!type) throw new NxswError('FILE_ERROR', `${st.path}: ${path} has a type nxsw cannot write (class ${meta.type}, size ${meta.size})`);
     if (type === 'string' && !meta.vlen) throw new NxswError('FILE_ERROR', `${st.path}: ${path} holds fixed-length strings; nxsw appends variable-length strings only`);
     const shape = (meta.shape ?? []) as number[];
-    // the record axis is not stored in the file: a reopened dataset grows along its first axis
-    return new Hdf5Field(st, path, type, meta.chunks === null, [...shape], 0);
+    // the record axis is not stored in the file: the caller says which one it is
+    if (shape.length > 0 && (recordAxis < 0 || recordAxis >= shape.length)) {
+      throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: record axis ${recordAxis} is outside the shape [${shape.join(',')}]`);
+    }
+    return new Hdf5Field(st, path, type, meta.chunks === null, [...shape], shape.length > 0 ? recordAxis : 0);
   }
 
   get shape(): readonly number[] {
@@ -646,6 +658,9 @@ class Hdf5File implements SinkFile {
     const st = this.state;
     if (st.swmr) return;
     st.flush();
+    if (st.bounds[0] < st.m.H5F_LIBVER_V110) {
+      throw new NxswError('FILE_ERROR', `${st.path}: cannot start SWMR writing: the file was opened without swmr (SWMR needs libver v110 or later from the start)`);
+    }
     st.call('start SWMR writing on', '', (m, fid) => m.H5Fstart_swmr_write(fid));
     st.swmr = true;
   }
@@ -655,7 +670,7 @@ class Hdf5File implements SinkFile {
 }
 
 const DEFAULTS: Resolved = {
-  libver: 'v110', chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20 }, blockBytes: 16 << 20, lockFile: true, trackOrder: true,
+  libver: undefined, chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20 }, blockBytes: 16 << 20, lockFile: true, trackOrder: true,
 };
 
 export class Hdf5SinkFactory implements SinkFactory {
@@ -684,9 +699,11 @@ export class Hdf5SinkFactory implements SinkFactory {
     try {
       const exists = existsSync(file);
       if (options.mode === 'create' && exists) throw new NxswError('FILE_ERROR', `${file}: the file exists (mode 'create' never overwrites it; use mode 'append' to add to it)`);
-      const lv = { v110: m.H5F_LIBVER_V110, v112: m.H5F_LIBVER_V112, v114: m.H5F_LIBVER_V114, v200: m.H5F_LIBVER_V200, latest: m.H5F_LIBVER_LATEST }[this.opts.libver];
-      const fid = h5call(file, exists ? 'open' : 'create', 'the file', () => BigInt(m.open(file, exists ? m.H5F_ACC_RDWR : m.H5F_ACC_EXCL, this.opts.trackOrder, lv, lv)));
-      const state = new FileState(m, file, fid, this.opts, lock);
+      const consts = { v18: m.H5F_LIBVER_V18, v110: m.H5F_LIBVER_V110, v112: m.H5F_LIBVER_V112, v114: m.H5F_LIBVER_V114, v200: m.H5F_LIBVER_V200, latest: m.H5F_LIBVER_LATEST };
+      const low = consts[this.opts.libver ?? (options.swmr ? 'v110' : 'v18')];
+      const bounds: [number, number] = [low, Math.max(low, m.H5F_LIBVER_V110)];
+      const fid = h5call(file, exists ? 'open' : 'create', 'the file', () => BigInt(m.open(file, exists ? m.H5F_ACC_RDWR : m.H5F_ACC_EXCL, this.opts.trackOrder, bounds[0], bounds[1])));
+      const state = new FileState(m, file, fid, this.opts, bounds, lock);
       const sf = new Hdf5File(state, hdf5Version(m));
       return sf;
     } catch (e) {

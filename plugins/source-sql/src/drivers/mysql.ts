@@ -45,7 +45,7 @@ class MysqlConnection implements SqlConnection {
   #mariadb = false;
   #serverTimeout = -1;
 
-  constructor(conn: mysql.Connection) {
+  constructor(conn: mysql.Connection, private readonly options: mysql.ConnectionOptions) {
     this.#conn = conn;
     conn.on('error', () => { this.#broken = true; });
     conn.on('end', () => { this.#broken = true; });
@@ -89,8 +89,18 @@ class MysqlConnection implements SqlConnection {
   }
 
   #kill(): void {
+    if (!this.#broken) this.#stopOnServer();
     this.#broken = true;
     this.#conn.destroy();
+  }
+
+  /** KILL QUERY from a second connection: a dropped client's statement would otherwise run on */
+  #stopOnServer(): void {
+    const id = this.#conn.threadId;
+    if (!id) return;
+    mysql.createConnection(this.options)
+      .then(async (c) => { try { await c.query(`KILL QUERY ${Number(id)}`); } finally { c.destroy(); } })
+      .catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -128,7 +138,7 @@ export const mysqlDriver: SqlDriver = {
     return `MYSQL ${spec.user ?? ''}@${spec.hostname ?? 'localhost'}:${spec.port ?? 3306}/${spec.dbname ?? ''}`;
   },
   async connect(spec: DatabaseSpec, { connectTimeoutMs, signal }: ConnectOptions): Promise<SqlConnection> {
-    const opening = mysql.createConnection({
+    const options: mysql.ConnectionOptions = {
       host: spec.hostname ?? 'localhost',
       port: spec.port ?? 3306,
       user: spec.user,
@@ -140,10 +150,11 @@ export const mysqlDriver: SqlDriver = {
       supportBigNumbers: true,
       bigNumberStrings: true, // BIGINT and DECIMAL as exact strings
       dateStrings: true, // DATETIME as written, not shifted through this process's zone
-    });
+    };
+    const opening = mysql.createConnection(options);
     try {
       const conn = await abortable(opening, signal, () => { opening.then((c) => c.destroy(), () => undefined); });
-      return new MysqlConnection(conn);
+      return new MysqlConnection(conn, options);
     } catch (e) {
       if (e instanceof NxswError) throw e;
       throw new NxswError('SOURCE_UNAVAILABLE', `cannot connect: ${errText(e)}`, { cause: e });

@@ -43,6 +43,13 @@ function classify(e: unknown): { error: NxswError; broken: boolean } {
   return { error: new NxswError('DATASOURCE_CONFIG', msg, { cause: e }), broken: false };
 }
 
+interface CancelConnection {
+  on(event: string, fn: (...a: unknown[]) => void): void;
+  connect(port: number, host: string): void;
+  cancel(pid: number, key: unknown): void;
+  end(): void;
+}
+
 class PgConnection implements SqlConnection {
   #client: pg.Client;
   #broken = false;
@@ -94,9 +101,24 @@ class PgConnection implements SqlConnection {
   }
 
   #kill(): void {
+    if (!this.#broken) this.#cancel();
     this.#broken = true;
     const stream = (this.#client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
     stream?.destroy();
+  }
+
+  /**
+   * Asks the server to stop the running statement (a CancelRequest on a new socket): without it
+   * the backend of a dropped connection would run on until its statement_timeout.
+   */
+  #cancel(): void {
+    const c = this.#client as unknown as { processID: number | null; secretKey: unknown; host: string; port: number };
+    if (c.processID === null) return;
+    const ConnectionClass = (pg as unknown as { Connection: new () => CancelConnection }).Connection;
+    const con = new ConnectionClass();
+    con.on('error', () => undefined);
+    con.on('connect', () => { con.cancel(c.processID!, c.secretKey); con.end(); });
+    con.connect(c.port, c.host);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,138 @@
+// The nxsw command line: usage, exit codes, clear errors, and the README's example.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkPlugin } from '@nxsw/core/conformance';
+import { readWithH5py, h5get, haveH5py, serviceSkip } from '@nxsw/core/testkit';
+import { REPO, tempDir } from './scan.js';
+
+const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
+const CLI = join(REPO, 'core/dist/src/cli/main.js');
+
+function nxsw(args: string[], input?: string, cwd = REPO) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, input, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const XML = `<definition><group type="NXentry" name="entry1">
+  <field name="x" type="NX_FLOAT" units="mm"><strategy mode="STEP"/><datasource type="CLIENT"><record name="x"/></datasource></field>
+</group></definition>`;
+
+test('--help and usage errors', () => {
+  const h = nxsw(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /nxsw write CONFIG\.xml --output OUT\.nxs/);
+  assert.equal(nxsw([]).code, 2);
+  const bad = nxsw(['write', 'a.xml']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /write needs --output FILE/);
+  assert.equal(nxsw(['frobnicate']).code, 2);
+  assert.match(nxsw(['write', 'a.xml', '-o', 'x.nxs', '--steps-per-file', 'two']).err, /--steps-per-file must be a non-negative integer/);
+});
+
+test('bad XML from standard input: exit 1, line and column, no file written', () => {
+  const t = tempDir();
+  try {
+    const out = join(t.dir, 'never.nxs');
+    const r = nxsw(['write', '-', '--output', out], '<definition>\n  <group type="NXentry">\n    <field name="x">1</fieldd>\n</definition>');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /CONFIG_SYNTAX.*Unexpected close tag.*line 3, column \d+, at \/definition\/group\[:NXentry\]\/field\[x\]/);
+    assert.equal(existsSync(out), false);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('an unknown datasource type names the installed types; nothing is written for it', () => {
+  const t = tempDir();
+  try {
+    const cfg = join(t.dir, 'c.xml');
+    writeFileSync(cfg, XML.replace('type="CLIENT"', 'type="KAFKA"'));
+    const r = nxsw(['write', cfg, '--output', join(t.dir, 'o.nxs')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /unknown datasource type 'KAFKA'; installed types: .*CLIENT \(@nxsw\/source-json\)/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('bad JSON on a record line: exit 1 naming the line; the file keeps the steps before it', { skip }, () => {
+  const t = tempDir();
+  try {
+    const cfg = join(t.dir, 'c.xml');
+    const recs = join(t.dir, 'r.jsonl');
+    const out = join(t.dir, 'o.nxs');
+    writeFileSync(cfg, XML);
+    writeFileSync(recs, '{"data":{"x":1}}\n\n{"data":{"x":2}}\n{"data": {"x": 3}\n{"data":{"x":4}}\n');
+    const r = nxsw(['write', cfg, '--output', out, '--records', recs]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /r\.jsonl line 4: Record argument is not valid JSON/);
+    assert.deepEqual(h5get(readWithH5py(out), 'entry1/x').value, [1, 2]);
+    assert.equal(existsSync(`${out}.lock`), false, 'the lock file is removed');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('--steps-per-file, --can-fail and --json', { skip }, () => {
+  const t = tempDir();
+  try {
+    const cfg = join(t.dir, 'c.xml');
+    const recs = join(t.dir, 'r.jsonl');
+    writeFileSync(cfg, XML.replace('<strategy mode="STEP"/>', '<strategy mode="STEP"/>'));
+    writeFileSync(recs, '{"data":{"x":1}}\n{}\n{"data":{"x":3}}\n');
+    const r = nxsw(['write', cfg, '--output', join(t.dir, 's.nxs'), '--records', recs, '--steps-per-file', '2', '--can-fail', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const summary = JSON.parse(r.out) as { files: string[]; records: number };
+    assert.equal(summary.records, 3);
+    assert.deepEqual(summary.files, [join(t.dir, 's_00001.nxs'), join(t.dir, 's_00002.nxs')]);
+    assert.deepEqual(h5get(readWithH5py(summary.files[0]!), 'entry1/x').value, [1, 1.7976931348623157e308]);
+    assert.deepEqual(h5get(readWithH5py(summary.files[1]!), 'entry1/x').value, [3]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("the README's example writes the expected tree", { skip }, () => {
+  const t = tempDir();
+  try {
+    const out = join(t.dir, 'example.nxs');
+    const r = nxsw(['write', 'examples/scan/scan.xml', '--output', out, '--global', 'examples/scan/global.json', '--records', 'examples/scan/records.jsonl', '--final', 'examples/scan/final.json']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /wrote 20 records to .*example\.nxs/);
+    const h = readWithH5py(out);
+    assert.equal(h5get(h, 'entry1/title').value, 'Strain in Si(111) under heating');
+    assert.equal(h5get(h, 'entry1/sample/name').value, 'Si(111) wafer');
+    assert.equal(h5get(h, 'entry1/end_time').value, '2026-11-25T10:05:00.000000+0100');
+    assert.deepEqual(h5get(h, 'entry1/instrument/detector/mca').shape, [20, 16]);
+    assert.equal(h5get(h, 'entry1/instrument/detector/mca').compression, 'gzip');
+    assert.deepEqual((h5get(h, 'entry1/sample/temperature').value as number[]).slice(0, 2), [295.01, 295.02]);
+    assert.equal(h5get(h, 'entry1/data/counter1').target, '/entry1/instrument/detector/counter1');
+    assert.equal(h5get(h, 'entry1/data').attrs.signal!.value, 'counter1');
+    assert.equal(h5get(h, 'entry1/data/mca').resolved!.dtype, 'int32');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('nxsw plugins --json lists the five built-in plugins', () => {
+  const r = nxsw(['plugins', '--json']);
+  assert.equal(r.code, 0);
+  const list = JSON.parse(r.out) as { kernelApi: string; plugins: Array<{ name: string; status: string; reason?: string }> };
+  assert.equal(list.kernelApi, '1.0.0');
+  for (const n of ['@nxsw/source-json', '@nxsw/source-sql', '@nxsw/source-tango', '@nxsw/sink-hdf5', '@nxsw/frontend-tango']) {
+    const p = list.plugins.find((x) => x.name === n);
+    assert.equal(p?.status, 'loaded', `${n}: ${p?.reason ?? 'not listed'}`);
+  }
+});
+
+test('the example plugin passes the conformance kit', async () => {
+  const report = await checkPlugin({
+    packageDir: join(REPO, 'examples/plugin-site-extras'),
+    datasource: { ENV: { valid: '<datasource type="ENV"><record name="PATH"/></datasource>', invalid: '<datasource type="ENV"/>' } },
+    tag: { timestamp: '<definition><group type="NXentry"><timestamp name="t"/></group></definition>' },
+  });
+  assert.deepEqual(report.checked, ['datasource:ENV', 'tag:timestamp']);
+});
