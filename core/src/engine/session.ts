@@ -49,7 +49,6 @@ export interface SessionOptions {
 interface SplitState {
   readonly base: string;
   readonly files: string[];
-  readonly records: number[];
 }
 
 const quietLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -78,6 +77,8 @@ export class WriterSession {
   private parentPath = '';
   private entry: Entry | undefined;
   private step = 0;
+  /** Records of the open entry (the step counter is -2 during FINAL) */
+  private recorded = 0;
   private entriesOpened = 0;
   private split: SplitState | undefined;
   private lastFlush = 0;
@@ -110,7 +111,7 @@ export class WriterSession {
   }
   /** records written in the open entry */
   get records(): number {
-    return this.step > 0 ? this.step : 0;
+    return this.recorded;
   }
   get outputFiles(): string[] {
     return this.split ? [...this.split.files] : this.output ? [this.output.file] : [];
@@ -224,6 +225,7 @@ export class WriterSession {
       if (!this.plan) return;
       const file = this.requireFile();
       this.step = -1;
+      this.recorded = 0;
       const entry = await openEntry(this.plan, {
         binding: this.binding!,
         parentPath: this.parentPath,
@@ -247,7 +249,7 @@ export class WriterSession {
       } finally {
         this.flush(true);
       }
-      if (this._stepsPerFile > 0) this.startSplit();
+      if (this._stepsPerFile > 0) await this.startSplit();
       if (this.options.swmr) {
         if (this.file?.startSwmr) this.file.startSwmr();
         else this.log.warn('the sink does not support SWMR; writing without it');
@@ -261,17 +263,18 @@ export class WriterSession {
       const skip = this.takeSkip();
       if (!this.entry) return;
       this.step = this.step < 1 ? 1 : this.step + 1;
-      if (!skip) {
-        try {
+      this.recorded++;
+      try {
+        if (!skip) {
           await this.runPhase(this.entry.step, 'STEP', this.step, local);
           for (const label of local?.triggers ?? []) {
             const pool = this.entry.triggers.get(label);
             if (pool) await this.runPhase(pool, 'STEP', this.step, local);
           }
-        } finally {
-          this.afterRecord();
         }
-      } else this.afterRecord();
+      } finally {
+        await this.afterRecord();
+      }
     });
   }
 
@@ -476,7 +479,7 @@ export class WriterSession {
     await runPool(pool, this.poolBase(phase, step, local), this.log);
   }
 
-  private afterRecord(): void {
+  private async afterRecord(): Promise<void> {
     const d = this.options.durability ?? { mode: 'record' };
     if (d.mode === 'record') this.flush(false);
     else {
@@ -489,7 +492,7 @@ export class WriterSession {
         this.flushTimer.unref();
       }
     }
-    if (this.split && this.step % this._stepsPerFile === 0) this.nextSplitFile();
+    if (this.split && this.recorded % this._stepsPerFile === 0) await this.nextSplitFile();
   }
 
   /** flushes the file; file_update_time is refreshed at most once a second unless forced */
@@ -507,78 +510,59 @@ export class WriterSession {
 
   // ---- StepsPerFile (spec 3.4) ----------------------------------------------------------------
 
-  private startSplit(): void {
+  /** after INIT the base file is closed; the scan continues in copies of it (spec 3.4) */
+  private async startSplit(): Promise<void> {
     const base = this.output!.file;
     this.file!.close();
     this.file = undefined;
-    this.split = { base, files: [], records: [] };
-    this.switchTo(1);
+    this.split = { base, files: [] };
+    await this.switchTo(1);
   }
 
-  private switchTo(n: number): void {
+  private async switchTo(n: number): Promise<void> {
     const split = this.split!;
     const name = splitFileName(split.base, n);
     copyFileSync(split.base, name);
     split.files.push(name);
-    split.records.push(0);
-    this.openSplitSync(name);
+    await this.useFile(name);
+    this.file!.root.setAttribute('file_name', stringValue(name));
     this._currentFileId = n;
   }
 
-  private openSplitSync(name: string): void {
-    // the sink's open is async; split switching happens inside async commands, so await is fine,
-    // but keep the binding consistent: it is updated when the promise resolves (see pendingOpen)
-    this.pendingOpen = this.chooseSink(name).open(name, { mode: 'append' }).then((f) => {
-      this.file = f;
-      this.binding!.use(f);
-      f.root.setAttribute('file_name', stringValue(name));
-    });
+  private async useFile(name: string): Promise<void> {
+    const f = await this.chooseSink(name).open(name, { mode: 'append' });
+    this.file = f;
+    this.binding!.use(f);
   }
 
-  private pendingOpen: Promise<void> | undefined;
-
-  private nextSplitFile(): void {
-    const split = this.split!;
-    split.records[split.records.length - 1] = this._stepsPerFile;
-    this.file?.flush();
+  private async nextSplitFile(): Promise<void> {
     this.file?.close();
     this.file = undefined;
-    this.switchTo(this._currentFileId + 1);
+    await this.switchTo(this._currentFileId + 1);
   }
 
+  /** CloseEntry in split mode: drop the base file and an empty trailing file, FINAL into each */
   private async finishSplit(entry: Entry, skip: boolean): Promise<void> {
-    await this.pendingOpen;
     const split = this.split!;
-    const recordsInLast = this.step > 0 ? this.records % this._stepsPerFile : 0;
-    split.records[split.records.length - 1] = recordsInLast === 0 && this.records > 0 && split.files.length * this._stepsPerFile > this.records ? 0 : recordsInLast || this._stepsPerFile;
     this.file?.close();
     this.file = undefined;
     rmSync(split.base, { force: true });
-    // a trailing split file that received no records is removed
-    if (split.files.length > 1 && this.records <= (split.files.length - 1) * this._stepsPerFile) {
-      rmSync(split.files.pop()!, { force: true });
-      split.records.pop();
-    }
+    if (split.files.length > 1 && this.recorded <= (split.files.length - 1) * this._stepsPerFile) rmSync(split.files.pop()!, { force: true });
     let firstError: unknown;
     for (let i = 0; i < split.files.length; i++) {
-      const name = split.files[i]!;
-      const f = await this.chooseSink(name).open(name, { mode: 'append' });
-      this.file = f;
-      this.binding!.use(f);
-      if (i > 0) f.root.setAttribute('file_time', stringValue(nexusTime()));
+      await this.useFile(split.files[i]!);
+      if (i > 0) this.file!.root.setAttribute('file_time', stringValue(nexusTime()));
       try {
         if (!skip) await this.runPhase(entry.final, 'FINAL', -2, undefined);
       } catch (e) {
         firstError ??= e;
       }
       this.flush(true);
-      if (i < split.files.length - 1) f.close();
+      this.file!.close();
+      this.file = undefined;
     }
     // the first split file stays the current one (CurrentFileId 1), as in the reference
-    this.file?.close();
-    const first = split.files[0]!;
-    this.file = await this.chooseSink(first).open(first, { mode: 'append' });
-    this.binding!.use(this.file);
+    await this.useFile(split.files[0]!);
     this._currentFileId = 1;
     if (firstError) throw firstError;
   }
@@ -590,7 +574,6 @@ export class WriterSession {
       if (this.split) await this.finishSplit(entry, true);
       await Promise.allSettled(entry.sources.map((s) => s.close?.()));
     }
-    await this.pendingOpen;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.file) {

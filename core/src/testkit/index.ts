@@ -43,7 +43,7 @@ export function readWithH5py(file: string, opts: { swmr?: boolean } = {}): H5Fil
 export function h5get(f: H5File | H5Node, path: string): H5Node {
   let cur: H5File | H5Node = f;
   for (const part of path.split('/').filter(Boolean)) {
-    let next: H5Node | undefined = cur.children?.[part];
+    const next: H5Node | undefined = cur.children?.[part];
     if (!next) throw new Error(`no ${part} in ${path} (have: ${Object.keys(cur.children ?? {}).join(', ')})`);
     cur = next;
   }

@@ -14,3 +14,4 @@ export * from './orb.js';
 export * as deviceOps from './device-ops.js';
 export * from './database.js';
 export * from './device-proxy.js';
+export * from './server.js';

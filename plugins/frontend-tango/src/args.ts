@@ -1,0 +1,104 @@
+/**
+ * The command line of `nxsw serve` for the Tango front end. Two modes:
+ *   --nodb --port P --device a/b/c ...        no database; clients use tango://host:P/a/b/c#dbase=no
+ *   [--instance] NAME [--device a/b/c ...]    registered in the Tango database given by TANGO_HOST
+ */
+import { parseArgs } from 'node:util';
+import { NxswError } from '@nxsw/core';
+import { parseTangoHost, type HostPort } from '@nxsw/tango-wire/server';
+
+export const USAGE = `nxsw serve — the NXSDataWriter Tango device server
+  without a database:  nxsw serve --nodb [--port 10123] [--device test/nxsw/1 ...] [--property Name=value ...]
+  with the database:   nxsw serve [--instance] NAME [--device a/b/c ...] [--tango-host host:port]
+options:
+  --port P              TCP port (default 10123 without a database, a free port with one)
+  --host ADDR           address to listen on (default: all)
+  --publish-host NAME   host name clients are told to connect to (default: this machine's name)
+  --device NAME         a writer device (repeatable); with the database, missing ones are defined
+  --instance NAME       server instance: the server is NXSDataWriter/NAME
+  --property N=V        a device property for every device (without a database; repeatable)
+  --max-message-size B  largest GIOP message accepted (default 64 MiB)`;
+
+export interface ServeOptions {
+  readonly nodb: boolean;
+  readonly port: number;
+  readonly listenHost: string | undefined;
+  readonly publishHost: string | undefined;
+  readonly devices: readonly string[];
+  readonly executable: string;
+  readonly instance: string;
+  readonly tangoHost: HostPort | undefined;
+  readonly properties: ReadonlyMap<string, string[]>;
+  readonly maxMessageSize: number | undefined;
+}
+
+const DEVICE_NAME = /^[^/\s#]+\/[^/\s#]+\/[^/\s#]+$/;
+
+function bad(msg: string): NxswError {
+  return new NxswError('PLUGIN_OPTIONS', `nxsw serve: ${msg}\n${USAGE}`);
+}
+
+export function parseServeArgs(raw: unknown): ServeOptions {
+  const args = Array.isArray(raw) ? raw.map(String) : [];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args, allowPositionals: true, strict: true,
+      options: {
+        nodb: { type: 'boolean', default: false },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'publish-host': { type: 'string' },
+        device: { type: 'string', multiple: true },
+        instance: { type: 'string' },
+        executable: { type: 'string' },
+        'tango-host': { type: 'string' },
+        property: { type: 'string', multiple: true },
+        'max-message-size': { type: 'string' },
+        // the CLI's own options, handled before the front end starts
+        plugin: { type: 'string', multiple: true },
+        choose: { type: 'string', multiple: true },
+        config: { type: 'string' },
+        frontend: { type: 'string' },
+        verbose: { type: 'boolean', short: 'v' },
+        json: { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  const v = parsed.values;
+  const nodb = v.nodb === true;
+  const port = v.port === undefined ? (nodb ? 10123 : 0) : Number(v.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw bad(`--port must be a TCP port number, not '${v.port}'`);
+  const devices = (v.device ?? []).map((d) => d.trim());
+  for (const d of devices) if (!DEVICE_NAME.test(d)) throw bad(`--device '${d}' is not a device name domain/family/member`);
+  if (new Set(devices.map((d) => d.toLowerCase())).size !== devices.length) throw bad('a device is named twice');
+  if (parsed.positionals.length > 1) throw bad(`unexpected arguments: ${parsed.positionals.join(' ')}`);
+  const instance = v.instance ?? parsed.positionals[0] ?? (nodb ? 'nodb' : '');
+  if (!nodb && !instance) throw bad('with the Tango database the server needs an instance name (--instance NAME), or use --nodb');
+  if (!/^[^/\s]+$/.test(instance)) throw bad(`the instance name '${instance}' must not contain '/' or spaces`);
+  const properties = new Map<string, string[]>();
+  for (const p of v.property ?? []) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw bad(`--property '${p}' must be Name=value`);
+    const name = p.slice(0, eq).trim();
+    properties.set(name, [...(properties.get(name) ?? []), p.slice(eq + 1)]);
+  }
+  if (properties.size > 0 && !nodb) throw bad('--property is for the mode without a database; with it, set properties in the database');
+  const max = v['max-message-size'] === undefined ? undefined : Number(v['max-message-size']);
+  if (max !== undefined && (!Number.isInteger(max) || max < 1024)) throw bad('--max-message-size must be an integer ≥ 1024');
+  let tangoHost: HostPort | undefined;
+  if (v['tango-host'] !== undefined) {
+    try {
+      tangoHost = parseTangoHost(v['tango-host'])[0];
+    } catch (e) {
+      throw bad((e as Error).message);
+    }
+  }
+  return {
+    nodb, port, listenHost: v.host, publishHost: v['publish-host'],
+    devices: devices.length === 0 && nodb ? ['test/nxsw/1'] : devices,
+    executable: v.executable ?? 'NXSDataWriter', instance, tangoHost, properties, maxMessageSize: max,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The NXSDataWriter device properties (spec 4.4): names, defaults and how the string values the
+ * database keeps become typed settings. Unparseable values fall back to the default with a warning.
+ */
+import type { Logger } from '@nxsw/core';
+
+export interface WriterProperties {
+  readonly numberOfThreads: number;
+  /** seconds; 0 = off: warn when a Record takes longer */
+  readonly maxRecordRuntime: number;
+  /** seconds; 0 = off (accepted; per-element timing is not reported) */
+  readonly maxElementRuntime: number;
+  /** back-end: '' (automatic), a sink name, or a reference name (h5cpp, h5py) meaning HDF5 */
+  readonly writer: string;
+  readonly defaultCanFail: boolean;
+  readonly addingLogs: boolean;
+  readonly metadataOutput: string;
+}
+
+export const DEFAULT_PROPERTIES: WriterProperties = {
+  numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '',
+};
+
+export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput'] as const;
+
+function bool(v: string): boolean | undefined {
+  const s = v.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(s)) return true;
+  if (['false', '0', 'no', 'off'].includes(s)) return false;
+  return undefined;
+}
+
+function num(v: string, integer: boolean): number | undefined {
+  const x = Number(v.trim());
+  if (!Number.isFinite(x) || x < 0 || (integer && !Number.isInteger(x))) return undefined;
+  return x;
+}
+
+/** Typed properties from raw values (name matching is case-insensitive, like Tango's). */
+export function parseProperties(raw: ReadonlyMap<string, readonly string[]>, device: string, log: Logger): WriterProperties {
+  const byLower = new Map([...raw].map(([k, v]) => [k.toLowerCase(), v.join('\n')]));
+  const get = <T>(name: string, parse: (s: string) => T | undefined, dflt: T): T => {
+    const s = byLower.get(name.toLowerCase());
+    if (s === undefined) return dflt;
+    const v = parse(s);
+    if (v === undefined) {
+      log.warn(`${device}: property ${name}='${s}' is not valid; using ${String(dflt)}`);
+      return dflt;
+    }
+    return v;
+  };
+  const d = DEFAULT_PROPERTIES;
+  for (const k of raw.keys()) {
+    if (!PROPERTY_NAMES.some((n) => n.toLowerCase() === k.toLowerCase())) log.warn(`${device}: unknown property ${k} is ignored`);
+  }
+  return {
+    numberOfThreads: get('NumberOfThreads', (s) => num(s, true), d.numberOfThreads),
+    maxRecordRuntime: get('MaxRecordRuntime', (s) => num(s, false), d.maxRecordRuntime),
+    maxElementRuntime: get('MaxElementRuntime', (s) => num(s, false), d.maxElementRuntime),
+    writer: get('Writer', (s) => s.trim(), d.writer),
+    defaultCanFail: get('DefaultCanFail', bool, d.defaultCanFail),
+    addingLogs: get('AddingLogs', bool, d.addingLogs),
+    metadataOutput: get('MetadataOutput', (s) => s.trim(), d.metadataOutput),
+  };
+}

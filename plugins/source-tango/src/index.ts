@@ -1,0 +1,1 @@
+export { utf8Decoder, uint32Decoder } from './decoders.js';
