@@ -46,8 +46,12 @@ export interface ReadContext {
 export interface DataSource {
   /** how errors describe the source, e.g. "CLIENT record exp_c01" */
   describe(): string;
-  /** the value at this moment; throws an NxswError (DATA_NOT_FOUND, SOURCE_UNAVAILABLE, TIMEOUT ...) */
-  read(ctx: ReadContext): Promise<NxValue>;
+  /**
+   * The value at this moment; throws an NxswError (DATA_NOT_FOUND, SOURCE_UNAVAILABLE, TIMEOUT ...).
+   * `want` is the element type the engine will store it as: a source may produce that type
+   * directly to spare a conversion (the engine casts whatever it gets).
+   */
+  read(ctx: ReadContext, want?: ElementType): Promise<NxValue>;
   /** releases what this source holds (not shared pools) */
   close?(): Promise<void>;
 }

@@ -101,7 +101,7 @@ export function failValue(type: ElementType, shape: readonly number[] = []): NxV
 }
 
 export function scalar(type: ElementType, v: number | bigint | string | boolean): NxValue {
-  return castValue({ type: typeOfJs(v), shape: [], data: jsLeavesToData([v], typeOfJs(v)) }, type);
+  return valueFromJs(v, type);
 }
 
 export function stringValue(s: string | string[], shape?: number[]): NxValue {
@@ -143,54 +143,113 @@ function typeOfTyped(a: NumberArray | BigArray): ElementType {
  * Converts a JS value (a parsed JSON value, a driver result, a typed array) to an NxValue.
  * Rank and shape follow the first element at each nesting level; the element type is the type
  * of the first leaf, widened to float64 when integers and floats mix, to string when strings do.
- * Ragged arrays are an error naming the offending index.
+ * With `want`, the leaves are converted straight to that type (the same result as castValue of
+ * the natural value, without the intermediate arrays). Ragged arrays are an error naming the
+ * offending index.
  */
-export function valueFromJs(x: unknown): NxValue {
+export function valueFromJs(x: unknown, want?: ElementType): NxValue {
   if (x === null || x === undefined) throw new NxswError('VALUE_INVALID', 'the value is null');
-  if (isTyped(x)) return { type: typeOfTyped(x), shape: [x.length], data: x.slice() as NumberArray | BigArray };
+  if (isTyped(x)) {
+    const v: NxValue = { type: typeOfTyped(x), shape: [x.length], data: x.slice() as NumberArray | BigArray };
+    return want ? castValue(v, want) : v;
+  }
+  let shape: number[];
+  let leaves: Leaf[];
   if (!Array.isArray(x)) {
     if (typeof x === 'object') throw new NxswError('VALUE_INVALID', 'an object is not a value (expected a number, string, boolean or array)');
-    const t = typeOfJs(x);
-    return { type: t, shape: [], data: jsLeavesToData([x as Leaf], t) };
-  }
-  const shape: number[] = [];
-  for (let level: unknown = x; Array.isArray(level) || isTyped(level); level = (level as ArrayLike<unknown>)[0]) {
-    const len = (level as ArrayLike<unknown>).length;
-    shape.push(len);
-    if (len === 0) break;
-  }
-  const leaves: Leaf[] = [];
-  const walk = (node: unknown, depth: number, where: string): void => {
-    if (depth === shape.length) {
-      if (Array.isArray(node) || isTyped(node)) throw new NxswError('VALUE_INVALID', `ragged array: ${where} has more nesting than the first element`);
-      if (node !== null && typeof node === 'object') throw new NxswError('VALUE_INVALID', `${where} is an object, not a value`);
-      leaves.push(node as Leaf);
-      return;
+    shape = [];
+    leaves = [x as Leaf];
+  } else {
+    shape = [];
+    for (let level: unknown = x; Array.isArray(level) || isTyped(level); level = (level as ArrayLike<unknown>)[0]) {
+      const len = (level as ArrayLike<unknown>).length;
+      shape.push(len);
+      if (len === 0) break;
     }
-    if (!(Array.isArray(node) || isTyped(node)) || (node as ArrayLike<unknown>).length !== shape[depth]) {
-      throw new NxswError('VALUE_INVALID', `ragged array: ${where} should have ${shape[depth]} elements like the first one`);
-    }
-    const arr = node as ArrayLike<unknown>;
-    for (let i = 0; i < arr.length; i++) walk(arr[i], depth + 1, `${where}[${i}]`);
-  };
-  walk(x, 0, 'value');
-  let t: ElementType = leaves.length ? typeOfJs(leaves[0]) : 'float64';
-  for (const l of leaves) {
-    const lt = typeOfJs(l);
-    if (lt === t || l === null) continue;
-    if (t === 'string' || lt === 'string') t = 'string';
-    else if ((t === 'int64' && lt === 'float64') || (t === 'float64' && lt === 'int64')) t = 'float64';
+    leaves = new Array<Leaf>(sizeOf(shape));
+    if (leaves.length > 0) flatten(x, shape, 0, leaves, 0, 'value');
   }
-  return { type: t, shape, data: jsLeavesToData(leaves, t) };
+  if (want !== undefined && want !== 'string') return { type: want, shape, data: leavesTo(leaves, want) };
+  if (want === 'string') return { type: 'string', shape, data: leaves.map((l) => leafText(l)) };
+  const natural = naturalType(leaves);
+  return { type: natural, shape, data: leavesTo(leaves, natural) };
 }
 
-function jsLeavesToData(leaves: Leaf[], t: ElementType): ValueData {
+/** copies the leaves of a regular nested array into `out`, checking every level's length */
+function flatten(node: unknown, shape: readonly number[], depth: number, out: Leaf[], offset: number, where: string): number {
+  const len = shape[depth]!;
+  if (!(Array.isArray(node) || isTyped(node)) || (node as ArrayLike<unknown>).length !== len) {
+    throw new NxswError('VALUE_INVALID', `ragged array: ${where} should have ${len} elements like the first one`);
+  }
+  const arr = node as ArrayLike<unknown>;
+  if (depth === shape.length - 1) {
+    for (let i = 0; i < len; i++) {
+      const l = arr[i];
+      if (l !== null && typeof l === 'object') {
+        throw new NxswError('VALUE_INVALID', Array.isArray(l) || isTyped(l) ? `ragged array: ${where}[${i}] has more nesting than the first element` : `${where}[${i}] is an object, not a value`);
+      }
+      out[offset + i] = l as Leaf;
+    }
+    return offset + len;
+  }
+  for (let i = 0; i < len; i++) offset = flatten(arr[i], shape, depth + 1, out, offset, `${where}[${i}]`);
+  return offset;
+}
+
+function naturalType(leaves: readonly Leaf[]): ElementType {
+  let t: ElementType | undefined;
+  for (const l of leaves) {
+    if (l === null || l === undefined) continue;
+    const lt = typeOfJs(l);
+    if (t === undefined || lt === t) t = lt;
+    else if (t === 'string' || lt === 'string') return 'string';
+    else if ((t === 'int64' && lt === 'float64') || (t === 'float64' && lt === 'int64')) t = 'float64';
+  }
+  return t ?? 'float64';
+}
+
+/** Python's str() of a JSON leaf: True/False for booleans */
+function leafText(l: Leaf): string {
+  if (l === null || l === undefined) return '';
+  if (typeof l === 'boolean') return l ? 'True' : 'False';
+  return String(l);
+}
+
+function leavesTo(leaves: readonly Leaf[], t: ElementType): ValueData {
   const n = leaves.length;
-  switch (t) {
-    case 'string': return leaves.map((l) => (l === null ? '' : String(l)));
-    case 'bool': { const d = new Uint8Array(n); leaves.forEach((l, i) => { d[i] = l ? 1 : 0; }); return d; }
-    case 'int64': { const d = new BigInt64Array(n); leaves.forEach((l, i) => { d[i] = toBigInt(l, 'int64'); }); return d; }
-    default: { const d = new Float64Array(n); leaves.forEach((l, i) => { d[i] = toNumber(l); }); return d; }
+  try {
+    switch (t) {
+      case 'string': return leaves.map((l) => leafText(l));
+      case 'bool': { const d = new Uint8Array(n); for (let i = 0; i < n; i++) d[i] = toBool(leaves[i]) ? 1 : 0; return d; }
+      case 'float32': case 'float64': {
+        const d = t === 'float32' ? new Float32Array(n) : new Float64Array(n);
+        for (let i = 0; i < n; i++) { const l = leaves[i]; d[i] = typeof l === 'number' ? l : toNumber(l); }
+        return d;
+      }
+      case 'int64': case 'uint64': {
+        const d = t === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
+        for (let i = 0; i < n; i++) d[i] = toBigInt(leaves[i], t);
+        return d;
+      }
+      default: {
+        const d = allocate(t, n) as NumberArray;
+        const [lo, hi] = INT_RANGE[t as IntegerType];
+        const min = Number(lo);
+        const max = Number(hi);
+        for (let i = 0; i < n; i++) {
+          const l = leaves[i];
+          if (typeof l === 'number' && Number.isFinite(l)) {
+            const v = Math.trunc(l);
+            if (v < min || v > max) throw new NxswError('VALUE_INVALID', `${v} is out of range for ${t} [${min}, ${max}]`);
+            d[i] = v;
+          } else d[i] = Number(toBigInt(l, t as IntegerType));
+        }
+        return d;
+      }
+    }
+  } catch (e) {
+    if (e instanceof NxswError) throw new NxswError('VALUE_INVALID', `cannot store the value as ${t}: ${e.message}`);
+    throw e;
   }
 }
 

@@ -75,6 +75,8 @@ export interface Acquirable {
   readonly source: DataSource;
   readonly canfail: boolean;
   readonly timeoutMs: number;
+  /** the element type values are stored as (a hint for sources) */
+  readonly want?: ElementType;
   store(value: NxValue): void;
   /** writes the canfail sentinel and marks the object */
   fail(message: string): void;
@@ -113,6 +115,10 @@ export class FieldElement implements Acquirable {
     readonly canfail: boolean,
     readonly timeoutMs: number,
   ) {}
+
+  get want(): ElementType {
+    return this.layout.type;
+  }
 
   private get field(): SinkField {
     return this.binding.field(this.path, this.layout.recordAxis);
@@ -161,7 +167,7 @@ export class AttributeElement implements Acquirable {
     private readonly ownerPath: string,
     private readonly ownerKind: 'group' | 'field',
     private readonly name: string,
-    private readonly type: ElementType,
+    readonly want: ElementType,
     private readonly rank: number,
     private readonly dims: readonly (number | undefined)[],
     private readonly binding: FileBinding,
@@ -175,12 +181,12 @@ export class AttributeElement implements Acquirable {
   }
 
   store(value: NxValue): void {
-    this.owner.setAttribute(this.name, castValue(value, this.type));
+    this.owner.setAttribute(this.name, castValue(value, this.want));
   }
 
   fail(message: string): void {
     const shape = this.rank === 0 ? [] : this.dims.map((d) => d ?? 1);
-    this.owner.setAttribute(this.name, failValue(this.type, shape));
+    this.owner.setAttribute(this.name, failValue(this.want, shape));
     markFailed(this.owner, message);
   }
 }

@@ -13,17 +13,13 @@ export function failureText(e: Acquirable, problem: unknown): string {
   return `('Data for ${e.label} not found. DATASOURCE: ${e.source.describe()}', '${errorMessage(problem)}')`;
 }
 
-function withTimeout(e: Acquirable, ctx: ReadContext): Promise<NxValue> {
-  const signal = ctx.signal;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<NxValue>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new NxswError('TIMEOUT', 'time limit reached'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    e.source.read(ctx).then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err); },
-    );
+/** one rejection per time limit, raced by every read that shares it (no listener per element) */
+function abortedPromise(signal: AbortSignal): Promise<never> {
+  const p = new Promise<never>((_, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new NxswError('TIMEOUT', 'time limit reached')), { once: true });
   });
+  p.catch(() => undefined); // handled by the races; this only silences the pool-level promise
+  return p;
 }
 
 export type PoolBase = Omit<ReadContext, 'signal'>;
@@ -31,21 +27,20 @@ export type PoolBase = Omit<ReadContext, 'signal'>;
 export async function runPool(elements: readonly Acquirable[], base: PoolBase, log: Logger): Promise<void> {
   if (elements.length === 0) return;
   // one timer per distinct time limit (normally one per pool), not one per element
-  const controllers = new Map<number, AbortController>();
-  const timers: NodeJS.Timeout[] = [];
-  const contexts = elements.map((e) => {
-    let ac = controllers.get(e.timeoutMs);
-    if (!ac) {
-      const c = new AbortController();
-      controllers.set(e.timeoutMs, (ac = c));
-      const t = setTimeout(() => c.abort(new NxswError('TIMEOUT', `no value within ${e.timeoutMs} ms`)), e.timeoutMs);
-      t.unref();
-      timers.push(t);
+  const limits = new Map<number, { ctx: ReadContext; aborted: Promise<never>; timer: NodeJS.Timeout }>();
+  const reads = elements.map((e) => {
+    let limit = limits.get(e.timeoutMs);
+    if (!limit) {
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(new NxswError('TIMEOUT', `no value within ${e.timeoutMs} ms`)), e.timeoutMs);
+      timer.unref();
+      limit = { ctx: { ...base, signal: ac.signal }, aborted: abortedPromise(ac.signal), timer };
+      limits.set(e.timeoutMs, limit);
     }
-    return { ...base, signal: ac.signal } as ReadContext;
+    return Promise.race([e.source.read(limit.ctx, e.want), limit.aborted]);
   });
-  const results = await Promise.allSettled(elements.map((e, i) => withTimeout(e, contexts[i]!)));
-  for (const t of timers) clearTimeout(t);
+  const results = await Promise.allSettled(reads);
+  for (const l of limits.values()) clearTimeout(l.timer);
 
   const errors: string[] = [];
   for (let i = 0; i < elements.length; i++) {

@@ -81,6 +81,9 @@ export function readTypeCode(r: CdrReader, seen = new Map<number, TypeCode>()): 
       return { kind: TCKind.string, bound: r.ulong() };
     }
   }
+  if (![TCKind.objref, TCKind.struct, TCKind.except, TCKind.enum, TCKind.sequence, TCKind.array, TCKind.alias, TCKind.union].includes(kind)) {
+    throw new CdrError(`unknown TypeCode kind ${kind} at offset ${at}`);
+  }
   const e = r.encapsulation();
   // registered before the members are read, so a recursive member indirection finds it
   switch (kind) {

@@ -3,7 +3,7 @@
  * local (Record argument) then global (JSONRecord) "data" (spec 5.3).
  */
 import { ConfigError, NxswError, childElement, valueFromJs } from '@nxsw/core';
-import type { DataSource, DataSourceType, JsonRecord, NxValue, ReadContext, XmlElement } from '@nxsw/core';
+import type { DataSource, DataSourceType, ElementType, JsonRecord, NxValue, ReadContext, XmlElement } from '@nxsw/core';
 
 function lookup(record: JsonRecord | undefined, key: string): unknown {
   const data = record?.data;
@@ -24,13 +24,13 @@ export class ClientSource implements DataSource {
     return `CLIENT record ${this.record}`;
   }
 
-  read(ctx: ReadContext): Promise<NxValue> {
+  read(ctx: ReadContext, want?: ElementType): Promise<NxValue> {
     for (const k of this.keys) {
       let v = lookup(ctx.localJson, k);
       if (v === undefined) v = lookup(ctx.globalJson, k);
       if (v !== undefined) {
         try {
-          return Promise.resolve(valueFromJs(v));
+          return Promise.resolve(valueFromJs(v, want));
         } catch (e) {
           return Promise.reject(new NxswError('VALUE_INVALID', `the value of "${k}" cannot be stored: ${(e as Error).message}`));
         }

@@ -7,7 +7,7 @@
  */
 import vm from 'node:vm';
 import { ConfigError, NxswError, childElement, childElements, valueFromJs, valueToJs, stringValue } from '@nxsw/core';
-import type { DataSource, DataSourceType, NxValue, ReadContext, SinkGroup, SourceEnvironment, XmlElement } from '@nxsw/core';
+import type { DataSource, DataSourceType, ElementType, NxValue, ReadContext, SinkGroup, SourceEnvironment, XmlElement } from '@nxsw/core';
 
 interface Input {
   readonly name: string;
@@ -82,7 +82,7 @@ export class EvalSource implements DataSource {
     return `EVAL ${oneLine.length > 120 ? `${oneLine.slice(0, 117)}...` : oneLine}`;
   }
 
-  async read(ctx: ReadContext): Promise<NxValue> {
+  async read(ctx: ReadContext, want?: ElementType): Promise<NxValue> {
     const ds: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     const values = await Promise.all(this.inputs.map((i) => i.source.read(ctx)));
     this.inputs.forEach((inp, k) => {
@@ -108,7 +108,7 @@ export class EvalSource implements DataSource {
     const out = ds[this.resultName];
     if (out === undefined || out === null) throw new NxswError('DATA_NOT_FOUND', `the script did not assign ds.${this.resultName}`);
     // values made inside the context belong to its realm; a structured clone brings them home
-    return valueFromJs(structuredClone(out));
+    return valueFromJs(structuredClone(out), want);
   }
 
   async close(): Promise<void> {

@@ -5,18 +5,19 @@
  * the result.
  */
 import type { CdrReader, CdrWriter } from '../cdr.js';
-import { AttrDataFormat, AttrQuality, AttrWriteType, CmdArgType, DevState, DispLevel, DEV_STATE_NAMES } from '../enums.js';
+import { AttrDataFormat, AttrQuality, AttrWriteType, CmdArgType, DevState, DispLevel, DEV_STATE_NAMES, UNION_TO_CMDARG } from '../enums.js';
 import { TangoDevFailed, TangoMultiDevFailed, type DevError } from '../errors.js';
 import {
-  defaultAttributeConfig, devError, timeValNow, writeAttributeConfigList, writeCommandInfo, writeCommandInfoList, writeDevInfo,
+  defaultAttributeConfig, devError, readDevErrorList, readTimeVal, timeValNow, writeAttributeConfigList, writeCommandInfo, writeCommandInfoList, writeDevInfo,
   type AttributeConfig, type AttributeConfigVersion, type CommandInfo, type DeviceInfo,
 } from '../idl.js';
 import {
-  readAttributeValueList3, readAttributeValueList45, writeAttributeValue1, writeAttributeValue3, writeAttributeValueList45,
+  readAttrValUnion, readAttributeValueList3, writeAttributeValue1, writeAttributeValue3, writeAttributeValueList45,
   type AttributeReading,
 } from '../attribute-value.js';
 import { commandTypeCode, encodeCommandArg } from '../command-args.js';
 import { readAny, TCKind, unalias, writeAny, type TypeCode } from '../typecode.js';
+
 import { devFailed, systemException, type GiopRequest, type ReplyWriter } from './transport.js';
 import { fromAttrData, reasonOf, toAttrData, type AttributeSpec, type CommandSpec, type TangoDevice } from './model.js';
 
@@ -104,16 +105,16 @@ export class DeviceServant {
       case 'write_attributes': case 'write_attributes_3':
         return this.writeAll(readAttributeValueList3(r, 1), op === 'write_attributes_3').then(() => undefined);
       case 'write_attributes_4':
-        return this.writeAll(readAttributeValueList45(r, 4), true).then(() => undefined);
+        return this.writeAll(readWrittenValues(r), true).then(() => undefined);
       case 'write_read_attributes_4': {
-        const values = readAttributeValueList45(r, 4);
+        const values = readWrittenValues(r);
         return this.writeAll(values, true).then(() => {
           const list = this.readAll(values.map((v) => v.name));
           return (w: CdrWriter) => writeAttributeValueList45(w, list, 4);
         });
       }
       case 'write_read_attributes_5': {
-        const values = readAttributeValueList45(r, 4);
+        const values = readWrittenValues(r);
         const names = r.stringSeq();
         return this.writeAll(values, true).then(() => {
           const list = this.readAll(names);
@@ -312,6 +313,27 @@ function compatible(got: TypeCode, want: TypeCode): boolean {
   if (g.kind === TCKind.sequence && w.kind === TCKind.sequence) return compatible(g.content, w.content);
   if (g.kind === TCKind.struct && w.kind === TCKind.struct) return g.members.length === w.members.length && g.members.every((m, i) => compatible(m.type, w.members[i].type));
   return true;
+}
+
+/**
+ * The AttributeValue_4 list of a write. All of the union's data is kept: clients do not agree on
+ * r_dim/w_dim for written values (PyTango may send r_dim 0 after reading an empty spectrum).
+ */
+function readWrittenValues(r: CdrReader): AttributeReading[] {
+  const n = r.count(40, 'AttributeValueList_4');
+  const out: AttributeReading[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = readAttrValUnion(r);
+    r.ulong(); // quality
+    const format: AttrDataFormat = r.ulong();
+    const time = readTimeVal(r);
+    const name = r.string();
+    r.long(); r.long(); r.long(); r.long(); // r_dim, w_dim
+    readDevErrorList(r);
+    const data = u.data ?? new Uint8Array(0);
+    out.push({ name, type: u.data ? UNION_TO_CMDARG[u.kind] : CmdArgType.DevVoid, format, shape: [data.length], data, quality: AttrQuality.ATTR_VALID, time, errors: [] });
+  }
+  return out;
 }
 
 /** any error → DevFailed; an error's `code` becomes the reason */
