@@ -18,7 +18,7 @@ export function parseFileName(value: string): OutputName {
   let s = value.trim();
   if (s === '') throw new NxswError('FILE_ERROR', 'FileName is empty: set the output file name first');
   // two or more ":/" markers: the first segment is a scheme prefix (spec 2.13)
-  if (s.split(':/').length > 2) s = s.slice(s.indexOf(':/') + 2).replace(/^\/+/, '/');
+  if (s.split(':/').length > 2) s = s.slice(s.indexOf(':/') + 1).replace(/^\/+/, '/');
   const marker = s.indexOf(':/');
   if (marker < 0) return { file: s, parents: [] };
   const file = s.slice(0, marker);

@@ -97,13 +97,14 @@ test('every TangoTest attribute reads with the type, format and shape its config
   assert.equal(state.data[0], await dev.state());
 });
 
-// values written by one side and read by the other
+// values written by one side and read by the other. long_image is left out: TangoTest 9.3.4
+// segfaults when long_image is written (PyTango's write crashes it the same way)
 const A: Record<string, unknown> = {
   boolean_scalar: true, double_scalar: 3.25, float_scalar: 0.5, long64_scalar: -(2n ** 40n), long_scalar: -123456,
   short_scalar: -123, string_scalar: 'nxsw é', uchar_scalar: 200, ulong64_scalar: 2n ** 63n + 5n, ushort_scalar: 60000, ulong_scalar: 4000000000,
   boolean_spectrum: [true, false, true], double_spectrum: [1.5, -2.25], float_spectrum: [0.5, 1.5], long_spectrum: [-1, 2147483647],
   short_spectrum: [-32768, 5], string_spectrum: ['x', 'yy'], uchar_spectrum: [0, 255], ushort_spectrum: [65535, 1],
-  double_image: [[1, 2, 3], [4, 5, 6]], long_image: [[-7, 8], [9, 10]], short_image: [[1], [2]], ushort_image: [[3, 4]],
+  double_image: [[1, 2, 3], [4, 5, 6]], short_image: [[1], [2]], ushort_image: [[3, 4]],
   uchar_image: [[5, 6], [7, 8]], float_image: [[0.25, 0.75]], boolean_image: [[true, false], [false, true]], string_image: [['a', 'b'], ['c', 'd']],
 };
 const B: Record<string, unknown> = {
@@ -111,7 +112,7 @@ const B: Record<string, unknown> = {
   string_scalar: 'from PyTango', uchar_scalar: 7, ulong64_scalar: '18446744073709551615', ushort_scalar: 2, ulong_scalar: 3,
   boolean_spectrum: [false, true], double_spectrum: [9.5, 8, 7], float_spectrum: [4.5], long_spectrum: [5, 6, 7], short_spectrum: [-2],
   string_spectrum: ['p', 'q', 'r'], uchar_spectrum: [9], ushort_spectrum: [10, 11],
-  double_image: [[-1.5], [2.5]], long_image: [[1, 2, 3]], short_image: [[4, 5], [6, 7]], ushort_image: [[8], [9]],
+  double_image: [[-1.5], [2.5]], short_image: [[4, 5], [6, 7]], ushort_image: [[8], [9]],
   uchar_image: [[10, 11, 12]], float_image: [[1.25], [2.25]], boolean_image: [[true, true, false]], string_image: [['e'], ['f']],
 };
 const json = (v: unknown) => JSON.parse(JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? (x > 2n ** 53n || x < -(2n ** 53n) ? x.toString() : Number(x)) : x)));

@@ -17,6 +17,7 @@ options:
   --device NAME         a writer device (repeatable); with the database, missing ones are defined
   --instance NAME       server instance: the server is NXSDataWriter/NAME
   --property N=V        a device property for every device (without a database; repeatable)
+  --flush-interval MS   flush the file every MS ms instead of after every Record (faster, less durable)
   --max-message-size B  largest GIOP message accepted (default 64 MiB)`;
 
 export interface ServeOptions {
@@ -30,6 +31,8 @@ export interface ServeOptions {
   readonly tangoHost: HostPort | undefined;
   readonly properties: ReadonlyMap<string, string[]>;
   readonly maxMessageSize: number | undefined;
+  /** undefined: flush after every Record */
+  readonly flushIntervalMs: number | undefined;
 }
 
 const DEVICE_NAME = /^[^/\s#]+\/[^/\s#]+\/[^/\s#]+$/;
@@ -55,6 +58,7 @@ export function parseServeArgs(raw: unknown): ServeOptions {
         'tango-host': { type: 'string' },
         property: { type: 'string', multiple: true },
         'max-message-size': { type: 'string' },
+        'flush-interval': { type: 'string' },
         // the CLI's own options, handled before the front end starts
         plugin: { type: 'string', multiple: true },
         choose: { type: 'string', multiple: true },
@@ -88,6 +92,8 @@ export function parseServeArgs(raw: unknown): ServeOptions {
   if (properties.size > 0 && !nodb) throw bad('--property is for the mode without a database; with it, set properties in the database');
   const max = v['max-message-size'] === undefined ? undefined : Number(v['max-message-size']);
   if (max !== undefined && (!Number.isInteger(max) || max < 1024)) throw bad('--max-message-size must be an integer ≥ 1024');
+  const flush = v['flush-interval'] === undefined ? undefined : Number(v['flush-interval']);
+  if (flush !== undefined && (!Number.isFinite(flush) || flush <= 0)) throw bad('--flush-interval must be a positive number of milliseconds');
   let tangoHost: HostPort | undefined;
   if (v['tango-host'] !== undefined) {
     try {
@@ -99,6 +105,6 @@ export function parseServeArgs(raw: unknown): ServeOptions {
   return {
     nodb, port, listenHost: v.host, publishHost: v['publish-host'],
     devices: devices.length === 0 && nodb ? ['test/nxsw/1'] : devices,
-    executable: v.executable ?? 'NXSDataWriter', instance, tangoHost, properties, maxMessageSize: max,
+    executable: v.executable ?? 'NXSDataWriter', instance, tangoHost, properties, maxMessageSize: max, flushIntervalMs: flush,
   };
 }

@@ -120,7 +120,7 @@ async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProper
     onKill: () => process.kill(process.pid, 'SIGTERM'),
   });
   for (const name of opts.devices) {
-    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties });
+    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties, flushIntervalMs: opts.flushIntervalMs });
     devices.set(name, d);
     server.add(d);
   }

@@ -17,6 +17,8 @@ const REFERENCE_WRITERS = new Set(['', 'h5cpp', 'h5py', 'pni', 'pninexus']);
 export interface WriterDeviceEnv {
   readonly extensions: ExtensionLookup;
   readonly log: Logger;
+  /** undefined: the file is flushed after every Record */
+  readonly flushIntervalMs?: number;
   /** reads the device properties (from the database, or the command line) */
   loadProperties(device: string): Promise<WriterProperties>;
 }
@@ -149,6 +151,7 @@ export class NxsDataWriterDevice implements TangoDevice {
       defaultCanFail: p.defaultCanFail,
       addingLogs: p.addingLogs,
       sink: this.sinkName(p.writer),
+      durability: this.env.flushIntervalMs ? { mode: 'interval', intervalMs: this.env.flushIntervalMs } : { mode: 'record' },
       log: this.env.log,
       creator: { name: 'nxsw', version: NXSW_VERSION },
     });

@@ -34,6 +34,7 @@ export function pytango<T>(code: string, inp: unknown = null): T {
 import json, sys, tango, numpy
 inp = json.loads(sys.stdin.read())
 def plain(v):
+    if isinstance(v, dict): return {k: plain(x) for k, x in v.items()}
     if isinstance(v, numpy.ndarray): return plain(v.tolist())
     if isinstance(v, (list, tuple)): return [plain(x) for x in v]
     if isinstance(v, (numpy.integer,)): v = int(v)
