@@ -23,16 +23,6 @@ const stats = (ms) => {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'nxsw-bench-tango-'));
-const server = spawn(process.execPath, [join(root, 'core/dist/src/cli/main.js'), 'serve', '--nodb', '--port', '0', '--device', 'bench/nxsw/1', '--publish-host', '127.0.0.1'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-const port = await new Promise((resolve, reject) => {
-  let text = '';
-  server.stderr.on('data', (b) => {
-    text += b;
-    const m = /listening on port (\d+)/.exec(text);
-    if (m) resolve(Number(m[1]));
-  });
-  server.on('exit', (code) => reject(new Error(`server exited (${code}): ${text}`)));
-});
 
 const PY = `
 import sys, json, time, tango
@@ -54,41 +44,71 @@ rec = timed(lambda i: dev.Record(recs[W + i]), N)
 dev.CloseEntry(); dev.CloseFile()
 print(json.dumps({"state": state, "record": rec}))
 `;
-const pyOut = await new Promise((resolve, reject) => {
-  execFile('/usr/bin/python3', ['-c', PY, `tango://127.0.0.1:${port}/bench/nxsw/1#dbase=no`, String(N), String(WARMUP), XML, join(dir, 'tango.nxs'), JSON.stringify(FIELDS)],
-    { maxBuffer: 1 << 26 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
-});
-server.kill('SIGTERM');
 
-// the same Record in process, through the engine directly
+/** the server in its own process, PyTango in another: what a beamline client sees */
+async function overTango(extra, tag) {
+  const server = spawn(process.execPath, [join(root, 'core/dist/src/cli/main.js'), 'serve', '--nodb', '--port', '0', '--device', 'bench/nxsw/1', '--publish-host', '127.0.0.1', ...extra], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    const port = await new Promise((resolve, reject) => {
+      let text = '';
+      server.stderr.on('data', (b) => {
+        text += b;
+        const m = /listening on port (\d+)/.exec(text);
+        if (m) resolve(Number(m[1]));
+      });
+      server.on('exit', (code) => reject(new Error(`server exited (${code}): ${text}`)));
+    });
+    return await new Promise((resolve, reject) => {
+      execFile('/usr/bin/python3', ['-c', PY, `tango://127.0.0.1:${port}/bench/nxsw/1#dbase=no`, String(N), String(WARMUP), XML, join(dir, `tango-${tag}.nxs`), JSON.stringify(FIELDS)],
+        { maxBuffer: 1 << 26 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
+    });
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+/** the same Records through the engine directly, in this process */
 const { Kernel, WriterSession } = await import(join(root, 'core/dist/src/index.js'));
 const kernel = await Kernel.start({ cwd: root });
-const session = new WriterSession({ extensions: kernel, defaultCanFail: true });
-session.setFileName(join(dir, 'inproc.nxs'));
-await session.openFile();
-session.setXmlSettings(XML);
-await session.openEntry();
-for (let i = 0; i < WARMUP; i++) await session.record(record(i));
-const inproc = [];
-for (let i = 0; i < N; i++) {
-  const t0 = performance.now();
-  await session.record(record(WARMUP + i));
-  inproc.push(performance.now() - t0);
+async function inProcess(durability, tag) {
+  const session = new WriterSession({ extensions: kernel, defaultCanFail: true, durability });
+  session.setFileName(join(dir, `inproc-${tag}.nxs`));
+  await session.openFile();
+  session.setXmlSettings(XML);
+  await session.openEntry();
+  for (let i = 0; i < WARMUP; i++) await session.record(record(i));
+  const t = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
+    await session.record(record(WARMUP + i));
+    t.push(performance.now() - t0);
+  }
+  await session.closeEntry();
+  await session.closeFile();
+  return t;
 }
-await session.closeEntry();
-await session.closeFile();
+
+const flushEach = await overTango([], 'each');
+const flushEachIn = await inProcess({ mode: 'record' }, 'each');
+const interval = await overTango(['--flush-interval', '1000'], 'interval');
+const intervalIn = await inProcess({ mode: 'interval', intervalMs: 1000 }, 'interval');
 await kernel.stop();
 rmSync(dir, { recursive: true, force: true });
 
 const result = {
   when: new Date().toISOString(), node: process.version, records: N, fields: FIELDS.length,
-  pytango_record: stats(pyOut.record), pytango_state: stats(pyOut.state), in_process_record: stats(inproc),
+  flush_after_every_record: { pytango_record: stats(flushEach.record), in_process_record: stats(flushEachIn) },
+  flush_every_1000ms: { pytango_record: stats(interval.record), in_process_record: stats(intervalIn) },
+  pytango_state: stats(flushEach.state),
 };
-result.protocol_overhead_median_ms = +(result.pytango_record.median_ms - result.in_process_record.median_ms).toFixed(4);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/tango-record.json'), JSON.stringify(result, null, 2) + '\n');
-console.log(`Record with ${FIELDS.length} scalar CLIENT fields, ${N} records (after ${WARMUP} warm-up):`);
-console.log(`  PyTango → nxsw Record round trip  median ${result.pytango_record.median_ms} ms  p99 ${result.pytango_record.p99_ms} ms`);
-console.log(`  in-process WriterSession.record   median ${result.in_process_record.median_ms} ms  p99 ${result.in_process_record.p99_ms} ms`);
-console.log(`  PyTango → nxsw State round trip   median ${result.pytango_state.median_ms} ms  p99 ${result.pytango_state.p99_ms} ms`);
-console.log(`  goal: Record median < 0.5 ms → ${result.pytango_record.median_ms < 0.5 ? 'met' : 'NOT met'}`);
+const line = (label, s) => console.log(`  ${label.padEnd(44)} median ${s.median_ms.toFixed(3)} ms   p99 ${s.p99_ms.toFixed(3)} ms`);
+console.log(`Record with ${FIELDS.length} scalar CLIENT fields, ${N} records after ${WARMUP} warm-up (results: bench/results/tango-record.json)`);
+console.log('file flushed after every Record (default):');
+line('PyTango → nxsw Record round trip', result.flush_after_every_record.pytango_record);
+line('in-process WriterSession.record', result.flush_after_every_record.in_process_record);
+console.log('serve --flush-interval 1000:');
+line('PyTango → nxsw Record round trip', result.flush_every_1000ms.pytango_record);
+line('in-process WriterSession.record', result.flush_every_1000ms.in_process_record);
+line('PyTango → nxsw State round trip', result.pytango_state);

@@ -4,7 +4,6 @@
  */
 import { NxswError, errorMessage } from '../api/errors.js';
 import type { ReadContext } from '../api/extensions.js';
-import type { NxValue } from '../api/values.js';
 import type { Logger } from '../api/plugin.js';
 import type { Acquirable } from './elements.js';
 
