@@ -12,6 +12,10 @@ import type { ExtensionLookup, Logger, NxswPlugin, PluginContext } from '../api/
 import { PLUGIN_API_VERSION } from '../api/plugin.js';
 import { readPluginPackage, apiMismatch, validateOptions, ManifestError, type PluginPackage } from './manifest.js';
 import { discoverInstalled, resolveExplicit, type Candidate } from './discovery.js';
+import { STANDARD_TAGS } from '../engine/tags.js';
+
+/** the provider name of the extensions the kernel itself registers (the standard tags) */
+export const BUILT_IN = '@nxsw/core (built in)';
 
 export interface KernelOptions {
   /** working directory for explicit specs and discovery (default process.cwd()) */
@@ -68,6 +72,8 @@ export class Kernel implements ExtensionLookup {
   private constructor(log: Logger) {
     this.container = rootContainer.createChildContainer();
     this.log = log;
+    // the standard tags are tag handlers like a plugin's, so a plugin can add or replace one
+    for (const t of STANDARD_TAGS) this.add(t, BUILT_IN);
   }
 
   /** Discovers and loads plugins. Never throws for a bad plugin: it is refused and reported. */
@@ -114,6 +120,8 @@ export class Kernel implements ExtensionLookup {
   private add(extension: ExtensionBase, plugin: string): void {
     let byName = this.registry.get(extension.kind);
     if (!byName) this.registry.set(extension.kind, (byName = new Map()));
+    const prior = byName.get(extension.name);
+    if (prior) this.log.info(`${plugin} replaces the ${prior.plugin} ${extension.kind} ${extension.name}`);
     byName.set(extension.name, { extension, plugin });
     this.container.register(extensionToken(extension.kind), { useValue: extension });
   }

@@ -1,0 +1,172 @@
+// Engine behaviours beyond the reference's test cases: durability, locking, SWMR, append mode,
+// lengths read from datasources, time limits, and nothing written for a bad configuration.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readWithH5py, h5get, haveH5py, serviceSkip } from '@nxsw/core/testkit';
+import { NxswError } from '@nxsw/core';
+import { newSession, runScan, tempDir } from './scan.js';
+
+const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
+const XML = `<definition><group type="NXentry" name="entry1">
+  <field name="x" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="CLIENT"><record name="x"/></datasource></field>
+  <field name="label"><strategy mode="STEP"/><datasource type="CLIENT"><record name="label"/></datasource></field>
+</group></definition>`;
+
+test('when Record returns, its data is in the file and another process reads it while the file is open', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'live.nxs');
+    const s = await newSession();
+    s.setFileName(file);
+    await s.openFile();
+    s.setXmlSettings(XML);
+    await s.openEntry();
+    for (let i = 1; i <= 3; i++) {
+      await s.record(JSON.stringify({ data: { x: i * 1.5, label: `point ${i}` } }));
+      const h = readWithH5py(file);
+      assert.deepEqual(h5get(h, 'entry1/x').value, Array.from({ length: i }, (_, k) => (k + 1) * 1.5));
+      assert.equal((h5get(h, 'entry1/label').value as string[])[i - 1], `point ${i}`);
+    }
+    await s.closeEntry();
+    await s.closeFile();
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a second writer is kept off an open file (lock file) and can write once it is closed', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'locked.nxs');
+    const a = await newSession();
+    a.setFileName(file);
+    await a.openFile();
+    const b = await newSession();
+    b.setFileName(file);
+    await assert.rejects(b.openFile(), (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED' && e.message.includes(String(process.pid)));
+    assert.equal(b.state, 'FAULT');
+    await a.closeFile();
+    assert.equal(existsSync(`${file}.lock`), false);
+    await b.openFile();
+    await b.closeFile();
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('SWMR: a reader opened with swmr=True follows the scan', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'swmr.nxs');
+    const s = await newSession({ swmr: true });
+    s.setFileName(file);
+    await s.openFile();
+    s.setXmlSettings(XML.replace(/<field name="label">.*?<\/field>/s, ''));
+    await s.openEntry();
+    await s.record('{"data":{"x":1}}');
+    await s.record('{"data":{"x":2}}');
+    assert.deepEqual(h5get(readWithH5py(file, { swmr: true }), 'entry1/x').value, [1, 2]);
+    await s.record('{"data":{"x":3}}');
+    assert.deepEqual(h5get(readWithH5py(file, { swmr: true }), 'entry1/x').value, [1, 2, 3]);
+    await s.closeEntry();
+    await s.closeFile();
+    assert.deepEqual(readWithH5py(file).libver, ['v110', 'v110']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('append mode (SkipAcquisition): a second run reopens the entry and adds nothing twice', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'append.nxs');
+    await runScan({ xml: XML, fileName: file, records: [{ data: { x: 1, label: 'a' } }] });
+    const s = await newSession();
+    s.setFileName(file);
+    await s.openFile();
+    s.setXmlSettings(XML);
+    s.setSkipAcquisition(true);
+    await s.openEntry();
+    assert.equal(s.skipAcquisition, false, 'the flag resets itself after the call');
+    await s.closeEntry();
+    await s.closeFile();
+    const h = readWithH5py(file);
+    assert.deepEqual(h5get(h, 'entry1/x').value, [1]);
+    assert.deepEqual(Object.keys(h5get(h, 'nexus_logs').children).sort(), ['configuration', 'configuration_2']);
+    assert.ok(h5get(h, 'nexus_logs/configuration_2/nexus__entry__1_xml'));
+    // without SkipAcquisition, the same entry name is refused before anything is written
+    const again = await newSession();
+    again.setFileName(file);
+    await again.openFile();
+    again.setXmlSettings(XML);
+    await assert.rejects(again.openEntry(), /The group 'entry1' of 'NXentry' type cannot be created/);
+    await again.closeFile();
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a <dim> length from a datasource, read when the entry opens', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'dim.nxs');
+    const xml = `<definition><group type="NXentry" name="entry1">
+      <field name="roi" type="NX_INT32"><dimensions rank="1"><dim index="1"><strategy mode="CONFIG"/><datasource type="CLIENT"><record name="roi_len"/></datasource></dim></dimensions>
+        <strategy mode="STEP" canfail="true"/><datasource type="CLIENT"><record name="roi"/></datasource></field></group></definition>`;
+    await runScan({ xml, fileName: file, global: { data: { roi_len: 4 } }, records: [{}, { data: { roi: [1, 2, 3, 4] } }] });
+    assert.deepEqual(h5get(readWithH5py(file), 'entry1/roi').value, [[2147483647, 2147483647, 2147483647, 2147483647], [1, 2, 3, 4]]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a slow source is cut at its time limit; canfail fills, the scan goes on', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'slow.nxs');
+    const xml = `<definition><group type="NXentry" name="entry1">
+      <field name="slow" type="NX_INT32"><strategy mode="STEP" canfail="true"/><datasource type="EVAL"><result>const t = Date.now(); while (Date.now() - t &lt; 5000) {} ds.result = 1</result></datasource></field>
+      <field name="x" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="CLIENT"><record name="x"/></datasource></field></group></definition>`;
+    const started = Date.now();
+    await runScan({ xml, fileName: file, records: [{ data: { x: 1 } }] });
+    assert.ok(Date.now() - started < 4000, 'the script was stopped at its time limit');
+    const h = readWithH5py(file);
+    assert.deepEqual(h5get(h, 'entry1/slow').value, [2147483647]);
+    assert.match(String(h5get(h, 'entry1/slow').attrs.nexdatas_canfail_error!.value), /the script ran longer than 1000 ms/);
+    assert.deepEqual(h5get(h, 'entry1/x').value, [1]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a configuration that fails at OpenEntry writes nothing of it', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'nothing.nxs');
+    const s = await newSession();
+    s.setFileName(file);
+    await s.openFile();
+    s.setXmlSettings(`<definition><group type="NXentry" name="entry1"><field name="a" type="NX_INT">1</field>
+      <field name="b" type="NX_INT"><strategy mode="STEP"/><datasource type="NOSUCH"><record name="b"/></datasource></field></group></definition>`);
+    await assert.rejects(s.openEntry(), (e: unknown) => e instanceof NxswError && e.code === 'DATASOURCE_UNKNOWN' && /line 2/.test(e.message));
+    assert.equal(s.state, 'FAULT');
+    await s.closeFile();
+    assert.deepEqual(Object.keys(readWithH5py(file).children), ['nexus_logs']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('commands in the wrong state are refused and leave the state alone', async () => {
+  const s = await newSession();
+  await assert.rejects(s.record('{}'), (e: unknown) => e instanceof NxswError && e.code === 'WRONG_STATE' && /Record is not allowed in state ON/.test(e.message));
+  await assert.rejects(s.openEntry(), /OpenEntry is not allowed in state ON/);
+  assert.equal(s.state, 'ON');
+  assert.throws(() => s.setJsonRecord('[1,2]'), /JSONRecord must be a JSON object/);
+  assert.throws(() => s.setJsonRecord('{"data": 5}'), /"data" must be an object/);
+  assert.throws(() => s.setJsonRecord('{"data": {}, "triggers": "t1"}'), /"triggers" must be a list of strings/);
+  assert.throws(() => s.setStepsPerFile(-1), /StepsPerFile must be a non-negative integer/);
+  assert.equal(s.jsonRecord, '{}');
+});
