@@ -156,7 +156,14 @@ export class GiopServer {
     const reply = (status: ReplyStatus, body?: (w: CdrWriter) => void) => {
       if (!header.responseExpected) return;
       if (cancelled.delete(header.requestId)) return;
-      write(s, writeReply(minor, { requestId: header.requestId, status }, body));
+      let bytes: Uint8Array;
+      try {
+        bytes = writeReply(minor, { requestId: header.requestId, status }, body);
+      } catch {
+        // a result or exception that does not encode (e.g. a non-latin-1 string): MARSHAL instead
+        bytes = writeReply(minor, { requestId: header.requestId, status: ReplyStatus.SYSTEM_EXCEPTION }, (w) => writeSystemException(w, { id: 'IDL:omg.org/CORBA/MARSHAL:1.0', minor: 0, completed: CompletionStatus.MAYBE }));
+      }
+      write(s, bytes);
     };
     if (header.target && header.target.kind !== 'key') {
       reply(ReplyStatus.NEEDS_ADDRESSING_MODE, (w) => w.short(0));
@@ -172,12 +179,7 @@ export class GiopServer {
       else reply(ReplyStatus.SYSTEM_EXCEPTION, (w) => writeSystemException(w, { id: 'IDL:omg.org/CORBA/UNKNOWN:1.0', minor: 0, completed: CompletionStatus.MAYBE }));
       return;
     }
-    try {
-      reply(ReplyStatus.NO_EXCEPTION, body);
-    } catch {
-      // the handler's result did not encode: report it instead of a half-written reply
-      reply(ReplyStatus.SYSTEM_EXCEPTION, (w) => writeSystemException(w, { id: 'IDL:omg.org/CORBA/MARSHAL:1.0', minor: 0, completed: CompletionStatus.YES }));
-    }
+    reply(ReplyStatus.NO_EXCEPTION, body);
   }
 }
 

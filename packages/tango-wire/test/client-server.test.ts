@@ -49,6 +49,10 @@ const basic: Dispatcher = {
         for (let i = 0; i < n; i++) s += req.body.double();
         return (w) => w.double(s);
       }
+      case 'bad_result':
+        return (w) => w.string('π is not latin-1');
+      case 'bad_error':
+        throw devFailed('API_X', 'π', 'here');
       case 'maybe_drop':
         if (closeOnNext) { const srv = closeOnNext; closeOnNext = undefined; srv.closeConnections(); return new Promise(() => undefined); }
         if (dropNext) { dropNext = false; return new Promise(() => undefined); }
@@ -92,6 +96,13 @@ test('system exceptions: unknown operation and unknown object key', async () => 
   await assert.rejects(orb.invoke(ref(0, 'other'), 'echo', (w) => w.double(1), () => 0), (e: Error) => e instanceof CorbaSystemException && e.exceptionName === 'OBJECT_NOT_EXIST');
   // arguments the server cannot decode are a MARSHAL exception, not a crash
   await assert.rejects(orb.invoke(ref(2), 'echo', undefined, () => 0), (e: Error) => e instanceof CorbaSystemException && e.exceptionName === 'MARSHAL');
+});
+
+test('results or errors that cannot be encoded become MARSHAL, the server survives', async () => {
+  for (const op of ['bad_result', 'bad_error']) {
+    await assert.rejects(orb.invoke(ref(2), op, undefined, () => 0), (e: Error) => e instanceof CorbaSystemException && e.exceptionName === 'MARSHAL');
+  }
+  assert.equal(await orb.invoke(ref(2), 'echo', (w) => w.double(8), (r) => r.double()), 8);
 });
 
 test('LocateRequest answers OBJECT_HERE / UNKNOWN_OBJECT', async () => {

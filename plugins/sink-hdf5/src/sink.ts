@@ -17,7 +17,9 @@ import {
 import { loadModule, hdf5Version, h5call, UNLIMITED, type H5Module } from './h5.js';
 import { chooseChunks, type ChunkPolicy } from './chunks.js';
 import { FileLock } from './lock.js';
-import { patchObjectHeader, boolEnumDatatype, pipelineMessage, MSG_DATATYPE, MSG_PIPELINE, type EncodedFilter } from './ohdr.js';
+import {
+  patchObjectHeader, patchBoolAttributes, boolEnumDatatype, pipelineMessage, MSG_DATATYPE, MSG_PIPELINE, BOOL_PLACEHOLDER_MEMBER, type EncodedFilter,
+} from './ohdr.js';
 
 export type Libver = 'v18' | 'v110' | 'v112' | 'v114' | 'v200' | 'latest';
 
@@ -48,6 +50,7 @@ interface TypeInfo { type: number; size: number; signed: boolean; vlen: boolean;
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
 const H5T_STRING = 3;
+const H5T_COMPOUND = 6;
 const H5T_ENUM = 8;
 const CSET_UTF8 = 1;
 
@@ -100,6 +103,8 @@ class FileState {
   readonly dirty = new Set<Hdf5Field>();
   /** datasets whose object header still holds a placeholder, by path */
   readonly pending = new Map<string, { addr: number; replace: Map<number, Uint8Array>; field: Hdf5Field }>();
+  /** bool attributes still holding their placeholder type, by object path, then name */
+  readonly pendingAttrs = new Map<string, Map<string, NxValue>>();
   private scratchPtr = 0;
   private scratchSize = 0;
 
@@ -133,20 +138,36 @@ class FileState {
 
   /** Closes the file, rewrites placeholder headers, reopens it, then writes what waited for that. */
   applyPatches(reopen = true): void {
-    if (this.pending.size === 0) return;
-    if (this.swmr) throw new NxswError('FILE_ERROR', `${this.path}: cannot finish datasets ${[...this.pending.keys()].join(', ')} in SWMR mode`);
+    if (this.pending.size === 0 && this.pendingAttrs.size === 0) return;
+    if (this.swmr && this.pending.size) throw new NxswError('FILE_ERROR', `${this.path}: cannot finish datasets ${[...this.pending.keys()].join(', ')} in SWMR mode`);
     // deleting the reserve attribute leaves a free message in the header for the patch
     for (const path of this.pending.keys()) this.call('delete attribute', `${path}@${HEADER_RESERVE}`, (m, fid) => m.delete_attribute(fid, path, HEADER_RESERVE));
     this.call('close', '(before rewriting dataset headers)', (m, fid) => m.close_file(fid));
+    const attrs = [...this.pendingAttrs].map(([path, values]) => ({ path, values, addr: this.addressOf(path) }));
+    this.call('close', '(before rewriting object headers)', (m, fid) => m.close_file(fid));
     const waiting = [...this.pending.values()];
     this.pending.clear();
+    this.pendingAttrs.clear();
+    const fallback: Array<{ path: string; name: string; value: NxValue }> = [];
     try {
       for (const p of waiting) patchObjectHeader(this.path, p.addr, p.replace);
+      for (const a of attrs) {
+        for (const name of patchBoolAttributes(this.path, a.addr, [...a.values.keys()])) fallback.push({ path: a.path, name, value: a.values.get(name)! });
+      }
     } finally {
       if (reopen) this.fid = h5call(this.path, 'reopen', '', () => BigInt(this.m.open(this.path, this.m.H5F_ACC_RDWR, this.opts.trackOrder, this.bounds[0], this.bounds[1])));
       else this.closed = true;
     }
-    if (reopen) for (const p of waiting) p.field.afterPatch();
+    if (!reopen) return;
+    // a layout the patch does not handle: the attribute becomes int8 (h5py reads 0/1 as int8)
+    for (const f of fallback) new Hdf5Group(this, f.path).writeAttribute(f.name, f.value, false);
+    for (const p of waiting) p.field.afterPatch();
+  }
+
+  /** The file address of an object's header (an object reference is that address). */
+  addressOf(path: string): number {
+    const ref = this.call('locate', path, (m, fid) => m.create_object_reference(fid, path));
+    return Number(new DataView(Uint8Array.from(ref).buffer).getBigUint64(0, true));
   }
 
   flush(): void {
@@ -181,10 +202,26 @@ abstract class Hdf5Node {
   setAttribute(name: string, value: NxValue): void {
     if (typeof name !== 'string' || name === '') throw new NxswError('VALUE_INVALID', `${this.state.path}: empty attribute name on ${this.path}`);
     checkValue(value, `attribute ${name} of ${this.path}`);
+    // a SWMR writer cannot close the file to patch headers: bools stay int8 there
+    this.writeAttribute(name, value, !this.state.swmr);
+  }
+
+  /**
+   * Writes an attribute, replacing one of the same name. A bool (with `asEnum`) is created with a
+   * same-length placeholder type and becomes h5py's bool enum at the next flush or close.
+   */
+  writeAttribute(name: string, value: NxValue, asEnum: boolean): void {
     const st = this.state;
+    const waiting = st.pendingAttrs.get(this.path);
+    if (waiting?.delete(name) && waiting.size === 0) st.pendingAttrs.delete(this.path);
     if (this.attributeNames().includes(name)) st.call('delete attribute', `${this.path}@${name}`, (m, fid) => m.delete_attribute(fid, this.path, name));
     const info = typeInfo(value.type);
-    const meta = { ...info, littleEndian: true, shape: big(value.shape), maxshape: null, chunks: null };
+    const meta: Record<string, unknown> = { ...info, littleEndian: true, shape: big(value.shape), maxshape: null, chunks: null };
+    if (value.type === 'bool') {
+      // normalised to 0/1: other values would read as undefined enum members
+      value = { ...value, data: Uint8Array.from(value.data as Uint8Array, (x) => (x ? 1 : 0)) };
+      if (asEnum) Object.assign(meta, { type: H5T_COMPOUND, signed: false, compound_type: { nmembers: 1, members: [{ name: BOOL_PLACEHOLDER_MEMBER, offset: 0, ...info, littleEndian: true }] } });
+    }
     if (value.type === 'string') {
       st.call('write attribute', `${this.path}@${name}`, (m, fid) => m.create_vlen_str_attribute(fid, this.path, name, value.data as string[], meta as any));
       return;
@@ -193,6 +230,11 @@ abstract class Hdf5Node {
     const ptr = st.scratch(Math.max(bytes.length, 1));
     st.m.HEAPU8.set(bytes, ptr);
     st.call('write attribute', `${this.path}@${name}`, (m, fid) => m.create_attribute(fid, this.path, name, BigInt(ptr), meta as any));
+    if (meta['type'] === H5T_COMPOUND) {
+      const map = st.pendingAttrs.get(this.path) ?? new Map<string, NxValue>();
+      map.set(name, value);
+      st.pendingAttrs.set(this.path, map);
+    }
   }
 
   attributeNames(): string[] {
@@ -220,6 +262,7 @@ abstract class Hdf5Node {
       return { type: 'string', shape, data: out };
     }
     const bytes = heap.slice(ptr, ptr + n * meta.size);
+    if (meta.type === H5T_COMPOUND && meta.size === 1 && meta.compound_type?.members[0]?.name === BOOL_PLACEHOLDER_MEMBER) return { type: 'bool', shape, data: bytes };
     if (meta.type === H5T_ENUM && meta.size === 1 && meta.enum_type && meta.enum_type.members['FALSE'] === 0 && meta.enum_type.members['TRUE'] === 1) {
       return { type: 'bool', shape, data: bytes };
     }
@@ -447,9 +490,7 @@ class Hdf5Field extends Hdf5Node implements SinkField {
       // reserve room in the object header now: attributes the engine adds next would otherwise
       // use up the free space the larger datatype / pipeline message needs at the patch
       field.setAttribute(HEADER_RESERVE, { type: 'uint8', shape: [HEADER_RESERVE_BYTES], data: new Uint8Array(HEADER_RESERVE_BYTES) });
-      const ref = st.call('locate', path, (m, fid) => m.create_object_reference(fid, path));
-      const addr = Number(new DataView(Uint8Array.from(ref).buffer).getBigUint64(0, true));
-      st.pending.set(path, { addr, replace, field });
+      st.pending.set(path, { addr: st.addressOf(path), replace, field });
     }
     // resizing only changes the dataspace message, so it may precede the header patch
     if (!scalar && sizeOf(shape) > 0) field.resize(shape);
