@@ -67,9 +67,8 @@ start_mariadb() {
 mysql_root() { mysql -u root --protocol=socket "$@" 2>/dev/null || mysql -u root -h 127.0.0.1 "$@"; }
 
 create_database() {
-  if mysql_root -N -e "SELECT 1 FROM tango.device LIMIT 1" >/dev/null 2>&1; then return 0; fi
-  log "creating MariaDB database 'tango'"
-  mysql_root <<SQL || die "cannot create database tango"
+  # users and grants every time (idempotent), so a database left by another setup also works over TCP
+  mysql_root <<SQL || die "cannot create database tango / user tango in MariaDB"
 CREATE DATABASE IF NOT EXISTS tango;
 CREATE USER IF NOT EXISTS 'tango'@'localhost' IDENTIFIED BY '$DBPASS';
 CREATE USER IF NOT EXISTS 'tango'@'127.0.0.1' IDENTIFIED BY '$DBPASS';
@@ -77,6 +76,8 @@ GRANT ALL PRIVILEGES ON tango.* TO 'tango'@'localhost';
 GRANT ALL PRIVILEGES ON tango.* TO 'tango'@'127.0.0.1';
 FLUSH PRIVILEGES;
 SQL
+  if mysql_root -N -e "SELECT 1 FROM tango.device LIMIT 1" >/dev/null 2>&1; then return 0; fi
+  log "loading the tango-db schema into MariaDB database 'tango'"
   # The install script uses the mysql client's "source" with relative paths.
   (cd /usr/share/tango-db && mysql_root tango </usr/share/dbconfig-common/data/tango-db/install/mysql) \
     >"$STATE/schema.log" 2>&1 || die "loading the tango-db schema failed, see $STATE/schema.log"
@@ -86,7 +87,7 @@ start_databaseds() {
   if db_answers; then return 0; fi
   pid_alive databaseds DataBaseds && die "DataBaseds (pid $(cat "$STATE/databaseds.pid")) runs but does not answer"
   log "starting DataBaseds on port $PORT"
-  MYSQL_USER=tango MYSQL_PASSWORD=$DBPASS MYSQL_HOST=localhost MYSQL_DATABASE=tango \
+  MYSQL_USER=tango MYSQL_PASSWORD=$DBPASS MYSQL_HOST=127.0.0.1 MYSQL_DATABASE=tango \
     setsid nohup /usr/lib/tango/DataBaseds 2 -ORBendPoint "giop:tcp::$PORT" >"$STATE/databaseds.log" 2>&1 </dev/null &
   echo $! >"$STATE/databaseds.pid"
   wait_for DataBaseds db_answers || die "DataBaseds did not answer within ${TIMEOUT}s (see $STATE/databaseds.log)"

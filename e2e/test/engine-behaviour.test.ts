@@ -170,3 +170,18 @@ test('commands in the wrong state are refused and leave the state alone', async 
   assert.throws(() => s.setStepsPerFile(-1), /StepsPerFile must be a non-negative integer/);
   assert.equal(s.jsonRecord, '{}');
 });
+
+test('MaxRecordRuntime and MaxElementRuntime warn about slow records and slow sources', async () => {
+  const t = tempDir();
+  try {
+    const warnings: string[] = [];
+    const log = { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m) };
+    const xml = `<definition><group type="NXentry" name="entry1"><field name="slow" type="NX_INT32"><strategy mode="STEP"/>
+      <datasource type="EVAL"><result>const t = Date.now(); while (Date.now() - t &lt; 60) {} ds.result = 1</result></datasource></field></group></definition>`;
+    await runScan({ xml, fileName: join(t.dir, 'w.nxs'), records: [{}], session: { log, maxRecordRuntimeMs: 20, maxElementRuntimeMs: 20 } });
+    assert.ok(warnings.some((w) => /^Record 1 took 0\.\d+ s, more than MaxRecordRuntime 0\.020 s$/.test(w)), warnings.join('\n'));
+    assert.ok(warnings.some((w) => /entry1:NXentry\/slow: reading EVAL .* took 0\.\d+ s, more than MaxElementRuntime 0\.020 s/.test(w)), warnings.join('\n'));
+  } finally {
+    t.cleanup();
+  }
+});

@@ -396,10 +396,9 @@ test('T10: static and dynamic attributes with their types; canfail marks the own
     assert.equal(e.attrs.a_float!.value, -0.13);
     assert.equal(e.attrs.a_chr!.value, "Let's go.");
     assert.equal(e.attrs.a_int!.dtype, 'int64');
-    // known limitation (docs/engine.md): h5wasm cannot create enum attributes, so an NX_BOOLEAN
-    // attribute is an int8 0/1 (datasets are h5py bools)
-    assert.equal(e.attrs.a_bool!.dtype, 'int8');
-    assert.equal(e.attrs.a_bool!.value, 1);
+    // an NX_BOOLEAN attribute is h5py's bool (the sink patches the enum type into the header)
+    assert.equal(e.attrs.a_bool!.dtype, 'bool');
+    assert.equal(e.attrs.a_bool!.value, true);
     assert.deepEqual(e.attrs.a_vec!.value, [1.5, 2.5, 3.5]);
     assert.equal(e.attrs.step_attr!.value, 3, 'a STEP attribute keeps the last value');
     assert.equal(e.attrs.step_attr!.dtype, 'int32');

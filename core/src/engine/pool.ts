@@ -21,9 +21,20 @@ function abortedPromise(signal: AbortSignal): Promise<never> {
   return p;
 }
 
+/** warns about an element whose read took longer than the limit (MaxElementRuntime) */
+function timed<T>(p: Promise<T>, e: Acquirable, limitMs: number, log: Logger): Promise<T> {
+  const started = performance.now();
+  const check = () => {
+    const took = performance.now() - started;
+    if (took > limitMs) log.warn(`${e.label}: reading ${e.source.describe()} took ${(took / 1000).toFixed(3)} s, more than MaxElementRuntime ${(limitMs / 1000).toFixed(3)} s`);
+  };
+  p.then(check, check);
+  return p;
+}
+
 export type PoolBase = Omit<ReadContext, 'signal'>;
 
-export async function runPool(elements: readonly Acquirable[], base: PoolBase, log: Logger): Promise<void> {
+export async function runPool(elements: readonly Acquirable[], base: PoolBase, log: Logger, warnAfterMs?: number): Promise<void> {
   if (elements.length === 0) return;
   // one timer per distinct time limit (normally one per pool), not one per element
   const limits = new Map<number, { ctx: ReadContext; aborted: Promise<never>; timer: NodeJS.Timeout }>();
@@ -36,7 +47,8 @@ export async function runPool(elements: readonly Acquirable[], base: PoolBase, l
       limit = { ctx: { ...base, signal: ac.signal }, aborted: abortedPromise(ac.signal), timer };
       limits.set(e.timeoutMs, limit);
     }
-    return Promise.race([e.source.read(limit.ctx, e.want), limit.aborted]);
+    const read = Promise.race([e.source.read(limit.ctx, e.want), limit.aborted]);
+    return warnAfterMs ? timed(read, e, warnAfterMs, log) : read;
   });
   const results = await Promise.allSettled(reads);
   for (const l of limits.values()) clearTimeout(l.timer);

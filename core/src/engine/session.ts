@@ -42,6 +42,10 @@ export interface SessionOptions {
   /** sink format name; default: chosen by the file suffix, else HDF5 */
   readonly sink?: string;
   readonly log?: Logger;
+  /** warn when a Record takes longer (ms; the Tango property MaxRecordRuntime) */
+  readonly maxRecordRuntimeMs?: number;
+  /** warn when one element's read takes longer (ms; the Tango property MaxElementRuntime) */
+  readonly maxElementRuntimeMs?: number;
   /** the program's name and version, for the root attribute creator and the logs */
   readonly creator?: { readonly name: string; readonly version: string };
 }
@@ -264,6 +268,7 @@ export class WriterSession {
       if (!this.entry) return;
       this.step = this.step < 1 ? 1 : this.step + 1;
       this.recorded++;
+      const started = performance.now();
       try {
         if (!skip) {
           await this.runPhase(this.entry.step, 'STEP', this.step, local);
@@ -274,6 +279,9 @@ export class WriterSession {
         }
       } finally {
         await this.afterRecord();
+        const took = performance.now() - started;
+        const max = this.options.maxRecordRuntimeMs;
+        if (max && took > max) this.log.warn(`Record ${this.step} took ${(took / 1000).toFixed(3)} s, more than MaxRecordRuntime ${(max / 1000).toFixed(3)} s`);
       }
     });
   }
@@ -476,7 +484,7 @@ export class WriterSession {
 
   private async runPhase(pool: readonly Acquirable[], phase: Phase, step: number, local: JsonRecord | undefined): Promise<void> {
     this.shared.set('__counter__', step);
-    await runPool(pool, this.poolBase(phase, step, local), this.log);
+    await runPool(pool, this.poolBase(phase, step, local), this.log, this.options.maxElementRuntimeMs);
   }
 
   private async afterRecord(): Promise<void> {

@@ -107,6 +107,8 @@ export class GiopConnection {
       p.timer.unref?.();
       const done = (fn: () => void) => () => {
         clearTimeout(p.timer);
+        // an idle connection must not keep the process alive (CLI tools exit without close())
+        if (this.pending.size === 0) this.socket?.unref();
         fn();
       };
       p.resolve = (m) => done(() => resolve(m))();
@@ -123,6 +125,7 @@ export class GiopConnection {
         const first = !this.sentCodeSets;
         this.sentCodeSets = true;
         p.socket = s;
+        s.ref();
         p.reused = this.repliesOnSocket > 0;
         let bytes: Uint8Array;
         try {

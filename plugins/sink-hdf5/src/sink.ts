@@ -142,7 +142,6 @@ class FileState {
     if (this.swmr && this.pending.size) throw new NxswError('FILE_ERROR', `${this.path}: cannot finish datasets ${[...this.pending.keys()].join(', ')} in SWMR mode`);
     // deleting the reserve attribute leaves a free message in the header for the patch
     for (const path of this.pending.keys()) this.call('delete attribute', `${path}@${HEADER_RESERVE}`, (m, fid) => m.delete_attribute(fid, path, HEADER_RESERVE));
-    this.call('close', '(before rewriting dataset headers)', (m, fid) => m.close_file(fid));
     const attrs = [...this.pendingAttrs].map(([path, values]) => ({ path, values, addr: this.addressOf(path) }));
     this.call('close', '(before rewriting object headers)', (m, fid) => m.close_file(fid));
     const waiting = [...this.pending.values()];

@@ -13,7 +13,7 @@
  * client re-imports a device whose server went away, so the next read tries again.
  */
 import { ConfigError, NxswError, childElement, valueFromJs } from '@nxsw/core';
-import type { DataSource, DataSourceType, ElementType, NxValue, ReadContext, XmlElement } from '@nxsw/core';
+import type { DataSource, DataSourceType, ElementType, NxValue, ReadContext, SourceEnvironment, XmlElement } from '@nxsw/core';
 import { CmdArgType, Database, DeviceProxy, Orb, defaultTangoHost, isAlias, parseTangoName } from '@nxsw/tango-wire';
 import type { AttributeReading, TangoName } from '@nxsw/tango-wire';
 import { commandToValue, readingToValue, toNxswError, withSignal } from './convert.js';
@@ -236,7 +236,7 @@ export class TangoSourceType implements DataSourceType {
     return (this.poolInstance ??= new ProxyPool(this.options.timeoutMs));
   }
 
-  create(element: XmlElement): DataSource {
+  create(element: XmlElement, _env?: SourceEnvironment): DataSource {
     const device = childElement(element, 'device');
     const devName = device?.attributes.name?.trim();
     if (!device || !devName) throw new ConfigError('DATASOURCE_CONFIG', 'Tango device name not defined: a TANGO datasource needs <device name="domain/family/member"/>', (device ?? element).location);
