@@ -23,25 +23,36 @@ function py<T>(code: string): T {
 }
 const pingDevice = () => spawnSync('tango_admin', ['--ping-device', DEV, '1'], { stdio: 'ignore', env: process.env, timeout: 5000 }).status === 0;
 const dbUp = () => spawnSync('tango_admin', ['--ping-database', '1'], { stdio: 'ignore', env: process.env, timeout: 5000 }).status === 0;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let server: ChildProcess | undefined;
 
-async function startServer(): Promise<void> {
+// runScan calls observe() without awaiting it, so starting and stopping block until done
+function startServer(): void {
   server = spawn(TANGOTEST, ['nxsw_e2e'], { detached: true, stdio: 'ignore', env: process.env });
   server.unref();
-  for (let i = 0; i < 120 && !pingDevice(); i++) await sleep(250);
+  for (let i = 0; i < 120 && !pingDevice(); i++) spawnSync('sleep', ['0.25']);
   if (!pingDevice()) throw new Error(`${DEV} did not start`);
 }
 
-async function stopServer(): Promise<void> {
-  const s = server;
+/** The PID of the running server, from the database (the process may come from an earlier run). */
+function serverPid(): number | undefined {
+  try {
+    const pid = py<number>(`out = tango.Database().get_device_info('${DEV}').pid`);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stopServer(): void {
+  const pid = pingDevice() ? serverPid() : undefined;
   server = undefined;
-  if (!s?.pid || s.exitCode !== null) return;
-  const gone = new Promise<void>((r) => s.once('exit', () => r()));
-  process.kill(s.pid, 'SIGTERM');
-  await Promise.race([gone, sleep(5000)]);
-  if (s.exitCode === null && s.signalCode === null) process.kill(s.pid, 'SIGKILL');
+  if (!pid) return;
+  const cmd = spawnSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'utf8' }).stdout ?? '';
+  if (!cmd.includes('nxsw_e2e')) throw new Error(`pid ${pid} is not the ${SERVER} server (${cmd})`);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 40 && pingDevice(); i++) spawnSync('sleep', ['0.25']);
+  if (pingDevice()) process.kill(pid, 'SIGKILL');
 }
 
 const up = dbUp() && spawnSync('tango_admin', ['--help'], { stdio: 'ignore' }).error === undefined;
@@ -51,7 +62,7 @@ const skip = serviceSkip('Tango database (scripts/tango-stack.sh start)', up, `T
 before(async () => {
   if (skip) return;
   spawnSync('tango_admin', ['--add-server', SERVER, 'TangoTest', DEV], { stdio: 'ignore', env: process.env });
-  if (!pingDevice()) await startServer();
+  if (!pingDevice()) startServer();
 });
 after(() => stopServer());
 
@@ -67,7 +78,8 @@ tango.Database().put_device_property('${DEV}', {'nxsw_label': ['beamline P09']})
     const xml = `<definition><group type="NXentry" name="entry1"><group type="NXinstrument" name="instrument"><group type="NXcollection" name="tg">
       ${field('init_w', 'NX_FLOAT64', 'INIT', 'double_scalar_w')}
       ${field('long_w', 'NX_INT32', 'STEP', 'long_scalar_w', 'group="g"')}
-      ${field('spectrum', 'NX_INT16', 'STEP', 'short_spectrum', 'group="g"')}
+      <field name="spectrum" type="NX_INT16"><strategy mode="STEP"/><dimensions rank="1"><dim index="1" value="3"/></dimensions>
+        <datasource type="TANGO"><device name="${DEV}" group="g"/><record name="short_spectrum"/></datasource></field>
       ${field('state', 'NX_CHAR', 'STEP', 'State', 'group="g"')}
       ${field('status', 'NX_CHAR', 'FINAL', 'Status', 'member="command"')}
       ${field('label', 'NX_CHAR', 'FINAL', 'nxsw_label', 'member="property"')}
@@ -88,7 +100,7 @@ tango.Database().put_device_property('${DEV}', {'nxsw_label': ['beamline P09']})
     assert.deepEqual(recordErrors, []);
     const f = readWithH5py(file);
     const tg = 'entry1/instrument/tg';
-    assert.deepEqual(h5get(f, `${tg}/init_w`).value, 3.25);
+    assert.deepEqual([h5get(f, `${tg}/init_w`).value].flat(), [3.25]);
     assert.deepEqual(h5get(f, `${tg}/long_w`).value, [11, 12, 13]);
     assert.equal(h5get(f, `${tg}/long_w`).dtype, 'int32');
     assert.deepEqual(h5get(f, `${tg}/spectrum`).value, [[1, -2, 3], [1, -2, 3], [1, -2, 3]]);
@@ -116,12 +128,12 @@ test('stopping the device mid-scan: canfail fields are filled and marked, others
     let n = 0;
     const { recordErrors } = await runScan({
       xml, fileName: file, canFail: false, records: [{}, {}, {}],
-      observe: async (cmd) => {
+      observe: (cmd) => {
         if (cmd !== 'Record') return;
         n++;
-        if (n === 1) await stopServer();
+        if (n === 1) stopServer();
         if (n === 2) {
-          await startServer();
+          startServer();
           // a fresh server starts with default values: set them again
           py(`d = tango.DeviceProxy('${DEV}'); d.write_attribute('long_scalar_w', 7); d.write_attribute('double_scalar_w', 0.75); out = 1`);
         }
@@ -144,7 +156,7 @@ test('stopping the device mid-scan: canfail fields are filled and marked, others
     assert.equal(status.attrs.nexdatas_canfail?.value, 'FAILED');
   } finally {
     cleanup();
-    if (!pingDevice()) await startServer();
+    if (!pingDevice()) startServer();
   }
 });
 
@@ -155,8 +167,8 @@ test('a non-canfail TANGO field of a stopped device fails the Record with a clea
     let n = 0;
     const { recordErrors } = await runScan({
       xml, fileName: join(dir, 'fail.nxs'), canFail: false, records: [{}, {}],
-      observe: async (cmd) => {
-        if (cmd === 'Record' && ++n === 1) await stopServer();
+      observe: (cmd) => {
+        if (cmd === 'Record' && ++n === 1) stopServer();
       },
     });
     assert.equal(recordErrors.length, 1);
@@ -165,6 +177,6 @@ test('a non-canfail TANGO field of a stopped device fails the Record with a clea
     assert.match(msg, /not exported|cannot connect|ECONNREFUSED|lost/i);
   } finally {
     cleanup();
-    if (!pingDevice()) await startServer();
+    if (!pingDevice()) startServer();
   }
 });
