@@ -122,12 +122,9 @@ export class NxsDataWriterDevice implements TangoDevice {
     ];
   }
 
-  private async timedRecord(arg: unknown): Promise<void> {
-    const t0 = performance.now();
-    await this.session.record(typeof arg === 'string' ? arg : undefined);
-    const limit = this.props.maxRecordRuntime;
-    const took = (performance.now() - t0) / 1000;
-    if (limit > 0 && took > limit) this.env.log.warn(`${this.name}: Record took ${took.toFixed(3)} s, more than MaxRecordRuntime ${limit} s`);
+  /** Record; the session warns about MaxRecordRuntime / MaxElementRuntime (seconds in Tango) */
+  private timedRecord(arg: unknown): Promise<void> {
+    return this.session.record(typeof arg === 'string' ? arg : undefined);
   }
 
   /**
@@ -152,6 +149,8 @@ export class NxsDataWriterDevice implements TangoDevice {
       addingLogs: p.addingLogs,
       sink: this.sinkName(p.writer),
       durability: this.env.flushIntervalMs ? { mode: 'interval', intervalMs: this.env.flushIntervalMs } : { mode: 'record' },
+      maxRecordRuntimeMs: p.maxRecordRuntime > 0 ? p.maxRecordRuntime * 1000 : undefined,
+      maxElementRuntimeMs: p.maxElementRuntime > 0 ? p.maxElementRuntime * 1000 : undefined,
       log: this.env.log,
       creator: { name: 'nxsw', version: NXSW_VERSION },
     });

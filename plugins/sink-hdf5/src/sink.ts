@@ -95,6 +95,9 @@ function bytesOf(data: NumberArray | BigArray): Uint8Array {
 
 const big = (a: readonly number[]): bigint[] => a.map((x) => BigInt(x));
 
+/** operations that change nothing in the file (they do not make a flush necessary) */
+const READ_ONLY: ReadonlySet<string> = new Set(['list', 'list attributes of', 'look up', 'open dataset', 'read attribute', 'locate']);
+
 /** The open file: its h5wasm id (which changes when the file is reopened after a header patch). */
 class FileState {
   fid: bigint;
@@ -105,6 +108,8 @@ class FileState {
   readonly pending = new Map<string, { addr: number; replace: Map<number, Uint8Array>; field: Hdf5Field }>();
   /** bool attributes still holding their placeholder type, by object path, then name */
   readonly pendingAttrs = new Map<string, Map<string, NxValue>>();
+  /** something changed since the last H5Fflush (true at first: a new file needs one) */
+  modified = true;
   private scratchPtr = 0;
   private scratchSize = 0;
 
@@ -115,6 +120,7 @@ class FileState {
 
   call<T>(what: string, obj: string, fn: (m: H5Module, fid: bigint) => T): T {
     if (this.closed) throw new NxswError('FILE_ERROR', `${this.path}: cannot ${what} ${obj}: the file is closed`);
+    if (!READ_ONLY.has(what)) this.modified = true;
     return h5call(this.path, what, obj, () => fn(this.m, this.fid));
   }
 
@@ -154,7 +160,10 @@ class FileState {
         for (const name of patchBoolAttributes(this.path, a.addr, [...a.values.keys()])) fallback.push({ path: a.path, name, value: a.values.get(name)! });
       }
     } finally {
-      if (reopen) this.fid = h5call(this.path, 'reopen', '', () => BigInt(this.m.open(this.path, this.m.H5F_ACC_RDWR, this.opts.trackOrder, this.bounds[0], this.bounds[1])));
+      if (reopen) {
+        this.fid = h5call(this.path, 'reopen', '', () => BigInt(this.m.open(this.path, this.m.H5F_ACC_RDWR, this.opts.trackOrder, this.bounds[0], this.bounds[1])));
+        this.modified = true;
+      }
       else this.closed = true;
     }
     if (!reopen) return;
@@ -174,7 +183,10 @@ class FileState {
     this.applyPatches();
     for (const f of this.dirty) f.writeOut();
     this.dirty.clear();
+    // H5Fflush costs even when nothing is dirty; the engine flushes after every record
+    if (!this.modified) return;
     this.call('flush', '', (m, fid) => m.flush(fid));
+    this.modified = false;
   }
 
   close(): void {
