@@ -3,10 +3,11 @@
 // equivalent h5py script, same machine, same run. Each cell is the median of REP runs (default 3);
 // the machine is shared, so compare columns of one run, not runs.
 // Usage: node bench/sink-hdf5/bench.mjs [records]   (after `npx tsc -b plugins/sink-hdf5`)
-//   CHUNK=<bytes>  chunkBytes for the sink (and the matching rows for the floor)
+//   CHUNK=<bytes>  chunkBytes for the sink (and the matching rows for the floor and h5py)
+//   BEFORE=<path>  also time another build of the sink (its dist/src/index.js), e.g. the last commit's
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as h5wasm from 'h5wasm/node';
@@ -18,11 +19,12 @@ const REP = Number(process.env.REP ?? 3);
 const chunkBytes = Number(process.env.CHUNK ?? 65536);
 const dir = mkdtempSync(join(tmpdir(), 'nxsw-bench-'));
 const fac = new Hdf5SinkFactory({ chunkBytes });
+const before = process.env.BEFORE ? new (await import(resolve(process.env.BEFORE))).Hdf5SinkFactory({ chunkBytes }) : undefined;
 let seq = 0;
 
-async function sink(fields, every) {
+async function sink(fields, every, factory = fac) {
   const file = join(dir, `sink_${fields}_${every}_${seq++}.nxs`);
-  const f = await fac.open(file, { mode: 'create' });
+  const f = await factory.open(file, { mode: 'create' });
   const g = f.root.createGroup('entry').createGroup('data');
   const ds = Array.from({ length: fields }, (_, i) => g.createField(`ch${i}`, { type: 'float64', shape: [0], recordAxis: 0 }));
   f.flush();
@@ -84,7 +86,9 @@ for (const fields of [1, 10]) {
     const a = [];
     const b = [];
     const c = [];
+    const d = [];
     for (let i = 0; i < REP; i++) {
+      if (before) d.push(await sink(fields, every, before));
       a.push(await sink(fields, every));
       if (every === 1) c.push(floor(fields));
       b.push(h5py(fields, every));
@@ -93,6 +97,7 @@ for (const fields of [1, 10]) {
     rows.push({
       fields, flushEvery: every,
       sink_us_per_record: sa.toFixed(1),
+      ...(before ? { before_us_per_dataset: (median(d) / fields).toFixed(1) } : {}),
       sink_us_per_dataset: (sa / fields).toFixed(1),
       h5wasm_floor_us_per_dataset: every === 1 ? (median(c) / fields).toFixed(1) : '-',
       h5py_us_per_dataset: (sb / fields).toFixed(1),

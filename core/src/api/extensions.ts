@@ -183,6 +183,8 @@ export interface RunningFrontEnd {
 
 export interface FrontEnd extends ExtensionBase {
   readonly kind: 'frontend';
+  /** the text `nxsw serve --help` prints: the front end's own options */
+  readonly usage?: string;
   /** `host` is the kernel's service façade (sessions, registry); options are validated already */
   start(host: unknown, options: unknown): Promise<RunningFrontEnd>;
 }

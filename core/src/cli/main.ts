@@ -113,6 +113,10 @@ async function main(argv: string[]): Promise<number> {
     const name = typeof values.frontend === 'string' ? values.frontend : fronts[0]?.name;
     const fe = fronts.find((f) => f.name === name);
     if (!fe) throw new NxswError('PLUGIN_REFUSED', `no front end ${name ? `named '${name}' ` : ''}is installed (installed: ${fronts.map((f) => f.name).join(', ') || 'none'})`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(fe.usage ?? `the front end '${fe.name}' has no help text\n`);
+      return 0;
+    }
     const running = await fe.start(kernel, rest);
     process.stderr.write(`${running.description}\n`);
     await new Promise<void>((resolve) => {

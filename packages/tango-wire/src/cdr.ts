@@ -134,7 +134,7 @@ export class CdrReader {
     this.pos += n;
     // the NUL is not checked strictly: some ORBs are sloppy, and a missing NUL does not hurt decoding
     const bytes = this.buf.subarray(start, start + n - (this.buf[start + n - 1] === 0 ? 1 : 0));
-    return this.codec === 'utf8' ? utf8Decoder.decode(bytes) : latin1(bytes);
+    return this.codec === 'utf8' ? utf8Decoder.decode(bytes) : decodeLatin1(bytes);
   }
 
   /** n raw bytes (a view into the buffer, not a copy). */
@@ -214,7 +214,8 @@ export class CdrReader {
   }
 }
 
-function latin1(bytes: Uint8Array): string {
+/** Bytes as latin-1 text (each byte one code unit), e.g. an object key; TextDecoder('latin1') is windows-1252. */
+export function decodeLatin1(bytes: Uint8Array): string {
   // String.fromCharCode on chunks is the fastest latin-1 decoder without Buffer
   if (bytes.length < 1024) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let s = '';

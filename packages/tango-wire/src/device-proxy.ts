@@ -8,7 +8,7 @@ import { decodeCommandResult, encodeCommandArg } from './command-args.js';
 import { Database } from './database.js';
 import * as ops from './device-ops.js';
 import { AttrDataFormat, AttrQuality, AttrWriteType, CmdArgType, DevSource, DevState } from './enums.js';
-import { CorbaSystemException, TangoConnectionError, TangoDevFailed } from './errors.js';
+import { CorbaSystemException, TangoConnectionError, TangoDevFailed, devFailed } from './errors.js';
 import { AttributeConfig, CommandInfo, DeviceInfo } from './idl.js';
 import { iorToObjectRef } from './ior.js';
 import { isAlias, parseTangoName, TangoName } from './names.js';
@@ -26,10 +26,6 @@ export interface DeviceProxyOptions {
 
 /** A value to write: a scalar, an array (spectrum), an array of rows (image), or typed arrays. */
 export type WriteValue = number | bigint | boolean | string | ArrayLike<number | bigint | boolean | string> | ArrayLike<number>[] | { format: string; data: Uint8Array };
-
-function devFailed(reason: string, desc: string, origin: string): TangoDevFailed {
-  return new TangoDevFailed([{ reason, severity: 1, desc, origin }]);
-}
 
 export class DeviceProxy {
   readonly parsed: TangoName;

@@ -23,6 +23,11 @@ export class TangoDevFailed extends Error {
   }
 }
 
+/** A DevFailed with one ERR-severity DevError (what a device or a client-side check throws). */
+export function devFailed(reason: string, desc: string, origin: string): TangoDevFailed {
+  return new TangoDevFailed([{ reason, severity: ErrSeverity.ERR, desc, origin }]);
+}
+
 /** MultiDevFailed (write_attributes_3/4): per-attribute error stacks. */
 export class TangoMultiDevFailed extends Error {
   override readonly name = 'TangoMultiDevFailed';

@@ -250,9 +250,11 @@ export function readLocateRequest(r: CdrReader, minor: number): { requestId: num
   return { requestId, objectKey: new Uint8Array(0), target: { kind: disc === 1 ? 'profile' : 'reference', raw: disc } };
 }
 
-export function writeLocateReply(minor: number, requestId: number, status: LocateStatus): Uint8Array {
-  const w = beginMessage(minor, MsgType.LocateReply);
+/** A LocateReply; body: e.g. the AddressingDisposition of LOC_NEEDS_ADDRESSING_MODE (GIOP 1.2 aligns it to 8). */
+export function writeLocateReply(minor: number, requestId: number, status: LocateStatus, body?: (w: CdrWriter) => void, littleEndian = true): Uint8Array {
+  const w = beginMessage(minor, MsgType.LocateReply, littleEndian);
   w.ulong(requestId).ulong(status);
+  writeBody(w, minor, body);
   return finishMessage(w);
 }
 

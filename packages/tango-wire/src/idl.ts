@@ -52,6 +52,16 @@ export function writeDevFailed(w: CdrWriter, errors: readonly DevError[]): void 
   writeDevErrorList(w, errors);
 }
 
+/** A MultiDevFailed user exception (what readUserException reads back as TangoMultiDevFailed). */
+export function writeMultiDevFailed(w: CdrWriter, failures: TangoMultiDevFailed['failures']): void {
+  w.string(MULTI_DEV_FAILED_ID);
+  w.ulong(failures.length);
+  for (const f of failures) {
+    w.string(f.name).long(f.index);
+    writeDevErrorList(w, f.errors);
+  }
+}
+
 export function devError(reason: string, desc: string, origin: string, severity = ErrSeverity.ERR): DevError {
   return { reason, severity, desc, origin };
 }

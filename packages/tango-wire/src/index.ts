@@ -1,4 +1,4 @@
-/** @nxsw/tango-wire: the native Tango protocol (CDR, GIOP, IOR, Tango IDL types, client, server primitives). */
+/** @nxsw/tango-wire: the native Tango protocol (CDR, GIOP, IOR, Tango IDL types, client); the server side is the `@nxsw/tango-wire/server` entry point. */
 export * from './cdr.js';
 export * from './typecode.js';
 export * from './giop.js';
@@ -14,4 +14,3 @@ export * from './orb.js';
 export * as deviceOps from './device-ops.js';
 export * from './database.js';
 export * from './device-proxy.js';
-export * from './server.js';

@@ -7,9 +7,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, Socket } from 'node:net';
 import { Orb } from '../src/orb.js';
-import { GiopServer, SystemException, devFailed, Dispatcher, IncomingRequest } from '../src/server.js';
-import { CorbaSystemException, TangoConnectionError, TangoDevFailed, TangoProtocolError, TangoTimeoutError } from '../src/errors.js';
-import { LocateStatus, MsgType, parseHeader, writeRequest, fragmentMessage, readReplyHeader, GiopStreamParser } from '../src/giop.js';
+import { GiopServer, systemException, type Dispatcher, type GiopRequest } from '../src/server/transport.js';
+import { CorbaSystemException, TangoConnectionError, TangoDevFailed, TangoProtocolError, TangoTimeoutError, devFailed } from '../src/errors.js';
+import {
+  LocateStatus, MsgType, parseHeader, writeRequest, fragmentMessage, readReplyHeader, GiopStreamParser, beginMessage, finishMessage, readLocateReply,
+} from '../src/giop.js';
 import { ObjectRef } from '../src/ior.js';
 import { DeviceProxy } from '../src/device-proxy.js';
 import { AttrDataFormat, AttrQuality, AttrWriteType, CmdArgType, DevState, DispLevel, ErrSeverity } from '../src/enums.js';
@@ -25,10 +27,10 @@ const enc = (s: string) => new TextEncoder().encode(s);
 let dropNext = false;
 let closeOnNext: GiopServer | undefined;
 const basic: Dispatcher = {
-  locate: (key) => key === 'obj',
-  async request(req: IncomingRequest) {
-    if (req.key !== 'obj') throw new SystemException('OBJECT_NOT_EXIST');
-    switch (req.header.operation) {
+  hasObject: (key) => key === 'obj',
+  async dispatch(req: GiopRequest) {
+    if (req.key !== 'obj') throw systemException('OBJECT_NOT_EXIST');
+    switch (req.operation) {
       case 'echo': {
         const v = req.body.double();
         return (w) => w.double(v);
@@ -58,13 +60,13 @@ const basic: Dispatcher = {
         if (dropNext) { dropNext = false; return new Promise(() => undefined); }
         return (w) => w.string('ok');
       default:
-        throw new SystemException('BAD_OPERATION');
+        throw systemException('BAD_OPERATION');
     }
   },
 };
 
-const server = new GiopServer(basic);
-const port = await server.listen(0, '127.0.0.1');
+const server = new GiopServer({ dispatcher: basic, port: 0, host: '127.0.0.1' });
+const port = await server.listen();
 const orb = new Orb({ timeoutMs: 2000 });
 after(async () => {
   orb.close();
@@ -202,6 +204,39 @@ test('garbage or silence from a peer fails the call with a typed error, never cr
   trunc.close();
 });
 
+test('CancelRequest: the cancelled request gets no reply, the next one does', async () => {
+  const delay = (id: number, ms: number) => writeRequest(2, { requestId: id, responseExpected: true, objectKey: enc('obj'), operation: 'delay' }, (w) => w.ulong(ms));
+  const cancel = beginMessage(2, MsgType.CancelRequest);
+  cancel.ulong(21);
+  const reply = await rawExchange(port, [delay(21, 50), finishMessage(cancel), delay(22, 150)]);
+  assert.equal(readReplyHeader(reply.reader(), 2).requestId, 22, 'no reply to the cancelled request 21');
+});
+
+test('a LocateRequest by profile gets LOC_NEEDS_ADDRESSING_MODE, in the request\'s byte order', async () => {
+  const w = beginMessage(2, MsgType.LocateRequest, false);
+  w.ulong(11).short(1).ulong(0).octetSeq(new Uint8Array(8)); // ProfileAddr
+  const reply = await rawExchange(port, [finishMessage(w)]);
+  assert.equal(reply.header.type, MsgType.LocateReply);
+  assert.equal(reply.header.littleEndian, false);
+  const r = reply.reader();
+  assert.deepEqual(readLocateReply(r), { requestId: 11, status: LocateStatus.LOC_NEEDS_ADDRESSING_MODE });
+  r.align(8);
+  assert.equal(r.short(), 0, 'asks for KeyAddr');
+});
+
+test('an unexpected failure in a dispatcher is a DevFailed API_InternalError, reported to onError', async () => {
+  const reported: string[] = [];
+  const srv = new GiopServer({ port: 0, host: '127.0.0.1', dispatcher: { dispatch: () => { throw new TypeError('oops'); } }, onError: (m) => reported.push(m) });
+  const p = await srv.listen();
+  try {
+    await assert.rejects(orb.invoke({ host: '127.0.0.1', port: p, objectKey: enc('k'), giopMinor: 1 }, 'op', undefined, () => 0),
+      (e: Error) => e instanceof TangoDevFailed && e.reason === 'API_InternalError' && /oops/.test(e.message));
+    assert.ok(reported.some((m) => /k op: unexpected failure: TypeError: oops/.test(m)), reported.join('\n'));
+  } finally {
+    await srv.close();
+  }
+});
+
 async function rawExchange(p: number, messages: Uint8Array[]) {
   const s = connect(p, '127.0.0.1');
   const parser = new GiopStreamParser();
@@ -226,8 +261,8 @@ class MiniDevice implements Dispatcher {
     { ...defaultAttributeConfig('level', CmdArgType.DevDouble, AttrDataFormat.SCALAR, AttrWriteType.READ_WRITE) },
     { ...defaultAttributeConfig('counts', CmdArgType.DevLong, AttrDataFormat.SPECTRUM, AttrWriteType.READ) },
   ];
-  request(req: IncomingRequest) {
-    const op = req.header.operation;
+  dispatch(req: GiopRequest) {
+    const op = req.operation;
     this.calls.push(op);
     const b = req.body;
     switch (op) {
@@ -277,14 +312,14 @@ class MiniDevice implements Dispatcher {
         return undefined;
       }
     }
-    throw new SystemException('BAD_OPERATION');
+    throw systemException('BAD_OPERATION');
   }
 }
 
 test('DeviceProxy in #dbase=no mode: IDL probing, state, commands, attributes against a TS device', async () => {
   const dev = new MiniDevice();
-  const srv = new GiopServer(dev);
-  const p = await srv.listen(0, '127.0.0.1');
+  const srv = new GiopServer({ dispatcher: dev, port: 0, host: '127.0.0.1' });
+  const p = await srv.listen();
   const o = new Orb();
   try {
     const proxy = await DeviceProxy.connect(`tango://127.0.0.1:${p}/test/mini/1#dbase=no`, { orb: o });

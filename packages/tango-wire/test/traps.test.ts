@@ -12,7 +12,7 @@ import { AttrDataFormat, AttrQuality, AttributeDataType, CmdArgType, DevState, U
 import { commandTypeCode, encodeCommandArg } from '../src/command-args.js';
 import { TCKind } from '../src/typecode.js';
 import { iorToObjectRef, makeIor, parseCorbaloc, parseIor, stringifyIor, iiopProfile } from '../src/ior.js';
-import { GiopServer, IncomingRequest, SystemException } from '../src/server.js';
+import { GiopServer, systemException, type Dispatcher, type GiopRequest } from '../src/server/transport.js';
 import { Orb, DEFAULT_TIMEOUT_MS } from '../src/orb.js';
 import { DeviceProxy } from '../src/device-proxy.js';
 import { Database } from '../src/database.js';
@@ -31,10 +31,10 @@ const TANGOTEST_IOR_HOST = '192.0.2.2';
 /** A recording fake: a database (key "database") and a Device_5 (key "test/fake/1"). */
 const seen: { key: string; op: string; minor: number; contexts: number[]; arg?: unknown }[] = [];
 let exportedFlag = 1;
-const fake = new GiopServer({
-  request(req: IncomingRequest) {
-    const op = req.header.operation;
-    const entry: (typeof seen)[number] = { key: req.key, op, minor: req.minor, contexts: req.header.serviceContexts.map((c) => c.id) };
+const fakeObjects: Dispatcher = {
+  dispatch(req: GiopRequest) {
+    const op = req.operation;
+    const entry: (typeof seen)[number] = { key: req.key, op, minor: req.minor, contexts: req.serviceContexts.map((c) => c.id) };
     seen.push(entry);
     const b = req.body;
     if (op === '_is_a') { const id = b.string(); return (w) => w.boolean(/Device(_[2345])?:/.test(id)); }
@@ -65,10 +65,11 @@ const fake = new GiopServer({
       }
       return (w) => writeAny(w, encodeCommandArg(CmdArgType.DevString, `${cmd}:${String(arg)}`));
     }
-    throw new SystemException('BAD_OPERATION');
+    throw systemException('BAD_OPERATION');
   },
-});
-const port = await fake.listen(0, '127.0.0.1');
+};
+const fake = new GiopServer({ dispatcher: fakeObjects, port: 0, host: '127.0.0.1' });
+const port = await fake.listen();
 const orb = new Orb({ timeoutMs: 2000 });
 after(async () => {
   orb.close();
@@ -269,8 +270,8 @@ test('trap 20: PyTango is run with Debian\'s /usr/bin/python3, not the python3 o
 
 test('trap 21: several TANGO_HOST entries (the first unreachable) and aliases', async () => {
   const dead = await (async () => {
-    const s = new GiopServer({ request: () => undefined });
-    const p = await s.listen(0, '127.0.0.1');
+    const s = new GiopServer({ port: 0, host: '127.0.0.1', dispatcher: { dispatch: () => undefined } });
+    const p = await s.listen();
     await s.close();
     return p;
   })();

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { NxswError, type FrontEnd, type Kernel, type Logger, type RunningFrontEnd } from '@nxsw/core';
 import { DatabaseRegistry, DeviceServer, defaultTangoHost, type HostPort } from '@nxsw/tango-wire/server';
-import { parseServeArgs, type ServeOptions } from './args.js';
+import { USAGE, parseServeArgs, type ServeOptions } from './args.js';
 import { DEFAULT_PROPERTIES, PROPERTY_NAMES, parseProperties, type WriterProperties } from './properties.js';
 import { NxsDataWriterDevice } from './writer-device.js';
 
@@ -24,6 +24,7 @@ export interface RunningTangoServer extends RunningFrontEnd {
 export class TangoFrontEnd implements FrontEnd {
   readonly kind = 'frontend' as const;
   readonly name = 'tango';
+  readonly usage = USAGE;
 
   async start(host: unknown, options: unknown): Promise<RunningTangoServer> {
     const kernel = host as Kernel;

@@ -5,7 +5,10 @@
  * block (h5wasm re-opens a dataset by path on every call and drops the chunk cache, so per-row
  * calls cost a chunk read and write each). Datasets h5wasm cannot create as such (bool as h5py's
  * enum, several filters) are created with a placeholder and fixed in the object header while the
- * file is briefly closed (see ohdr.ts); until then their data stays in JS.
+ * file is briefly closed (see ohdr.ts); until then their data stays in JS. Bool attributes are
+ * patched the same way at the next flush or close; where the header cannot be patched (version-1
+ * object headers of files from other writers, SWMR mode, dense attribute storage beyond the
+ * root's direct blocks, huge attributes) they are written as int8 0/1 instead.
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath, posix } from 'node:path';
@@ -104,6 +107,8 @@ class FileState {
   closed = false;
   swmr = false;
   readonly dirty = new Set<Hdf5Field>();
+  /** every field object handed out, by path: opening a field again returns the live one (buffered rows, pending patch) */
+  readonly fields = new Map<string, Hdf5Field>();
   /** datasets whose object header still holds a placeholder, by path */
   readonly pending = new Map<string, { addr: number; replace: Map<number, Uint8Array>; field: Hdf5Field }>();
   /** bool attributes still holding their placeholder type, by object path, then name */
@@ -442,7 +447,7 @@ class Hdf5Field extends Hdf5Node implements SinkField {
   /** a write() waiting for the header patch */
   private deferred: NxValue | undefined;
 
-  private constructor(state: FileState, path: string, readonly type: ElementType, private readonly contiguous: boolean, extent: number[], private readonly recordAxis: number) {
+  private constructor(state: FileState, path: string, readonly type: ElementType, readonly contiguous: boolean, extent: number[], readonly recordAxis: number) {
     super(state, path);
     this.extent = extent;
     this.frame = extent.filter((_, i) => i !== recordAxis);
@@ -503,13 +508,23 @@ class Hdf5Field extends Hdf5Node implements SinkField {
       field.setAttribute(HEADER_RESERVE, { type: 'uint8', shape: [HEADER_RESERVE_BYTES], data: new Uint8Array(HEADER_RESERVE_BYTES) });
       st.pending.set(path, { addr: st.addressOf(path), replace, field });
     }
-    // resizing only changes the dataspace message, so it may precede the header patch
-    if (!scalar && sizeOf(shape) > 0) field.resize(shape);
+    // resizing only changes the dataspace message, so it may precede the header patch; a frame
+    // with no rows yet ([0, 4]) is stored too, so that a reopened field knows its frame
+    if (!scalar && shape.some((d) => d > 0)) field.resize(shape);
     if (!scalar) field.frame = shape.filter((_, i) => i !== recordAxis);
+    st.fields.set(path, field);
     return field;
   }
 
   static open(st: FileState, path: string, recordAxis: number): Hdf5Field {
+    const live = st.fields.get(path);
+    if (live && (live.contiguous || live.recordAxis === recordAxis)) return live;
+    if (live) {
+      // another record axis: the file must hold the rows so far before they are read anew
+      if (st.pending.has(path)) st.applyPatches();
+      live.writeOut();
+      st.dirty.delete(live);
+    }
     const meta = st.call('open dataset', path, (m, fid) => m.get_dataset_metadata(fid, path));
     let type: ElementType | undefined;
     if (meta.type === H5T_STRING) type = 'string';
@@ -522,7 +537,9 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     if (shape.length > 0 && (recordAxis < 0 || recordAxis >= shape.length)) {
       throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: record axis ${recordAxis} is outside the shape [${shape.join(',')}]`);
     }
-    return new Hdf5Field(st, path, type, meta.chunks === null, [...shape], shape.length > 0 ? recordAxis : 0);
+    const field = new Hdf5Field(st, path, type, meta.chunks === null, [...shape], shape.length > 0 ? recordAxis : 0);
+    st.fields.set(path, field);
+    return field;
   }
 
   get shape(): readonly number[] {

@@ -5,7 +5,7 @@
  * clients get API_CommandNotFound).
  */
 import { CmdArgType, DevState } from '../enums.js';
-import { devFailed } from './transport.js';
+import { devFailed } from '../errors.js';
 import type { CommandSpec, TangoDevice } from './model.js';
 
 export interface AdminHost {

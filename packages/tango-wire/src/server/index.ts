@@ -1,11 +1,11 @@
 // Server-side Tango: the GIOP transport, the device model and servant, the admin device, the
 // database registry. Re-exports the wire types a device implementation needs.
-export { GiopServer, devFailed, systemException, CORBA_PREFIX, type GiopRequest, type ReplyWriter, type Dispatcher, type GiopServerOptions } from './transport.js';
+export { GiopServer, systemException, CORBA_PREFIX, type GiopRequest, type ReplyWriter, type Dispatcher, type GiopServerOptions } from './transport.js';
 export { DeviceServant, toDevFailed, type ServerContext } from './servant.js';
 export { AdminDevice, type AdminHost } from './admin.js';
 export { DeviceServer, type DeviceServerOptions } from './device-server.js';
 export { DatabaseRegistry } from './registry.js';
 export { toAttrData, fromAttrData, reasonOf, type AttributeSpec, type CommandSpec, type TangoDevice, type AttrValue, type ScalarValue } from './model.js';
 export { CmdArgType, DevState, DispLevel, DEV_STATE_NAMES } from '../enums.js';
-export { TangoDevFailed, CorbaSystemException } from '../errors.js';
+export { devFailed, TangoDevFailed, TangoMultiDevFailed, CorbaSystemException } from '../errors.js';
 export { defaultTangoHost, parseTangoHost, type HostPort } from '../names.js';

@@ -6,7 +6,7 @@
  */
 import type { CdrReader, CdrWriter } from '../cdr.js';
 import { AttrDataFormat, AttrQuality, AttrWriteType, CmdArgType, DevState, DispLevel, DEV_STATE_NAMES, UNION_TO_CMDARG } from '../enums.js';
-import { TangoDevFailed, TangoMultiDevFailed, type DevError } from '../errors.js';
+import { devFailed, TangoDevFailed, TangoMultiDevFailed, type DevError } from '../errors.js';
 import {
   defaultAttributeConfig, devError, readDevErrorList, readTimeVal, timeValNow, writeAttributeConfigList, writeCommandInfo, writeCommandInfoList, writeDevInfo,
   type AttributeConfig, type AttributeConfigVersion, type CommandInfo, type DeviceInfo,
@@ -18,7 +18,7 @@ import {
 import { commandTypeCode, encodeCommandArg } from '../command-args.js';
 import { readAny, TCKind, unalias, writeAny, type TypeCode } from '../typecode.js';
 
-import { devFailed, systemException, type GiopRequest, type ReplyWriter } from './transport.js';
+import { systemException, type GiopRequest, type ReplyWriter } from './transport.js';
 import { fromAttrData, reasonOf, toAttrData, type AttributeSpec, type CommandSpec, type TangoDevice } from './model.js';
 
 /** What the servant needs to know about the process serving it. */

@@ -1,51 +1,60 @@
 /**
- * The server side of GIOP over TCP: accepts connections, cuts the byte stream into messages,
- * hands each Request to a dispatcher and writes its reply (normal, DevFailed/MultiDevFailed user
- * exception, or CORBA system exception) in the request's GIOP version and byte order. A corrupt
- * stream gets a MessageError and the connection is closed; the process keeps running.
+ * The server side of GIOP over TCP: accepts connections, cuts the byte stream into messages
+ * (GIOP 1.0–1.2, either byte order, fragmented or not, bounded in size), hands each Request to a
+ * dispatcher and writes its reply in the request's GIOP version and byte order: a result, a
+ * DevFailed/MultiDevFailed user exception, a CORBA system exception or NEEDS_ADDRESSING_MODE.
+ * Answers LocateRequest, honours CancelRequest, oneway requests and CloseConnection; a corrupt
+ * stream gets a MessageError and the connection is closed, the process keeps running. Knows
+ * nothing about devices: that is the dispatcher's job.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { CdrError, CdrReader, type CdrWriter } from '../cdr.js';
+import { CdrError, decodeLatin1, type CdrReader, type CdrWriter } from '../cdr.js';
 import {
   CompletionStatus, GiopStreamParser, LocateStatus, MsgType, ReplyStatus, readLocateRequest, readRequestHeader,
   writeLocateReply, writeMessageError, writeReply, writeSystemException, writeCloseConnection,
   type GiopMessage, type ServiceContext,
 } from '../giop.js';
-import { CorbaSystemException, MULTI_DEV_FAILED_ID, TangoDevFailed, TangoMultiDevFailed } from '../errors.js';
-import { devError, writeDevErrorList, writeDevFailed } from '../idl.js';
-import { ErrSeverity } from '../enums.js';
+import { CorbaSystemException, TangoDevFailed, TangoMultiDevFailed } from '../errors.js';
+import { devError, writeDevFailed, writeMultiDevFailed } from '../idl.js';
 
 /** A decoded request as a dispatcher sees it. */
 export interface GiopRequest {
+  /** GIOP minor version of the request (the reply uses the same) */
   readonly minor: number;
   readonly littleEndian: boolean;
   readonly requestId: number;
+  /** false for oneway requests: no reply is sent */
   readonly responseExpected: boolean;
-  /** the object key as a latin-1 string (Tango keys are device names) */
+  /** the object key as latin-1 text (Tango keys are device names) */
   readonly key: string;
   readonly operation: string;
   readonly serviceContexts: readonly ServiceContext[];
-  /** positioned at the request body */
+  /** positioned at the request body (the in-parameters) */
   readonly body: CdrReader;
   /** "host:port" of the client, for the black box */
   readonly peer: string;
 }
 
-/** Writes the reply body; undefined for operations returning void. */
+/** Writes the reply body (out-parameters); undefined for operations returning void. */
 export type ReplyWriter = ((w: CdrWriter) => void) | undefined;
 
 export interface Dispatcher {
-  /** true when an object with this key exists (LocateRequest, OBJECT_NOT_EXIST) */
-  hasObject(key: string): boolean;
+  /**
+   * Handles a request. Throw TangoDevFailed / TangoMultiDevFailed for user exceptions,
+   * CorbaSystemException (systemException()) for system exceptions; a CdrError (undecodable
+   * arguments) becomes MARSHAL, anything else a DevFailed API_InternalError.
+   */
   dispatch(req: GiopRequest): ReplyWriter | Promise<ReplyWriter>;
+  /** whether an object with this key is served here (LocateRequest); default: yes */
+  hasObject?(key: string): boolean;
 }
 
 export interface GiopServerOptions {
   readonly dispatcher: Dispatcher;
   /** listen address; default all interfaces */
   readonly host?: string;
-  /** 0 picks a free port */
-  readonly port: number;
+  /** 0 (the default) picks a free port */
+  readonly port?: number;
   /** larger messages are refused (MessageError + close); default 64 MiB */
   readonly maxMessageSize?: number;
   /** told about protocol errors and handler crashes */
@@ -56,15 +65,18 @@ export const CORBA_PREFIX = 'IDL:omg.org/CORBA/';
 
 /** A CORBA system exception to throw from a handler, e.g. systemException('BAD_OPERATION'). */
 export function systemException(name: string, minor = 0, completed = CompletionStatus.NO): CorbaSystemException {
-  return new CorbaSystemException(`${CORBA_PREFIX}${name}:1.0`, minor, completed);
+  return new CorbaSystemException(name.startsWith('IDL:') ? name : `${CORBA_PREFIX}${name}:1.0`, minor, completed);
 }
 
-/** A DevFailed to throw from a handler. */
-export function devFailed(reason: string, desc: string, origin: string): TangoDevFailed {
-  return new TangoDevFailed([devError(reason, desc, origin, ErrSeverity.ERR)]);
-}
+const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 
-const latin1 = new TextDecoder('latin1');
+/** Per-connection state: the requests awaiting a reply and those the client cancelled. */
+interface Connection {
+  readonly s: Socket;
+  readonly peer: string;
+  readonly pending: Set<number>;
+  readonly cancelled: Set<number>;
+}
 
 export class GiopServer {
   private readonly server: Server;
@@ -73,18 +85,19 @@ export class GiopServer {
   private closing = false;
 
   constructor(private readonly options: GiopServerOptions) {
-    this.maxSize = options.maxMessageSize ?? 64 * 1024 * 1024;
+    this.maxSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.server = createServer((s) => this.accept(s));
   }
 
   /** Starts listening; resolves with the bound port. */
   listen(): Promise<number> {
+    const port = this.options.port ?? 0;
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
+      this.server.listen(port, this.options.host, () => {
         this.server.off('error', reject);
         const a = this.server.address();
-        resolve(typeof a === 'object' && a ? a.port : this.options.port);
+        resolve(typeof a === 'object' && a ? a.port : port);
       });
     });
   }
@@ -93,19 +106,22 @@ export class GiopServer {
     return this.sockets.size;
   }
 
-  /** Stops accepting, tells clients with CloseConnection and closes every connection. */
+  /**
+   * Sends CloseConnection on every connection and closes it (an orderly close of idle
+   * connections, as omniORB does): clients reconnect and resend what was pending.
+   */
+  closeConnections(): void {
+    for (const s of this.sockets) {
+      if (!s.destroyed && !s.writableEnded) s.end(writeCloseConnection(0));
+      setTimeout(() => s.destroy(), 200).unref();
+    }
+  }
+
+  /** Stops accepting, closes every connection with CloseConnection and resolves once all are gone. */
   async close(): Promise<void> {
     this.closing = true;
     const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of this.sockets) {
-      try {
-        s.end(writeCloseConnection(0));
-      } catch {
-        /* already gone */
-      }
-      s.destroySoon?.();
-      setTimeout(() => s.destroy(), 200).unref();
-    }
+    this.closeConnections();
     await done;
   }
 
@@ -116,19 +132,24 @@ export class GiopServer {
     }
     this.sockets.add(s);
     s.setNoDelay(true);
-    const peer = `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`;
+    const c: Connection = { s, peer: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`, pending: new Set(), cancelled: new Set() };
     const parser = new GiopStreamParser(this.maxSize);
     s.on('data', (chunk: Buffer) => {
       let messages: GiopMessage[];
       try {
         messages = parser.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
       } catch (e) {
-        this.fail(s, `${peer}: ${(e as Error).message}`);
+        this.fail(c, `${(e as Error).message}`);
         return;
       }
       for (const m of messages) {
-        if (s.destroyed) return;
-        this.onMessage(s, m, peer);
+        if (s.destroyed || s.writableEnded) return;
+        try {
+          this.onMessage(c, m);
+        } catch (e) {
+          // never throw out of a socket event: a header that does not decode is a protocol error
+          this.fail(c, `bad ${MsgType[m.header.type] ?? m.header.type} message: ${(e as Error).message}`, m.header.minor);
+        }
       }
     });
     s.on('error', () => s.destroy());
@@ -136,66 +157,68 @@ export class GiopServer {
   }
 
   /** a protocol violation: MessageError, then the connection is dropped */
-  private fail(s: Socket, why: string, minor = 0): void {
-    this.options.onError?.(`GIOP protocol error, closing the connection: ${why}`);
-    if (s.destroyed) return;
-    s.end(writeMessageError(minor));
-    setTimeout(() => s.destroy(), 100).unref();
+  private fail(c: Connection, why: string, minor = 0): void {
+    this.options.onError?.(`GIOP protocol error, closing the connection: ${c.peer}: ${why}`);
+    if (c.s.destroyed) return;
+    if (!c.s.writableEnded) c.s.end(writeMessageError(minor));
+    setTimeout(() => c.s.destroy(), 100).unref();
   }
 
-  private onMessage(s: Socket, m: GiopMessage, peer: string): void {
-    const h = m.header;
-    switch (h.type) {
+  private onMessage(c: Connection, m: GiopMessage): void {
+    const { type, minor, littleEndian } = m.header;
+    switch (type) {
       case MsgType.Request:
-        this.onRequest(s, m, peer);
+        this.onRequest(c, m);
         return;
       case MsgType.LocateRequest: {
-        let req;
-        try {
-          req = readLocateRequest(m.reader(), h.minor);
-        } catch (e) {
-          this.fail(s, `${peer}: bad LocateRequest: ${(e as Error).message}`, h.minor);
+        const req = readLocateRequest(m.reader(), minor);
+        if (req.target && req.target.kind !== 'key') {
+          // only KeyAddr is understood: ask the client to use it (AddressingDisposition 0)
+          write(c.s, writeLocateReply(minor, req.requestId, LocateStatus.LOC_NEEDS_ADDRESSING_MODE, (w) => w.short(0), littleEndian));
           return;
         }
-        const here = req.target === undefined || req.target.kind === 'key' ? this.options.dispatcher.hasObject(latin1.decode(req.objectKey)) : false;
-        s.write(writeLocateReply(h.minor, req.requestId, here ? LocateStatus.OBJECT_HERE : LocateStatus.UNKNOWN_OBJECT));
+        const here = this.options.dispatcher.hasObject?.(decodeLatin1(req.objectKey)) ?? true;
+        write(c.s, writeLocateReply(minor, req.requestId, here ? LocateStatus.OBJECT_HERE : LocateStatus.UNKNOWN_OBJECT, undefined, littleEndian));
         return;
       }
-      case MsgType.CancelRequest:
-        return; // replies are cheap to send anyway; the client discards them
+      case MsgType.CancelRequest: {
+        // the reply to a cancelled request is not sent (only requests still running can be cancelled)
+        const id = m.reader().ulong();
+        if (c.pending.has(id)) c.cancelled.add(id);
+        return;
+      }
       case MsgType.CloseConnection:
-        s.end();
+        c.s.end();
         return;
       case MsgType.MessageError:
-        s.destroy();
+        c.s.destroy();
         return;
       default:
-        this.fail(s, `${peer}: unexpected ${MsgType[h.type]} message from a client`, h.minor);
+        // Reply/LocateReply/stray Fragment on a server connection
+        this.fail(c, `unexpected ${MsgType[type] ?? type} message from a client`, minor);
     }
   }
 
-  private onRequest(s: Socket, m: GiopMessage, peer: string): void {
+  private onRequest(c: Connection, m: GiopMessage): void {
     const { minor, littleEndian } = m.header;
     const r = m.reader();
-    let hdr;
-    try {
-      hdr = readRequestHeader(r, minor);
-    } catch (e) {
-      this.fail(s, `${peer}: bad Request header: ${(e as Error).message}`, minor);
-      return;
-    }
+    const hdr = readRequestHeader(r, minor);
+    const id = hdr.requestId;
+    if (hdr.responseExpected) c.pending.add(id);
     const send = (status: ReplyStatus, body: ReplyWriter): void => {
-      if (!hdr.responseExpected || s.destroyed) return;
+      if (!hdr.responseExpected) return;
+      c.pending.delete(id);
+      if (c.cancelled.delete(id)) return;
       let bytes: Uint8Array;
       try {
-        bytes = writeReply(minor, { requestId: hdr.requestId, status }, body, littleEndian);
+        bytes = writeReply(minor, { requestId: id, status }, body, littleEndian);
       } catch (e) {
-        // the handler produced a value its type cannot carry: tell the client instead of hanging it
+        // a result or exception its type cannot carry (e.g. a non-latin-1 string): MARSHAL instead of a hung client
         this.options.onError?.(`${hdr.operation}: encoding the reply failed: ${(e as Error).message}`);
-        bytes = writeReply(minor, { requestId: hdr.requestId, status: ReplyStatus.SYSTEM_EXCEPTION },
+        bytes = writeReply(minor, { requestId: id, status: ReplyStatus.SYSTEM_EXCEPTION },
           (w) => writeSystemException(w, { id: `${CORBA_PREFIX}MARSHAL:1.0`, minor: 0, completed: CompletionStatus.MAYBE }), littleEndian);
       }
-      s.write(bytes);
+      write(c.s, bytes);
     };
     if (hdr.target && hdr.target.kind !== 'key') {
       // only KeyAddr is understood: ask the client to use it (AddressingDisposition 0)
@@ -203,8 +226,8 @@ export class GiopServer {
       return;
     }
     const req: GiopRequest = {
-      minor, littleEndian, requestId: hdr.requestId, responseExpected: hdr.responseExpected,
-      key: latin1.decode(hdr.objectKey), operation: hdr.operation, serviceContexts: hdr.serviceContexts, body: r, peer,
+      minor, littleEndian, requestId: id, responseExpected: hdr.responseExpected,
+      key: decodeLatin1(hdr.objectKey), operation: hdr.operation, serviceContexts: hdr.serviceContexts, body: r, peer: c.peer,
     };
     let result: ReplyWriter | Promise<ReplyWriter>;
     try {
@@ -222,16 +245,7 @@ export class GiopServer {
 
   private errorReply(e: unknown, req: GiopRequest): [ReplyStatus, ReplyWriter] {
     if (e instanceof TangoDevFailed) return [ReplyStatus.USER_EXCEPTION, (w) => writeDevFailed(w, e.errors)];
-    if (e instanceof TangoMultiDevFailed) {
-      return [ReplyStatus.USER_EXCEPTION, (w) => {
-        w.string(MULTI_DEV_FAILED_ID);
-        w.ulong(e.failures.length);
-        for (const f of e.failures) {
-          w.string(f.name).long(f.index);
-          writeDevErrorList(w, f.errors);
-        }
-      }];
-    }
+    if (e instanceof TangoMultiDevFailed) return [ReplyStatus.USER_EXCEPTION, (w) => writeMultiDevFailed(w, e.failures)];
     if (e instanceof CorbaSystemException) {
       return [ReplyStatus.SYSTEM_EXCEPTION, (w) => writeSystemException(w, { id: e.id, minor: e.minor, completed: e.completed })];
     }
@@ -243,4 +257,8 @@ export class GiopServer {
     this.options.onError?.(`${req.key} ${req.operation}: unexpected failure: ${e instanceof Error ? e.stack : msg}`);
     return [ReplyStatus.USER_EXCEPTION, (w) => writeDevFailed(w, [devError('API_InternalError', msg, `${req.key}/${req.operation}`)])];
   }
+}
+
+function write(s: Socket, bytes: Uint8Array): void {
+  if (!s.destroyed && !s.writableEnded) s.write(bytes);
 }
