@@ -12,13 +12,78 @@ export function failureText(e: Acquirable, problem: unknown): string {
   return `('Data for ${e.label} not found. DATASOURCE: ${e.source.describe()}', '${errorMessage(problem)}')`;
 }
 
-/** one rejection per time limit, raced by every read that shares it (no listener per element) */
-function abortedPromise(signal: AbortSignal): Promise<never> {
-  const p = new Promise<never>((_, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new NxswError('TIMEOUT', 'time limit reached')), { once: true });
-  });
-  p.catch(() => undefined); // handled by the races; this only silences the pool-level promise
-  return p;
+/**
+ * Time limits are checked by one shared ticker instead of a timer per pool run: a timer per
+ * Record turned out to keep its closures alive long enough to be promoted to the old heap,
+ * which made the process grow with the number of records until a major GC.
+ */
+const TICK_MS = 20;
+const active = new Set<TimeLimit>();
+let ticker: NodeJS.Timeout | undefined;
+let idleTicks = 0;
+
+function tick(): void {
+  const now = performance.now();
+  for (const l of active) if (now >= l.deadline) l.expire();
+  // keep ticking through a scan; stop after a second without limits
+  if (active.size > 0) idleTicks = 0;
+  else if (++idleTicks > 1000 / TICK_MS && ticker) {
+    clearInterval(ticker);
+    ticker = undefined;
+  }
+}
+
+/**
+ * One time limit shared by the reads of a pool that have the same limit, and the ReadContext
+ * those reads get: one rejection that every read races. The context's fields come from the
+ * pool's base through prototype getters, so no per-run object with its own accessors is made
+ * (those were pretenured by V8 and grew the old heap with every Record). The AbortSignal is
+ * made only when a source asks for it (CLIENT-like sources never do).
+ */
+class TimeLimit implements ReadContext {
+  readonly expired: Promise<never>;
+  readonly deadline: number;
+  private reject!: (e: Error) => void;
+  private controller: AbortController | undefined;
+  private reason: Error | undefined;
+
+  constructor(private readonly base: PoolBase, private readonly ms: number) {
+    this.expired = new Promise<never>((_, r) => { this.reject = r; });
+    this.expired.catch(() => undefined); // observed by the races; this only silences the spare
+    this.deadline = performance.now() + ms;
+    active.add(this);
+    if (!ticker) {
+      ticker = setInterval(tick, TICK_MS);
+      ticker.unref();
+    }
+  }
+
+  get phase() { return this.base.phase; }
+  get step() { return this.base.step; }
+  get globalJson() { return this.base.globalJson; }
+  get localJson() { return this.base.localJson; }
+  get shared() { return this.base.shared; }
+  get file() { return this.base.file; }
+  decoder(name: string) { return this.base.decoder(name); }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  expire(): void {
+    active.delete(this);
+    this.reason = new NxswError('TIMEOUT', `no value within ${this.ms} ms`);
+    this.controller?.abort(this.reason);
+    this.reject(this.reason);
+  }
+
+  clear(): void {
+    active.delete(this);
+  }
 }
 
 /** warns about an element whose read took longer than the limit (MaxElementRuntime) */
@@ -37,21 +102,15 @@ export type PoolBase = Omit<ReadContext, 'signal'>;
 export async function runPool(elements: readonly Acquirable[], base: PoolBase, log: Logger, warnAfterMs?: number): Promise<void> {
   if (elements.length === 0) return;
   // one timer per distinct time limit (normally one per pool), not one per element
-  const limits = new Map<number, { ctx: ReadContext; aborted: Promise<never>; timer: NodeJS.Timeout }>();
+  const limits = new Map<number, TimeLimit>();
   const reads = elements.map((e) => {
     let limit = limits.get(e.timeoutMs);
-    if (!limit) {
-      const ac = new AbortController();
-      const timer = setTimeout(() => ac.abort(new NxswError('TIMEOUT', `no value within ${e.timeoutMs} ms`)), e.timeoutMs);
-      timer.unref();
-      limit = { ctx: { ...base, signal: ac.signal }, aborted: abortedPromise(ac.signal), timer };
-      limits.set(e.timeoutMs, limit);
-    }
-    const read = Promise.race([e.source.read(limit.ctx, e.want), limit.aborted]);
+    if (!limit) limits.set(e.timeoutMs, (limit = new TimeLimit(base, e.timeoutMs)));
+    const read = Promise.race([e.source.read(limit, e.want), limit.expired]);
     return warnAfterMs ? timed(read, e, warnAfterMs, log) : read;
   });
   const results = await Promise.allSettled(reads);
-  for (const l of limits.values()) clearTimeout(l.timer);
+  for (const l of limits.values()) l.clear();
 
   const errors: string[] = [];
   for (let i = 0; i < elements.length; i++) {
