@@ -155,6 +155,7 @@ export function valueFromJs(x: unknown, want?: ElementType): NxValue {
   }
   let shape: number[];
   let leaves: Leaf[];
+  if (Array.isArray(x) && want !== undefined && isNumericType(want) && !isBigType(want)) return numbersFromJs(x, want);
   if (!Array.isArray(x)) {
     if (typeof x === 'object') throw new NxswError('VALUE_INVALID', 'an object is not a value (expected a number, string, boolean or array)');
     shape = [];
@@ -173,6 +174,54 @@ export function valueFromJs(x: unknown, want?: ElementType): NxValue {
   if (want === 'string') return { type: 'string', shape, data: leaves.map((l) => leafText(l)) };
   const natural = naturalType(leaves);
   return { type: natural, shape, data: leavesTo(leaves, natural) };
+}
+
+/**
+ * The fast path for numeric fields (images, spectra): the leaves go straight into the target
+ * typed array, converted and range-checked on the way, without an intermediate array.
+ */
+function numbersFromJs(x: unknown[], want: ElementType): NxValue {
+  const shape: number[] = [];
+  for (let level: unknown = x; Array.isArray(level) || isTyped(level); level = (level as ArrayLike<unknown>)[0]) {
+    const len = (level as ArrayLike<unknown>).length;
+    shape.push(len);
+    if (len === 0) break;
+  }
+  const out = allocate(want, sizeOf(shape)) as NumberArray;
+  const integer = isIntegerType(want);
+  const [lo, hi] = integer ? INT_RANGE[want as IntegerType] : [0n, 0n];
+  const min = Number(lo);
+  const max = Number(hi);
+  const fill = (node: unknown, depth: number, offset: number, where: string): number => {
+    const len = shape[depth]!;
+    if (!(Array.isArray(node) || isTyped(node)) || (node as ArrayLike<unknown>).length !== len) {
+      throw new NxswError('VALUE_INVALID', `ragged array: ${where} should have ${len} elements like the first one`);
+    }
+    const arr = node as ArrayLike<unknown>;
+    if (depth < shape.length - 1) {
+      for (let i = 0; i < len; i++) offset = fill(arr[i], depth + 1, offset, `${where}[${i}]`);
+      return offset;
+    }
+    for (let i = 0; i < len; i++) {
+      const l = arr[i];
+      if (typeof l === 'number' && (!integer || (l >= min && l <= max))) {
+        out[offset + i] = integer ? Math.trunc(l) : l;
+        continue;
+      }
+      if (l !== null && typeof l === 'object') {
+        throw new NxswError('VALUE_INVALID', Array.isArray(l) || isTyped(l) ? `ragged array: ${where}[${i}] has more nesting than the first element` : `${where}[${i}] is an object, not a value`);
+      }
+      try {
+        out[offset + i] = integer ? Number(toBigInt(l, want as IntegerType)) : toNumber(l);
+      } catch (e) {
+        if (e instanceof NxswError) throw new NxswError('VALUE_INVALID', `cannot store the value as ${want}: ${e.message}`);
+        throw e;
+      }
+    }
+    return offset + len;
+  };
+  if (out.length > 0) fill(x, 0, 0, 'value');
+  return { type: want, shape, data: out };
 }
 
 /** copies the leaves of a regular nested array into `out`, checking every level's length */
