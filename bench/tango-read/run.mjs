@@ -21,7 +21,7 @@ function stats(name, samples) {
 }
 
 async function timeLoop(name, fn) {
-  for (let i = 0; i < 100; i++) await fn(); // warm-up: connection, command/attribute caches, JIT
+  for (let i = 0; i < 1500; i++) await fn(); // warm-up: connection, command/attribute caches, JIT (the first path measured needs it most)
   const samples = [];
   for (let i = 0; i < N; i++) {
     const t0 = performance.now();
