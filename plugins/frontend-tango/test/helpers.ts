@@ -2,7 +2,7 @@
  * Test helpers: a kernel with the installed plugins (plus a deliberately slow datasource), the
  * front end started in this process, and PyTango (Debian's /usr/bin/python3) as the client.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Kernel, NxswError, scalar, type DataSource, type DataSourceType, type ExtensionBase, type NxValue, type ReadContext, type XmlElement } from '@nxsw/core';
@@ -48,9 +48,7 @@ export async function startServer(kernel: Kernel, args: string[]): Promise<Runni
   return new TangoFrontEnd().start(kernel, args);
 }
 
-export function havePyTango(): boolean {
-  return spawnSync(SYSTEM_PYTHON, ['-c', 'import tango'], { stdio: 'ignore' }).status === 0;
-}
+export { havePyTango } from '@nxsw/tango-wire/testkit';
 
 /** Python prelude: `dev` is the proxy; reason(f) runs f and returns the DevFailed reason (or None). */
 const PRELUDE = `

@@ -1,0 +1,58 @@
+/**
+ * Helpers for tests that run against the real Tango stack (scripts/tango-stack.sh) with PyTango
+ * (Debian's /usr/bin/python3 with python3-tango) as the independent peer. Shared by this
+ * package's tests and the Tango plugins' tests.
+ */
+import { spawnSync } from 'node:child_process';
+import { Database } from './database.js';
+import { Orb } from './orb.js';
+
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+export const TANGO_HOST = process.env.TANGO_HOST || 'localhost:10000';
+export const TEST_DEVICE = 'sys/tg_test/1';
+
+/** True when the database answers and the device (TangoTest by default) is exported. */
+export async function tangoStackUp(host = TANGO_HOST, device = TEST_DEVICE): Promise<boolean> {
+  const orb = new Orb({ timeoutMs: 2000, connectTimeoutMs: 2000 });
+  try {
+    return (await new Database(host, orb).importDevice(device)).exported;
+  } catch {
+    return false;
+  } finally {
+    orb.close();
+  }
+}
+
+export function havePyTango(): boolean {
+  return spawnSync(SYSTEM_PYTHON, ['-c', 'import tango'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Runs a Python snippet with PyTango: `inp` (JSON) is the variable `inp`, the snippet sets `out`,
+ * which comes back parsed (numpy values as plain JSON, integers beyond 2^53 as strings, DevState
+ * as its number or, with `states: 'name'`, its name).
+ */
+export function runPyTango<T>(code: string, inp: unknown = null, opts: { states?: 'number' | 'name'; host?: string } = {}): T {
+  const state = opts.states === 'name' ? 'str(v)' : 'int(v)';
+  const script = `
+import json, sys, tango, numpy
+inp = json.loads(sys.stdin.read())
+def plain(v):
+    if isinstance(v, dict): return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, numpy.ndarray): return plain(v.tolist())
+    if isinstance(v, (list, tuple)): return [plain(x) for x in v]
+    if isinstance(v, numpy.bool_): return bool(v)
+    if isinstance(v, numpy.integer): v = int(v)
+    if isinstance(v, numpy.floating): return float(v)
+    if isinstance(v, tango.DevState): return ${state}
+    if isinstance(v, bool): return v
+    if isinstance(v, int) and abs(v) > 2**53: return str(v)
+    return v
+out = None
+${code}
+print(json.dumps(plain(out)))
+`;
+  const r = spawnSync(SYSTEM_PYTHON, ['-c', script], { input: JSON.stringify(inp), encoding: 'utf8', env: { ...process.env, TANGO_HOST: opts.host ?? TANGO_HOST }, maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`PyTango snippet failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
