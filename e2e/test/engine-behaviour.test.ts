@@ -185,3 +185,22 @@ test('MaxRecordRuntime and MaxElementRuntime warn about slow records and slow so
     t.cleanup();
   }
 });
+
+test('CloseFile during an entry closes the entry first, FINAL data included', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'closefile.nxs');
+    const s = await newSession();
+    s.setFileName(file);
+    await s.openFile();
+    s.setXmlSettings(`<definition><group type="NXentry" name="entry1">
+      <field name="end" type="NX_CHAR"><strategy mode="FINAL"/><datasource type="CLIENT"><record name="end_time"/></datasource></field></group></definition>`);
+    await s.openEntry();
+    s.setJsonRecord('{"data": {"end_time": "2026-11-25T12:00:00.000000+0000"}}');
+    await s.closeFile();
+    assert.equal(s.state, 'ON');
+    assert.equal(h5get(readWithH5py(file), 'entry1/end').value, '2026-11-25T12:00:00.000000+0000');
+  } finally {
+    t.cleanup();
+  }
+});

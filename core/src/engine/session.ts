@@ -287,28 +287,18 @@ export class WriterSession {
   }
 
   closeEntry(): Promise<void> {
-    return this.command('CloseEntry', ['EXTRACT', 'FAULT'], (prev) => (prev === 'FAULT' ? 'FAULT' : 'OPEN'), async () => {
-      const skip = this.takeSkip();
-      const entry = this.entry;
-      this._canFail = this.options.defaultCanFail ?? false;
-      if (!entry) return;
-      this.step = -2;
-      try {
-        if (this.split) await this.finishSplit(entry, skip);
-        else {
-          if (!skip) await this.runPhase(entry.final, 'FINAL', -2, undefined);
-          this.flush(true);
-        }
-      } finally {
-        this.entry = undefined;
-        await Promise.allSettled(entry.sources.map((s) => s.close?.()));
-      }
-    });
+    return this.command('CloseEntry', ['EXTRACT', 'FAULT'], (prev) => (prev === 'FAULT' ? 'FAULT' : 'OPEN'), () => this.endEntry(this.takeSkip()));
   }
 
+  /** CloseFile in EXTRACT closes the entry first, FINAL data included (spec 4.2) */
   closeFile(): Promise<void> {
+    const inEntry = this._state === 'EXTRACT';
     return this.command('CloseFile', ['OPEN', 'EXTRACT', 'FAULT'], (prev) => (prev === 'FAULT' ? 'FAULT' : 'ON'), async () => {
-      await this.closeFileNow();
+      try {
+        if (inEntry) await this.endEntry(this.takeSkip());
+      } finally {
+        await this.closeFileNow();
+      }
     });
   }
 
@@ -573,6 +563,24 @@ export class WriterSession {
     await this.useFile(split.files[0]!);
     this._currentFileId = 1;
     if (firstError) throw firstError;
+  }
+
+  /** the FINAL phase (into every split file), then the entry's sources are released */
+  private async endEntry(skip: boolean): Promise<void> {
+    const entry = this.entry;
+    this._canFail = this.options.defaultCanFail ?? false;
+    if (!entry) return;
+    this.step = -2;
+    try {
+      if (this.split) await this.finishSplit(entry, skip);
+      else {
+        if (!skip) await this.runPhase(entry.final, 'FINAL', -2, undefined);
+        this.flush(true);
+      }
+    } finally {
+      this.entry = undefined;
+      await Promise.allSettled(entry.sources.map((s) => s.close?.()));
+    }
   }
 
   private async closeFileNow(): Promise<void> {
