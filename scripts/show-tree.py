@@ -22,7 +22,8 @@ def show(f, g, indent):
         else:
             value = ""
             if obj.size <= 4:
-                value = " = " + repr(obj.asstr()[()] if h5py.check_string_dtype(obj.dtype) else obj[()])
+                v = repr(obj.asstr()[()] if h5py.check_string_dtype(obj.dtype) else obj[()])
+                value = " = " + (v if len(v) <= 80 else f"{v[:60]}... ({len(v)} characters)")
             print(f"{pad}{name}  {obj.dtype} {obj.shape}{value}  {attrs}")
 
 
