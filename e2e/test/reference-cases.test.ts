@@ -100,6 +100,9 @@ test('T2: a basic scan with STEP fields and links; the XML is logged', { skip },
     assert.deepEqual(cnt1.resolved!.value, [0.1, 0.2]);
     assert.equal(attrValue(c, 'target'), '/entry1/instrument/detector/counter1');
     assert.equal(h5get(h, 'nexus_logs/configuration/nexus__entry__1_xml').value, xml);
+    // the NeXus default-plot chain (an addition to the reference): / → entry1 → data
+    assert.equal(h.attrs.default!.value, 'entry1');
+    assert.equal(entry.attrs.default!.value, 'data');
   } finally {
     t.cleanup();
   }

@@ -247,7 +247,26 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     throw e;
   }
   for (const w of writes) w();
+  if (!env.reload) writeDefaultChain(plan, env);
   return entry;
+}
+
+/**
+ * The NeXus default-plot chain, so viewers (H5Web, silx, NeXpy) open the data directly:
+ * /@default names the first NXentry, and each NXentry's @default its first NXdata group. Only
+ * where the configuration did not set `default` itself.
+ */
+function writeDefaultChain(plan: GroupPlan, env: EntryEnvironment): void {
+  const hasDefault = (g: GroupPlan) => 'default' in g.xmlAttributes || g.attributes.some((a) => a.name === 'default');
+  const entries = plan.children.filter((c): c is GroupPlan => c.kind === 'group' && c.nxClass === 'NXentry');
+  const parent = env.binding.group(env.parentPath || '/');
+  if (env.parentPath === '' && entries[0] && !parent.attributeNames().includes('default')) {
+    parent.setAttribute('default', stringValue(entries[0].name));
+  }
+  for (const e of entries) {
+    const data = e.children.find((c): c is GroupPlan => c.kind === 'group' && c.nxClass === 'NXdata');
+    if (data && !hasDefault(e)) env.binding.group(joinPath(env.parentPath, e.name)).setAttribute('default', stringValue(data.name));
+  }
 }
 
 /** the parent path's label: plain names (classes are not known for a FileName parent path) */
