@@ -136,3 +136,16 @@ test('the example plugin passes the conformance kit', async () => {
   });
   assert.deepEqual(report.checked, ['datasource:ENV', 'tag:timestamp']);
 });
+
+test('nxsw check validates a configuration and its datasources without writing', () => {
+  const ok = nxsw(['check', 'examples/scan/scan.xml', '--json']);
+  assert.equal(ok.code, 0, ok.err);
+  const summary = JSON.parse(ok.out) as { fields: number; links: number; modes: Record<string, number>; sources: Record<string, number> };
+  assert.equal(summary.fields, 7);
+  assert.equal(summary.links, 2);
+  assert.deepEqual(summary.modes, { INIT: 3, FINAL: 1, STEP: 3 });
+  assert.deepEqual(summary.sources, { DB: 1, CLIENT: 5, EVAL: 1 });
+  const bad = nxsw(['check', '-'], '<definition>\n<group type="NXentry"><field name="x">\n<datasource type="DB"><database dbtype="PGSQL"/></datasource></field></group></definition>');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /DATASOURCE_CONFIG.*Database query or its format not defined \(line 3, column \d+, at \/definition\/group\[:NXentry\]\/field\[x\]\/datasource\)/);
+});

@@ -10,13 +10,14 @@ import type { FrontEnd } from '../api/extensions.js';
 import { Kernel, stderrLogger } from '../kernel/kernel.js';
 import { kernelOptions } from './options.js';
 import { printPlugins } from './plugins.js';
-import { runWrite } from './write.js';
+import { runWrite, runCheck } from './write.js';
 import { NXSW_VERSION } from '../version.js';
 
 const HELP = `nxsw ${NXSW_VERSION} — writes NeXus (HDF5) files from an NXDL-like XML configuration
 
 Usage:
   nxsw write CONFIG.xml --output OUT.nxs[:/nexus/parent/path] [options]
+  nxsw check CONFIG.xml [--json]      validate a configuration without writing anything
   nxsw plugins [--json]
   nxsw serve [front-end options]      run a control front end (e.g. the Tango device server)
   nxsw --help | --version
@@ -33,6 +34,9 @@ write: runs OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile.
       --swmr                 SWMR mode, so viewers can follow the file while it is written
       --flush-interval MS    flush every MS milliseconds instead of after every Record
       --json                 print the summary as JSON
+
+check: parses and validates CONFIG (every tag, every datasource's own configuration) and prints
+  what it would write; exit 1 with the line, column and element of the first error.
 
 plugins: lists every discovered plugin: name, version, API range, what it provides, status.
 
@@ -69,6 +73,18 @@ async function main(argv: string[]): Promise<number> {
     if (values.help) return help();
     const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : undefined });
     return printPlugins(kernel, values.json);
+  }
+
+  if (command === 'check') {
+    const { values, positionals } = parseArgs({ args: argv.slice(1), options: common, allowPositionals: true });
+    if (values.help) return help();
+    if (positionals.length !== 1) throw usage(`check needs exactly one CONFIG argument (got ${positionals.length})`);
+    const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : quietButWarn });
+    try {
+      return await runCheck(kernel, positionals[0]!, values.json);
+    } finally {
+      await kernel.stop();
+    }
   }
 
   if (command === 'write') {
@@ -128,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
     await kernel.stop();
     return 0;
   }
-  throw usage(`unknown command '${command}' (write, plugins, serve; see nxsw --help)`);
+  throw usage(`unknown command '${command}' (write, check, plugins, serve; see nxsw --help)`);
 }
 
 class UsageError extends Error {}

@@ -116,3 +116,18 @@ export async function runWrite(kernel: Kernel, f: WriteFlags): Promise<number> {
   else process.stdout.write(`nxsw: wrote ${records} record${records === 1 ? '' : 's'} to ${files.join(', ')} in ${seconds.toFixed(2)} s\n`);
   return 0;
 }
+
+/** `nxsw check`: validates a configuration and prints a summary of what it would write. */
+export async function runCheck(kernel: Kernel, config: string, json: boolean): Promise<number> {
+  const xml = readText(config, 'the configuration');
+  const session = new WriterSession({ extensions: kernel, log: kernel.log });
+  const s = await session.checkConfiguration(xml);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ok: true, ...s })}\n`);
+    return 0;
+  }
+  const list = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  process.stdout.write(`nxsw: ${config} is valid: ${s.groups} groups, ${s.fields} fields, ${s.attributes} attributes, ${s.links} links\n`);
+  process.stdout.write(`  values by mode: ${list(s.modes)}\n  datasources by type: ${list(s.sources)}\n`);
+  return 0;
+}

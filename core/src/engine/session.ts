@@ -14,7 +14,17 @@ import type { XmlElement } from '../api/xml.js';
 import { parseXml } from './xmlparse.js';
 import { buildPlan, nameTree } from './planner.js';
 import { STANDARD_TAGS } from './tags.js';
-import type { GroupPlan, SourcePlan, TagHandler } from './plan.js';
+import type { GroupPlan, PlanNode, SourcePlan, TagHandler } from './plan.js';
+
+/** What `checkConfiguration` found: object counts, fields per mode, datasources per type. */
+export interface ConfigurationSummary {
+  groups: number;
+  fields: number;
+  attributes: number;
+  links: number;
+  modes: Record<string, number>;
+  sources: Record<string, number>;
+}
 import { openEntry, type Entry } from './entry.js';
 import { FileBinding, type Acquirable } from './elements.js';
 import { runPool, type PoolBase } from './pool.js';
@@ -300,6 +310,47 @@ export class WriterSession {
         await this.closeFileNow();
       }
     });
+  }
+
+  /**
+   * Checks a configuration without writing anything and without changing the session: the
+   * document is parsed and validated, and every datasource is created (its type found, its own
+   * configuration checked) and released again. Throws the first error, located.
+   */
+  async checkConfiguration(xml: string): Promise<ConfigurationSummary> {
+    const plan = this.parse(xml);
+    const summary: ConfigurationSummary = { groups: 0, fields: 0, attributes: 0, links: 0, modes: {}, sources: {} };
+    const sources: SourcePlan[] = [];
+    const count = (mode: string) => { summary.modes[mode] = (summary.modes[mode] ?? 0) + 1; };
+    const walk = (n: PlanNode): void => {
+      if (n.kind === 'group') {
+        if (n !== plan) summary.groups++;
+        n.children.forEach(walk);
+        n.attributes.forEach(walk);
+        return;
+      }
+      if (n.kind === 'field') {
+        summary.fields++;
+        n.attributes.forEach(walk);
+      } else if (n.kind === 'attribute') summary.attributes++;
+      else summary.links++;
+      if (n.kind !== 'link') for (const d of n.dimensions?.dims ?? []) if (d && typeof d === 'object') sources.push(d);
+      if (n.source) {
+        sources.push(n.source);
+        count(n.strategy?.mode ?? 'INIT');
+      } else if (n.kind === 'field') count(n.strategy?.mode === 'POSTRUN' ? 'POSTRUN' : 'STATIC');
+    };
+    walk(plan);
+    const made: DataSource[] = [];
+    try {
+      for (const sp of sources) {
+        made.push(this.createSource(sp));
+        summary.sources[sp.type] = (summary.sources[sp.type] ?? 0) + 1;
+      }
+    } finally {
+      await Promise.allSettled(made.map((s) => s.close?.()));
+    }
+    return summary;
   }
 
   // ---- internals ----------------------------------------------------------------------------
