@@ -15,6 +15,9 @@ export interface Logger {
   error(msg: string): void;
 }
 
+/** a logger that drops everything (the default where none is given) */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
 export interface ExtensionLookup {
   /** every extension of a kind, from all loaded plugins */
   list<T extends ExtensionBase>(kind: ExtensionKind): T[];

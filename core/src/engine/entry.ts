@@ -3,7 +3,7 @@
  * prepares everything that can fail (sources, shapes, static values, link targets) without
  * writing, then performs the writes in document order.
  */
-import { ConfigError, NxswError, errorMessage } from '../api/errors.js';
+import { ConfigError, errorMessage } from '../api/errors.js';
 import type { DataSource, FieldSpec, SinkGroup } from '../api/extensions.js';
 import { castValue, stringValue, type NxValue } from '../api/values.js';
 import { serializeXml, type XmlElement } from '../api/xml.js';
@@ -272,8 +272,4 @@ function writeDefaultChain(plan: GroupPlan, env: EntryEnvironment): void {
 /** the parent path's label: plain names (classes are not known for a FileName parent path) */
 function labelOf(parentPath: string): string {
   return parentPath === '/' ? '' : parentPath;
-}
-
-export function assertNever(x: never): never {
-  throw new NxswError('INTERNAL', `unexpected ${String(x)}`);
 }

@@ -8,7 +8,7 @@ import { ConfigError, NxswError, asNxswError, errorMessage } from '../api/errors
 import type {
   DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup,
 } from '../api/extensions.js';
-import type { ExtensionLookup, Logger } from '../api/plugin.js';
+import { silentLogger, type ExtensionLookup, type Logger } from '../api/plugin.js';
 import { stringValue, type NxValue } from '../api/values.js';
 import type { XmlElement } from '../api/xml.js';
 import { parseXml } from './xmlparse.js';
@@ -65,7 +65,6 @@ interface SplitState {
   readonly files: string[];
 }
 
-const quietLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Python class paths of the reference's built-in sources, accepted in JSON "datasources" */
 const REFERENCE_SOURCE_CLASSES: Record<string, string> = {
@@ -105,7 +104,7 @@ export class WriterSession {
 
   constructor(options: SessionOptions) {
     this.options = options;
-    this.log = options.log ?? quietLog;
+    this.log = options.log ?? silentLogger;
     this._canFail = options.defaultCanFail ?? false;
   }
 

@@ -2,7 +2,7 @@
  * Values written at configuration time: static field and attribute text (spec 2.4) and the XML
  * attributes of <group>/<field> that become HDF5 attributes with a fixed type (spec 2.3).
  */
-import { castValue, stringValue, type ElementType, type NxValue, valueFromJs } from '../api/values.js';
+import { castValue, stringValue, type ElementType, type NxValue } from '../api/values.js';
 
 /** Parses trimmed text: rank 0 whole text, rank 1 whitespace-separated, rank 2 lines of those. */
 export function parseStaticText(text: string, rank: number, type: ElementType): NxValue {
@@ -40,4 +40,3 @@ export function typedXmlAttribute(name: string, raw: string): NxValue {
   return stringValue(raw);
 }
 
-export { valueFromJs };

@@ -9,7 +9,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
 import { extensionToken, type ExtensionBase, type ExtensionKind } from '../api/extensions.js';
 import type { ExtensionLookup, Logger, NxswPlugin, PluginContext } from '../api/plugin.js';
-import { PLUGIN_API_VERSION } from '../api/plugin.js';
+import { PLUGIN_API_VERSION, silentLogger } from '../api/plugin.js';
 import { readPluginPackage, apiMismatch, validateOptions, ManifestError, type PluginPackage } from './manifest.js';
 import { discoverInstalled, resolveExplicit, type Candidate } from './discovery.js';
 import { STANDARD_TAGS } from '../engine/tags.js';
@@ -51,7 +51,6 @@ interface Registered {
   readonly plugin: string;
 }
 
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export const stderrLogger: Logger = {
   debug: (m) => { if (process.env.NXSW_DEBUG) console.error(`debug: ${m}`); },
