@@ -149,3 +149,30 @@ test('nxsw check validates a configuration and its datasources without writing',
   assert.equal(bad.code, 1);
   assert.match(bad.err, /DATASOURCE_CONFIG.*Database query or its format not defined \(line 3, column \d+, at \/definition\/group\[:NXentry\]\/field\[x\]\/datasource\)/);
 });
+
+test('plugins named by NXSW_PLUGINS, --plugin and a server configuration file; choose and disable', () => {
+  const t = tempDir();
+  try {
+    const example = join(REPO, 'examples/plugin-site-extras');
+    const viaEnv = spawnSync(process.execPath, [CLI, 'plugins', '--json'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NXSW_PLUGINS: example } });
+    const listed = JSON.parse(viaEnv.stdout) as { plugins: Array<{ name: string; status: string; origin: string; reason?: string }> };
+    const ex = listed.plugins.find((p) => p.name === 'nxsw-plugin-site-extras');
+    assert.equal(ex?.status, 'loaded');
+    assert.equal(ex?.origin, 'explicit');
+
+    const config = join(t.dir, 'nxsw.json');
+    writeFileSync(config, JSON.stringify({ plugins: [example], pluginOptions: { 'nxsw-plugin-site-extras': { allow: 42 } }, disable: ['@nxsw/source-sql'] }));
+    const r = nxsw(['plugins', '--json', '--config', config]);
+    const list2 = JSON.parse(r.out) as typeof listed;
+    assert.match(list2.plugins.find((p) => p.name === 'nxsw-plugin-site-extras')!.reason!, /options are invalid: options\/allow must be array/);
+    assert.equal(list2.plugins.find((p) => p.name === '@nxsw/source-sql')!.status, 'disabled');
+
+    writeFileSync(config, '{"plugins": [], "colour": "blue"}');
+    const bad = nxsw(['plugins', '--config', config]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /unknown key\(s\) colour/);
+    assert.match(nxsw(['plugins', '--choose', 'CLIENT=x']).err, /--choose 'CLIENT=x' must look like kind:name=plugin/);
+  } finally {
+    t.cleanup();
+  }
+});
