@@ -1,7 +1,7 @@
 // The nxsw command line: usage, exit codes, clear errors, and the README's example.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkPlugin } from '@nxsw/core/conformance';
@@ -172,6 +172,37 @@ test('plugins named by NXSW_PLUGINS, --plugin and a server configuration file; c
     assert.equal(bad.code, 1);
     assert.match(bad.err, /unknown key\(s\) colour/);
     assert.match(nxsw(['plugins', '--choose', 'CLIENT=x']).err, /--choose 'CLIENT=x' must look like kind:name=plugin/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a writer killed mid-scan leaves a file h5py reads up to the last Record; the stale lock is taken over', { skip, timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    const cfg = join(t.dir, 'c.xml');
+    const out = join(t.dir, 'crash.nxs');
+    writeFileSync(cfg, XML);
+    const child = spawn(process.execPath, [CLI, 'write', cfg, '--output', out, '--records', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    for (let i = 1; i <= 3; i++) child.stdin.write(`{"data":{"x":${i}}}\n`);
+    // wait until the third Record is in the file, as another process sees it
+    let rows: unknown = [];
+    for (let k = 0; k < 200 && JSON.stringify(rows) !== '[1,2,3]'; k++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        rows = h5get(readWithH5py(out), 'entry1/x').value;
+      } catch {
+        rows = [];
+      }
+    }
+    assert.deepEqual(rows, [1, 2, 3]);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.deepEqual(h5get(readWithH5py(out), 'entry1/x').value, [1, 2, 3]);
+    assert.ok(existsSync(`${out}.lock`), 'the killed writer left its lock file');
+    const next = nxsw(['write', cfg, '--output', `${out}:/second:NXentry`, '--records', '/dev/null']);
+    assert.equal(next.code, 0, next.err);
+    assert.deepEqual(h5get(readWithH5py(out), 'entry1/x').value, [1, 2, 3]);
   } finally {
     t.cleanup();
   }
