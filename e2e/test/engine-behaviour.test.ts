@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWithH5py, h5get, haveH5py, serviceSkip } from '@nxsw/core/testkit';
-import { NxswError } from '@nxsw/core';
-import { newSession, runScan, tempDir } from './scan.js';
+import { Kernel, NxswError, type DataSourceType } from '@nxsw/core';
+import { newSession, runScan, sharedKernel, tempDir } from './scan.js';
 
 const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
 const XML = `<definition><group type="NXentry" name="entry1">
@@ -200,6 +200,32 @@ test('CloseFile during an entry closes the entry first, FINAL data included', { 
     await s.closeFile();
     assert.equal(s.state, 'ON');
     assert.equal(h5get(readWithH5py(file), 'entry1/end').value, '2026-11-25T12:00:00.000000+0000');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('decoder labels registered through the global JSON "decoders" reach the installed decoders', { skip }, async () => {
+  const t = tempDir();
+  try {
+    // a datasource that hands fixed bytes to the decoder its <record> names, as a TANGO source does with DevEncoded
+    const bytesSource: DataSourceType = {
+      kind: 'datasource', name: 'BYTES',
+      create: (el) => {
+        const label = el.children[0]!.attributes.name!;
+        return { describe: () => `BYTES ${label}`, read: async (ctx) => ctx.decoder(label).decode('', new TextEncoder().encode('Grüße')) };
+      },
+    };
+    const installed = await sharedKernel();
+    const kernel = Kernel.withExtensions([...installed.list('datasource'), ...installed.list('sink'), ...installed.list('decoder'), bytesSource]);
+    const file = join(t.dir, 'decoders.nxs');
+    const xml = `<definition><group type="NXentry" name="entry1">
+      <field name="a"><strategy mode="INIT"/><datasource type="BYTES"><record name="MYTEXT"/></datasource></field>
+      <field name="b"><strategy mode="INIT" canfail="true"/><datasource type="BYTES"><record name="NOPE"/></datasource></field></group></definition>`;
+    await runScan({ xml, fileName: file, global: { decoders: { MYTEXT: 'nxswriter.DecoderPool.UTF8decoder' } }, session: { extensions: kernel } });
+    const e = h5get(readWithH5py(file), 'entry1');
+    assert.equal(h5get(e, 'a').value, 'Grüße');
+    assert.match(String(h5get(e, 'b').attrs.nexdatas_canfail_error!.value), /no decoder for encoding 'NOPE' is installed \(installed: .*UTF8/);
   } finally {
     t.cleanup();
   }

@@ -66,6 +66,11 @@ interface SplitState {
 }
 
 
+/** Python class names of the reference's built-in decoders, accepted in JSON "decoders" */
+const REFERENCE_DECODER_CLASSES: Record<string, string> = {
+  UTF8decoder: 'UTF8', UINT32decoder: 'UINT32', VDEOdecoder: 'LIMA_VIDEO_IMAGE', DATAARRAYdecoder: 'DATA_ARRAY',
+};
+
 /** Python class paths of the reference's built-in sources, accepted in JSON "datasources" */
 const REFERENCE_SOURCE_CLASSES: Record<string, string> = {
   ClientSource: 'CLIENT', TangoSource: 'TANGO', DBaseSource: 'DB', PyEvalSource: 'PYEVAL',
@@ -493,6 +498,16 @@ export class WriterSession {
     throw new ConfigError('DATASOURCE_UNKNOWN', `unknown datasource type '${sp.type}'; installed types: ${installed.join(', ') || 'none'} — install a plugin that provides it, or map it in the global JSON "datasources"`, sp.el.location);
   }
 
+  /** a label registered through the global JSON: {"decoders": {"MYLABEL": "...VDEOdecoder"}} */
+  private aliasedDecoder(label: string): Decoder | undefined {
+    const aliases = this._json.decoders;
+    if (!aliases || typeof aliases !== 'object') return undefined;
+    const target = (aliases as Record<string, unknown>)[label];
+    if (typeof target !== 'string') return undefined;
+    const last = target.split('.').at(-1)!;
+    return this.options.extensions.find<Decoder>('decoder', REFERENCE_DECODER_CLASSES[last] ?? target);
+  }
+
   private timeoutOf(sp: SourcePlan): number {
     const t = this.options.extensions.find<DataSourceType>('datasource', sp.type);
     return t?.defaultTimeoutMs ?? this.options.sourceTimeoutMs ?? 10_000;
@@ -503,7 +518,7 @@ export class WriterSession {
     return {
       phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file,
       decoder: (name: string): Decoder => {
-        const d = ext.find<Decoder>('decoder', name);
+        const d = ext.find<Decoder>('decoder', name) ?? this.aliasedDecoder(name);
         if (!d) throw new NxswError('DATASOURCE_CONFIG', `no decoder for encoding '${name}' is installed (installed: ${ext.list('decoder').map((x) => x.name).join(', ') || 'none'})`);
         return d;
       },
