@@ -86,6 +86,34 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     return out;
   };
 
+  /**
+   * Lengths the configuration leaves open (spec 2.4): from the source's current value (the global
+   * JSON at OpenEntry, a Tango read, ...), else from the field's text. They fix the frame, and so
+   * the chunk shape, before the dataset is created; when nothing answers, the first value
+   * written sets them.
+   */
+  const inferDims = async (dims: (number | undefined)[], rank: number, source: DataSource | undefined, f: FieldPlan, label: string): Promise<void> => {
+    let shape: readonly number[] | undefined;
+    if (source) {
+      try {
+        const v = await env.readConfigValue(source, label);
+        // a value one rank higher is a block of steps: its frame is what follows the first axis
+        if (v.shape.length === rank) shape = v.shape;
+        else if (v.shape.length === rank + 1) shape = v.shape.slice(1);
+      } catch {
+        // nothing to learn now
+      }
+    }
+    if (!shape && f.text.trim() !== '') {
+      try {
+        shape = parseStaticText(f.text, rank, 'string').shape;
+      } catch {
+        // the text does not give a shape either
+      }
+    }
+    if (shape) for (let i = 0; i < rank; i++) if (dims[i] === undefined && shape[i]! > 0) dims[i] = shape[i];
+  };
+
   const linkMaker = (el: XmlElement) => (group: SinkGroup, name: string, target: string): void => {
     const marker = target.indexOf(':/');
     if (marker >= 0) {
@@ -130,6 +158,9 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     const isString = f.type === 'string';
     let spec: FieldSpec;
     let staticValue: NxValue | undefined;
+    // one source per element, also used to learn missing lengths
+    const source = f.source && (mode === 'INIT' || mode === 'STEP' || mode === 'FINAL') ? makeSource(f.source) : undefined;
+    if (rank > 0 && dims.some((d) => d === undefined)) await inferDims(dims, rank, source, f, label);
     const known = dims.map((d) => d ?? 0);
 
     if (mode === 'STATIC') {
@@ -175,9 +206,9 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
       }
     });
 
-    if (f.source && (mode === 'INIT' || mode === 'STEP' || mode === 'FINAL')) {
+    if (source && f.source) {
       const layout: FieldLayout = { type: f.type, rank, dims, storage: mode === 'STEP' ? 'append' : 'write', recordAxis: spec.recordAxis ?? 0 };
-      const el = new FieldElement(label, path, binding, layout, makeSource(f.source), canfailOf(strategy), env.timeoutOf(f.source));
+      const el = new FieldElement(label, path, binding, layout, source, canfailOf(strategy), env.timeoutOf(f.source));
       addToPool(el, mode, strategy?.trigger);
     }
     for (const a of f.attributes) await prepareAttribute(a, path, 'field', label);

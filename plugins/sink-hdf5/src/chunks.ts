@@ -11,6 +11,12 @@ export interface ChunkPolicy {
 }
 
 const MAX_ROWS = 1 << 20;
+/**
+ * The chunk length of a frame axis whose length is not known when the dataset is created (the
+ * engine asks the source first, so this is rare): one element per chunk along it would make an
+ * image thousands of chunks; 64 keeps both small and large frames workable.
+ */
+const UNKNOWN_AXIS = 64;
 
 function shrink(chunk: number[], elem: number, max: number, skip?: number): void {
   while (elem * chunk.reduce((a, b) => a * b, 1) > max) {
@@ -28,7 +34,7 @@ function shrink(chunk: number[], elem: number, max: number, skip?: number): void
 export function chooseChunks(shape: readonly number[], recordAxis: number | undefined, frameHint: readonly number[] | undefined, elem: number, policy: ChunkPolicy): number[] {
   const target = Math.max(policy.chunkBytes, elem);
   if (recordAxis !== undefined) {
-    const frame = shape.filter((_, i) => i !== recordAxis).map((d, i) => Math.max(d, frameHint?.[i] ?? 0, 1));
+    const frame = shape.filter((_, i) => i !== recordAxis).map((d, i) => Math.max(d, frameHint?.[i] ?? 0) || UNKNOWN_AXIS);
     const frameBytes = elem * frame.reduce((a, b) => a * b, 1);
     const chunk = [...frame];
     if (frameBytes <= target) {

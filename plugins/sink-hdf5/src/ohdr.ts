@@ -166,6 +166,7 @@ function readObjectHeader(fd: number, addr: number): ObjectHeader {
 function writeObjectHeader(fd: number, { chunks, hdr }: ObjectHeader): void {
   for (const c of chunks) {
     if (!c.dirty) continue;
+    absorbGap(c);
     const out = new Uint8Array(c.image.length + 4);
     out.set(c.image.subarray(0, c.start));
     const dv = new DataView(out.buffer);
@@ -358,6 +359,23 @@ function patchDenseAttributes(fd: number, heapAddr: number, left: Set<string>, f
       new DataView(block.buffer).setUint32(at, lookup3(block), true);
     }
     writeSync(fd, block, 0, block.length, b.addr);
+  }
+}
+
+/**
+ * HDF5 allows a gap (< one message header) at a chunk's end only in a chunk without free (NULL)
+ * messages: where there is one, the gap belongs to it (the library refuses the header otherwise,
+ * "gap in chunk with no null messages"). A patch that frees a message in such a chunk therefore
+ * gives the gap to the chunk's last free message before the chunk is written.
+ */
+function absorbGap(c: Chunk): void {
+  if (c.gap === 0) return;
+  for (let i = c.messages.length - 1; i >= 0; i--) {
+    const m = c.messages[i]!;
+    if (m.type !== MSG_NULL) continue;
+    m.body = new Uint8Array(m.body.length + c.gap);
+    c.gap = 0;
+    return;
   }
 }
 
