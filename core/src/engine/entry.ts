@@ -22,8 +22,8 @@ export interface EntryEnvironment {
   readonly tree: NameTree;
   readonly createSource: (plan: SourcePlan) => DataSource;
   readonly timeoutOf: (plan: SourcePlan) => number;
-  /** reads a <dim> datasource at configuration time */
-  readonly readConfigValue: (source: DataSource, label: string) => Promise<NxValue>;
+  /** reads a source at configuration time (a <dim> length, a missing shape) within its time limit */
+  readonly readConfigValue: (source: DataSource, label: string, timeoutMs: number) => Promise<NxValue>;
   readonly globalCanFail: boolean;
   /** SkipAcquisition: reopen existing objects instead of creating them */
   readonly reload: boolean;
@@ -78,7 +78,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     for (const d of dims) {
       if (d === undefined || typeof d === 'number') out.push(d);
       else {
-        const v = await env.readConfigValue(makeSource(d), `${label} <dim>`);
+        const v = await env.readConfigValue(makeSource(d), `${label} <dim>`, env.timeoutOf(d));
         const n = Number((castValue(v, 'int64').data as BigInt64Array)[0] ?? 0n);
         out.push(n > 0 ? n : undefined);
       }
@@ -92,11 +92,11 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
    * the chunk shape, before the dataset is created; when nothing answers, the first value
    * written sets them.
    */
-  const inferDims = async (dims: (number | undefined)[], rank: number, source: DataSource | undefined, f: FieldPlan, label: string): Promise<void> => {
+  const inferDims = async (dims: (number | undefined)[], rank: number, source: DataSource | undefined, f: FieldPlan, label: string, timeoutMs: number): Promise<void> => {
     let shape: readonly number[] | undefined;
     if (source) {
       try {
-        const v = await env.readConfigValue(source, label);
+        const v = await env.readConfigValue(source, label, timeoutMs);
         // a value one rank higher is a block of steps: its frame is what follows the first axis
         if (v.shape.length === rank) shape = v.shape;
         else if (v.shape.length === rank + 1) shape = v.shape.slice(1);
@@ -160,7 +160,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     let staticValue: NxValue | undefined;
     // one source per element, also used to learn missing lengths
     const source = f.source && (mode === 'INIT' || mode === 'STEP' || mode === 'FINAL') ? makeSource(f.source) : undefined;
-    if (rank > 0 && dims.some((d) => d === undefined)) await inferDims(dims, rank, source, f, label);
+    if (rank > 0 && dims.some((d) => d === undefined)) await inferDims(dims, rank, source, f, label, f.source ? env.timeoutOf(f.source) : 0);
     const known = dims.map((d) => d ?? 0);
 
     if (mode === 'STATIC') {

@@ -251,7 +251,7 @@ export class WriterSession {
         tree: nameTree(this.plan),
         createSource: (sp) => this.createSource(sp),
         timeoutOf: (sp) => this.timeoutOf(sp),
-        readConfigValue: (source, label) => this.readConfig(source, label),
+        readConfigValue: (source, label, timeoutMs) => this.readConfig(source, label, timeoutMs),
         globalCanFail: this._canFail,
         reload: skip,
         log: this.log,
@@ -525,11 +525,19 @@ export class WriterSession {
     };
   }
 
-  private async readConfig(source: DataSource, label: string): Promise<NxValue> {
+  private async readConfig(source: DataSource, label: string, timeoutMs: number): Promise<NxValue> {
     const ac = new AbortController();
-    const t = setTimeout(() => ac.abort(new NxswError('TIMEOUT', `${label}: no value within the time limit`)), this.options.sourceTimeoutMs ?? 10_000);
+    let t: NodeJS.Timeout | undefined;
+    // raced as in the pools: a source that ignores the signal cannot hold OpenEntry past the limit
+    const expired = new Promise<never>((_, reject) => {
+      t = setTimeout(() => {
+        const e = new NxswError('TIMEOUT', `no value within ${timeoutMs} ms`);
+        ac.abort(e);
+        reject(e);
+      }, timeoutMs);
+    });
     try {
-      return await source.read({ ...this.poolBase('CONFIG', this.step, undefined), signal: ac.signal } as ReadContext);
+      return await Promise.race([source.read({ ...this.poolBase('CONFIG', this.step, undefined), signal: ac.signal } as ReadContext), expired]);
     } catch (e) {
       throw new NxswError('DATA_NOT_FOUND', `${label}: reading the length from ${source.describe()} failed: ${errorMessage(e)}`);
     } finally {
