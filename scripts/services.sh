@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are running: PostgreSQL and MariaDB (started with the
 # machine's own commands when they are down) and the Tango stack (scripts/tango-stack.sh).
-# Idempotent. Usage: scripts/services.sh [ensure|status]
+# Idempotent; `ensure` never stops the test run (missing services are reported by the tests).
+# Usage: scripts/services.sh [ensure|status]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-ensure}
@@ -36,4 +37,9 @@ fi
 if [ -x scripts/tango-stack.sh ]; then
   scripts/tango-stack.sh start || status=1
 fi
-exit $status
+# on a developer's machine a missing service only skips the tests that need it (they say so);
+# under CI=true those tests fail, so the run goes on and reports them
+if [ $status -ne 0 ]; then
+  echo "services: not every service is up; the tests that need a missing one will $([ "${CI:-}" = true ] && echo fail || echo be skipped)" >&2
+fi
+exit 0
