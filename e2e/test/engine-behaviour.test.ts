@@ -252,3 +252,36 @@ test('filter pipelines on image fields whose lengths come from the data (header 
     t.cleanup();
   }
 });
+
+test('a pool keeps at most 64 reads in flight and stores every value in configuration order', { skip }, async () => {
+  const t = tempDir();
+  try {
+    let inFlight = 0;
+    let most = 0;
+    const counting: DataSourceType = {
+      kind: 'datasource', name: 'COUNTING',
+      create: (el) => {
+        const n = Number(el.children[0]!.attributes.name);
+        return {
+          describe: () => `COUNTING ${n}`,
+          read: async () => {
+            most = Math.max(most, ++inFlight);
+            await new Promise((r) => setTimeout(r, 5));
+            inFlight--;
+            return { type: 'int32', shape: [], data: new Int32Array([n]) };
+          },
+        };
+      },
+    };
+    const installed = await sharedKernel();
+    const kernel = Kernel.withExtensions([...installed.list('sink'), counting]);
+    const fields = Array.from({ length: 150 }, (_, i) => `<field name="f${i}" type="NX_INT32"><strategy mode="STEP"/><datasource type="COUNTING"><record name="${i}"/></datasource></field>`).join('');
+    const file = join(t.dir, 'bounded.nxs');
+    await runScan({ xml: `<definition><group type="NXentry" name="entry1">${fields}</group></definition>`, fileName: file, records: [{}], session: { extensions: kernel } });
+    assert.equal(most, 64);
+    const e = h5get(readWithH5py(file), 'entry1');
+    for (const i of [0, 63, 64, 149]) assert.deepEqual(h5get(e, `f${i}`).value, [i]);
+  } finally {
+    t.cleanup();
+  }
+});

@@ -4,6 +4,7 @@
  */
 import { NxswError, errorMessage } from '../api/errors.js';
 import type { ReadContext } from '../api/extensions.js';
+import type { NxValue } from '../api/values.js';
 import type { Logger } from '../api/plugin.js';
 import type { Acquirable } from './elements.js';
 
@@ -97,19 +98,43 @@ function timed<T>(p: Promise<T>, e: Acquirable, limitMs: number, log: Logger): P
   return p;
 }
 
+/**
+ * At most this many reads of one pool are in flight at once, so a configuration with hundreds of
+ * fields does not open hundreds of queries or device calls together. The time limit counts from
+ * the start of the phase, queued reads included.
+ */
+export const MAX_CONCURRENT_READS = 64;
+
+async function bounded(elements: readonly Acquirable[], start: (e: Acquirable) => Promise<NxValue>): Promise<PromiseSettledResult<NxValue>[]> {
+  const results = new Array<PromiseSettledResult<NxValue>>(elements.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < elements.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await start(elements[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: MAX_CONCURRENT_READS }, worker));
+  return results;
+}
+
 export type PoolBase = Omit<ReadContext, 'signal'>;
 
 export async function runPool(elements: readonly Acquirable[], base: PoolBase, log: Logger, warnAfterMs?: number): Promise<void> {
   if (elements.length === 0) return;
   // one timer per distinct time limit (normally one per pool), not one per element
   const limits = new Map<number, TimeLimit>();
-  const reads = elements.map((e) => {
+  const start = (e: Acquirable): Promise<NxValue> => {
     let limit = limits.get(e.timeoutMs);
     if (!limit) limits.set(e.timeoutMs, (limit = new TimeLimit(base, e.timeoutMs)));
     const read = Promise.race([e.source.read(limit, e.want), limit.expired]);
     return warnAfterMs ? timed(read, e, warnAfterMs, log) : read;
-  });
-  const results = await Promise.allSettled(reads);
+  };
+  const results = elements.length <= MAX_CONCURRENT_READS ? await Promise.allSettled(elements.map(start)) : await bounded(elements, start);
   for (const l of limits.values()) l.clear();
 
   const errors: string[] = [];
