@@ -4,7 +4,7 @@ import mysql from 'mysql2/promise';
 import { NxswError } from '@nxsw/core';
 import type { ConnectOptions, DatabaseSpec, QueryOptions, SqlColumnKind, SqlConnection, SqlDriver, SqlResult } from '../driver.js';
 import { readMyCnf, withPassword } from '../spec.js';
-import { abortable, errText, NETWORK_CODES } from './util.js';
+import { abortable, guardedQuery, errText, NETWORK_CODES } from './util.js';
 
 export const DEFAULT_MYCNF = '/etc/my.cnf';
 const BINARY_CHARSET = 63;
@@ -78,14 +78,7 @@ class MysqlConnection implements SqlConnection {
       if (!Array.isArray(rows) || !fields) return { columns: [], rows: [] };
       return { columns: (fields as Field[]).map((f) => ({ name: f.name, kind: kindOf(f) })), rows: rows as unknown[][] };
     };
-    try {
-      return await abortable(run(), signal, () => this.#kill());
-    } catch (e) {
-      if (e instanceof NxswError) throw e;
-      const { error, broken } = classify(e);
-      if (broken) this.#kill();
-      throw error;
-    }
+    return guardedQuery(run(), signal, () => this.#kill(), classify, () => this.#kill());
   }
 
   #kill(): void {

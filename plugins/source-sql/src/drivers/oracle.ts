@@ -6,7 +6,7 @@
  */
 import { NxswError } from '@nxsw/core';
 import type { ConnectOptions, DatabaseSpec, QueryOptions, SqlColumnKind, SqlConnection, SqlDriver, SqlResult } from '../driver.js';
-import { abortable, errText } from './util.js';
+import { abortable, guardedQuery, errText } from './util.js';
 
 /** privilege constants of oracledb (lib/constants.js), by the names the reference's `mode` uses */
 export const ORACLE_PRIVILEGES: Readonly<Record<string, number>> = {
@@ -123,14 +123,7 @@ class OracleConnection implements SqlConnection {
         await this.conn.rollback().catch(() => undefined);
       }
     };
-    try {
-      return await abortable(run(), signal, () => { this.#broken = true; this.conn.break().catch(() => undefined); });
-    } catch (e) {
-      if (e instanceof NxswError) throw e;
-      const { error, broken } = classify(e);
-      if (broken) this.#broken = true;
-      throw error;
-    }
+    return guardedQuery(run(), signal, () => { this.#broken = true; this.conn.break().catch(() => undefined); }, classify, () => { this.#broken = true; });
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { NxswError } from '@nxsw/core';
 import type { ConnectOptions, DatabaseSpec, QueryOptions, SqlColumnKind, SqlConnection, SqlDriver, SqlResult } from '../driver.js';
 import { isoFromSqlText } from '../convert.js';
-import { abortable, errText, NETWORK_CODES } from './util.js';
+import { abortable, guardedQuery, errText, NETWORK_CODES } from './util.js';
 
 const KIND_BY_OID: Record<number, SqlColumnKind> = {
   20: 'int', 21: 'int', 23: 'int', 26: 'int', 28: 'int',
@@ -90,14 +90,7 @@ class PgConnection implements SqlConnection {
         rows: res.rows as unknown[][],
       };
     };
-    try {
-      return await abortable(run(), signal, () => this.#kill());
-    } catch (e) {
-      if (e instanceof NxswError) throw e;
-      const { error, broken } = classify(e);
-      if (broken) this.#kill();
-      throw error;
-    }
+    return guardedQuery(run(), signal, () => this.#kill(), classify, () => this.#kill());
   }
 
   #kill(): void {

@@ -24,6 +24,28 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal, onAbort: () 
   });
 }
 
+/**
+ * A query as every built-in driver runs it: abortable by the signal, its driver errors turned into
+ * NxswErrors by the driver's `classify`, and a connection the error broke reported to `onBroken`
+ * (so the pool drops it).
+ */
+export async function guardedQuery<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  onAbort: () => void,
+  classify: (e: unknown) => { error: NxswError; broken: boolean },
+  onBroken: () => void,
+): Promise<T> {
+  try {
+    return await abortable(work, signal, onAbort);
+  } catch (e) {
+    if (e instanceof NxswError) throw e;
+    const { error, broken } = classify(e);
+    if (broken) onBroken();
+    throw error;
+  }
+}
+
 export function timeoutError(signal: AbortSignal): NxswError {
   const r: unknown = signal.reason;
   if (r instanceof NxswError) return r;
