@@ -463,7 +463,8 @@ export class WriterSession {
   private isSameFile(f: string): boolean {
     if (!this.output) return false;
     const mine = this.split ? this.split.files.at(-1)! : this.output.file;
-    return f === this.output.file || f === mine || resolvePath(f) === resolvePath(mine) || resolvePath(f) === resolvePath(this.output.file) || f === basename(mine);
+    const target = resolvePath(f);
+    return [this.output.file, mine].some((p) => resolvePath(p) === target) || f === basename(mine);
   }
 
   private createSource(sp: SourcePlan): DataSource {
