@@ -107,6 +107,42 @@ export interface FieldSpec {
   readonly frameShape?: readonly number[];
 }
 
+/**
+ * A regular hyperslab, as HDF5's H5Sselect_hyperslab takes it. `count` entries of -1 mean
+ * H5S_UNLIMITED (a mapping that grows with its source). stride and block default to 1.
+ */
+export interface Hyperslab {
+  readonly start: readonly number[];
+  readonly count: readonly number[];
+  readonly stride?: readonly number[];
+  readonly block?: readonly number[];
+}
+
+/** One mapping of a virtual dataset: a selection of a source dataset onto a selection of the virtual one. */
+export interface VirtualMapping {
+  /** the source file as the virtual dataset stores it ('.' for the same file); it may not exist yet */
+  readonly file: string;
+  /** the source dataset's absolute path inside that file */
+  readonly dataset: string;
+  /** the source dataset's shape (-1 for an unlimited axis); needed because the file may not exist yet */
+  readonly sourceShape: readonly number[];
+  /** selection in the source; omitted: the whole source dataset */
+  readonly sourceSelection?: Hyperslab;
+  /** selection in the virtual dataset, with as many elements as the source selection */
+  readonly virtualSelection: Hyperslab;
+}
+
+export interface VirtualFieldSpec {
+  readonly type: ElementType;
+  /** the virtual dataset's extent */
+  readonly shape: readonly number[];
+  /** maximum extent (-1 unlimited); default: shape */
+  readonly maxShape?: readonly number[];
+  readonly mappings: readonly VirtualMapping[];
+  /** the value read where no source maps (HDF5 fill value); default 0 */
+  readonly fillValue?: number | bigint | string;
+}
+
 export interface SinkNode {
   /** absolute path in the file */
   readonly path: string;
@@ -129,6 +165,11 @@ export interface SinkGroup extends SinkNode {
   createSoftLink(target: string, name: string): void;
   createHardLink(target: string, name: string): void;
   createExternalLink(file: string, target: string, name: string): void;
+  /**
+   * Creates a virtual dataset (HDF5 VDS) over datasets in this or other files. A sink that
+   * cannot store one leaves this undefined; callers then fail with a clear error naming the sink.
+   */
+  createVirtualField?(name: string, spec: VirtualFieldSpec): SinkField;
 }
 
 export interface SinkField extends SinkNode {
