@@ -121,7 +121,7 @@ async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProper
     onKill: () => process.kill(process.pid, 'SIGTERM'),
   });
   for (const name of opts.devices) {
-    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties, flushIntervalMs: opts.flushIntervalMs });
+    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties, flushIntervalMs: opts.flushIntervalMs, limits: kernel.limits });
     devices.set(name, d);
     server.add(d);
   }
