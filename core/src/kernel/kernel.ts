@@ -11,6 +11,7 @@ import { extensionToken, type ExtensionBase, type ExtensionKind } from '../api/e
 import type { ExtensionLookup, Logger, NxswPlugin, PluginContext } from '../api/plugin.js';
 import { PLUGIN_API_VERSION, silentLogger } from '../api/plugin.js';
 import { DEFAULT_LIMITS, type InputLimits } from '../api/limits.js';
+import { rateLimitedLogger } from './log.js';
 import { readPluginPackage, apiMismatch, validateOptions, ManifestError, type PluginPackage } from './manifest.js';
 import { discoverInstalled, resolveExplicit, type Candidate } from './discovery.js';
 import { STANDARD_TAGS } from '../engine/tags.js';
@@ -55,12 +56,13 @@ interface Registered {
 }
 
 
-export const stderrLogger: Logger = {
+/** the command line's log: stderr, repeated lines counted rather than printed */
+export const stderrLogger: Logger = rateLimitedLogger({
   debug: (m) => { if (process.env.NXSW_DEBUG) console.error(`debug: ${m}`); },
   info: (m) => console.error(m),
   warn: (m) => console.error(`warning: ${m}`),
   error: (m) => console.error(`error: ${m}`),
-};
+});
 
 const kernelDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

@@ -3,7 +3,6 @@
  * database or registered in the one TANGO_HOST names (defined if missing, exported on start,
  * unexported on stop), and tells the user the line that connects PyTango to it.
  */
-import { hostname } from 'node:os';
 import { NxswError, type FrontEnd, type Kernel, type Logger, type RunningFrontEnd } from '@nxsw/core';
 import { DatabaseRegistry, DeviceServer, defaultTangoHost, type HostPort } from '@nxsw/tango-wire/server';
 import { USAGE, parseServeArgs, type ServeOptions } from './args.js';
@@ -38,8 +37,7 @@ async function startNoDb(kernel: Kernel, opts: ServeOptions, log: Logger): Promi
   const props = (device: string): Promise<WriterProperties> => Promise.resolve(parseProperties(opts.properties, device, log));
   const { server, devices } = await build(kernel, opts, log, props);
   await listen(server, opts);
-  const where = opts.publishHost ?? hostname();
-  const urls = opts.devices.map((d) => `tango://${where}:${server.port}/${d}#dbase=no`);
+  const urls = opts.devices.map((d) => `tango://${server.publishHost}:${server.port}/${d}#dbase=no`);
   const description = [
     `NXSDataWriter device server ${server.serverName} listening on port ${server.port} (no database). Connect with:`,
     ...urls.map((u) => `  tango.DeviceProxy("${u}")`),
@@ -117,6 +115,9 @@ async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProper
     port: opts.port,
     publishHost: opts.publishHost,
     maxMessageSize: opts.maxMessageSize,
+    maxConnectionBytes: opts.maxConnectionBytes,
+    maxConnections: opts.maxConnections,
+    idleTimeoutMs: opts.idleTimeoutMs,
     onError: (m) => log.warn(m),
     onKill: () => process.kill(process.pid, 'SIGTERM'),
   });
