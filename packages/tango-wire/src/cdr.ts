@@ -427,8 +427,7 @@ const TRANSLITERATIONS: Readonly<Record<string, string>> = {
 /** The string with every character outside ISO-8859-1 spelled in ASCII or replaced by '?'. */
 export function transliterateLatin1(s: string): string {
   // one test for the common case: nothing to replace
-  // eslint-disable-next-line no-control-regex
-  if (/^[\u0000-\u00ff]*$/.test(s)) return s;
-  // a surrogate pair (an emoji) is one character: one '?'
-  return s.replace(/[\ud800-\udbff][\udc00-\udfff]|[^\u0000-\u00ff]/gu, (c) => TRANSLITERATIONS[c] ?? '?');
+  if (!/[\u0100-\uffff]/.test(s)) return s;
+  // by code point: a surrogate pair (an emoji) is one '?'
+  return s.replace(/[\u0100-\u{10ffff}]/gu, (c) => TRANSLITERATIONS[c] ?? '?');
 }
