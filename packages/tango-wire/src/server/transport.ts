@@ -91,14 +91,8 @@ interface Connection {
   readonly peer: string;
   readonly pending: Set<number>;
   readonly cancelled: Set<number>;
-  readonly parser: GiopStreamParser;
   /** when the client last sent something (performance.now()) */
   lastActive: number;
-}
-
-/** no request in progress and no half-received message */
-function isIdle(c: Connection): boolean {
-  return c.pending.size === 0 && c.parser.heldBytes === 0;
 }
 
 /** CloseConnection, then the socket is closed: the client reconnects and resends what was pending */
@@ -160,22 +154,24 @@ export class GiopServer {
     }
     s.setNoDelay(true);
     const c: Connection = {
-      s, peer: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`, pending: new Set(), cancelled: new Set(),
-      parser: new GiopStreamParser(this.maxSize, this.maxHeld), lastActive: performance.now(),
+      s, peer: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`, pending: new Set(), cancelled: new Set(), lastActive: performance.now(),
     };
+    const parser = new GiopStreamParser(this.maxSize, this.maxHeld);
     this.connections.add(c);
     const idle = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (idle > 0) {
       s.setTimeout(idle);
+      // no traffic for that long: closed, a half-sent message included (a client that stalls
+      // mid-message holds memory); a connection waiting for its reply is not idle
       s.on('timeout', () => {
-        if (isIdle(c)) closeOrderly(s);
+        if (c.pending.size === 0) closeOrderly(s);
       });
     }
     s.on('data', (chunk: Buffer) => {
       c.lastActive = performance.now();
       let messages: GiopMessage[];
       try {
-        messages = c.parser.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+        messages = parser.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
       } catch (e) {
         this.fail(c, `${(e as Error).message}`);
         return;
@@ -195,15 +191,15 @@ export class GiopServer {
   }
 
   /**
-   * At the connection limit, the connection idle the longest gives way (closed in order: its
+   * At the connection limit, the connection silent the longest gives way (closed in order: its
    * client reconnects when it needs to), so that held-open connections cannot lock clients out.
-   * False when every connection is busy: the new one is refused.
+   * Connections waiting for a reply are kept; when all are, the new one is refused (false).
    */
   private makeRoom(s: Socket): boolean {
     const max = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     if (this.connections.size < max) return true;
     let oldest: Connection | undefined;
-    for (const c of this.connections) if (isIdle(c) && (!oldest || c.lastActive < oldest.lastActive)) oldest = c;
+    for (const c of this.connections) if (c.pending.size === 0 && (!oldest || c.lastActive < oldest.lastActive)) oldest = c;
     if (!oldest) {
       this.options.onError?.(`refused a connection from ${s.remoteAddress ?? '?'}: ${max} connections are open and busy (the limit)`);
       return false;
