@@ -14,6 +14,8 @@ export interface InputLimits {
   readonly xmlDepth: number;
   /** elements of a configuration */
   readonly xmlElements: number;
+  /** XML attributes of one element */
+  readonly xmlAttributes: number;
   /** rank of one value (at most HDF5_MAX_RANK) */
   readonly rank: number;
   /** elements of one value as its declared lengths give it (the product of the <dim> values) */
@@ -28,6 +30,7 @@ export const DEFAULT_LIMITS: InputLimits = {
   xmlBytes: 32 * 1024 * 1024,
   xmlDepth: 64,
   xmlElements: 200_000,
+  xmlAttributes: 256,
   rank: HDF5_MAX_RANK,
   valueElements: 2 ** 28,
   jsonBytes: 64 * 1024 * 1024,

@@ -44,8 +44,8 @@ Options for every command:
   --plugin PATH|NAME         load a plugin (repeatable); also NXSW_PLUGINS=a,b
   --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension
   --config FILE              server configuration (JSON: plugins, choose, pluginOptions, disable, limits)
-  --limit NAME=N             an input limit (xmlBytes, xmlDepth, xmlElements, rank, valueElements,
-                             jsonBytes, jsonDepth; repeatable; see docs/limits.md)
+  --limit NAME=N             an input limit (xmlBytes, xmlDepth, xmlElements, xmlAttributes, rank,
+                             valueElements, jsonBytes, jsonDepth; repeatable; see docs/limits.md)
   -v, --verbose              log warnings and details to stderr
 
 Exit codes: 0 success, 1 the job failed, 2 bad command line.

@@ -38,6 +38,8 @@ class TreeBuilder {
   private root: MutableElement | undefined;
   private failure: ConfigError | undefined;
   private elements = 0;
+  /** attributes of the tag being read */
+  private attributes = 0;
 
   constructor(private readonly limits: InputLimits) {
     const parser = this.parser;
@@ -47,6 +49,17 @@ class TreeBuilder {
       parser.error = null as unknown as Error;
     };
     parser.onopentag = (node) => this.open(node);
+    // counted as sax reads them, so a tag with a million attributes stops at the first too many
+    parser.onopentagstart = () => {
+      this.attributes = 0;
+    };
+    parser.onattribute = () => {
+      if (++this.attributes > limits.xmlAttributes) {
+        const tag = this.parser.tag.name;
+        const at = this.here();
+        throw limitError(`<${tag}> has more than ${limits.xmlAttributes} attributes`, 'xmlAttributes', { ...at, path: `${at.path === '/' ? '' : at.path}/${tag}` });
+      }
+    };
     parser.onclosetag = () => {
       if (!this.failure) this.stack.pop();
     };
