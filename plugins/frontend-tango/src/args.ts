@@ -4,7 +4,7 @@
  *   [--instance] NAME [--device a/b/c ...]    registered in the Tango database given by TANGO_HOST
  */
 import { parseArgs } from 'node:util';
-import { NxswError } from '@nxsw/core';
+import { NxswError, limitOverrides } from '@nxsw/core';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, parseTangoHost, type HostPort } from '@nxsw/tango-wire/server';
 
 export const USAGE = `nxsw serve — the NXSDataWriter Tango device server
@@ -41,6 +41,8 @@ export interface ServeOptions {
   readonly maxConnectionBytes: number | undefined;
   readonly maxConnections: number | undefined;
   readonly idleTimeoutMs: number | undefined;
+  /** --limit name=value: input limits over the kernel's (the CLI applies them too) */
+  readonly limits: Readonly<Record<string, string>>;
   /** undefined: flush after every Record */
   readonly flushIntervalMs: number | undefined;
 }
@@ -132,6 +134,6 @@ export function parseServeArgs(raw: unknown): ServeOptions {
     nodb, port, listenHost: v['listen-host'] ?? v.host, publishHost: v['publish-host'],
     devices: devices.length === 0 && nodb ? ['test/nxsw/1'] : devices,
     executable: v.executable ?? 'NXSDataWriter', instance, tangoHost, properties, maxMessageSize: max, flushIntervalMs: flush,
-    maxConnectionBytes, maxConnections, idleTimeoutMs: idle === undefined ? undefined : idle * 1000,
+    maxConnectionBytes, maxConnections, idleTimeoutMs: idle === undefined ? undefined : idle * 1000, limits: limitOverrides(v.limit),
   };
 }

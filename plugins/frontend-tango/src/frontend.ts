@@ -3,7 +3,7 @@
  * database or registered in the one TANGO_HOST names (defined if missing, exported on start,
  * unexported on stop), and tells the user the line that connects PyTango to it.
  */
-import { NxswError, type FrontEnd, type Kernel, type Logger, type RunningFrontEnd } from '@nxsw/core';
+import { NxswError, resolveLimits, type FrontEnd, type Kernel, type Logger, type RunningFrontEnd } from '@nxsw/core';
 import { DatabaseRegistry, DeviceServer, defaultTangoHost, type HostPort } from '@nxsw/tango-wire/server';
 import { USAGE, parseServeArgs, type ServeOptions } from './args.js';
 import { DEFAULT_PROPERTIES, PROPERTY_NAMES, parseProperties, type WriterProperties } from './properties.js';
@@ -109,6 +109,7 @@ async function startWithDb(kernel: Kernel, opts: ServeOptions, log: Logger): Pro
 
 async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProperties: (d: string) => Promise<WriterProperties>) {
   const devices = new Map<string, NxsDataWriterDevice>();
+  const limits = resolveLimits({ ...kernel.limits, ...opts.limits }, '--limit');
   const server = new DeviceServer({
     serverName: `${opts.executable}/${opts.instance}`,
     listenHost: opts.listenHost,
@@ -122,7 +123,7 @@ async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProper
     onKill: () => process.kill(process.pid, 'SIGTERM'),
   });
   for (const name of opts.devices) {
-    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties, flushIntervalMs: opts.flushIntervalMs, limits: kernel.limits });
+    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties, flushIntervalMs: opts.flushIntervalMs, limits });
     devices.set(name, d);
     server.add(d);
   }

@@ -48,6 +48,7 @@ test('--listen-host (default: all interfaces) and the connection bounds', () => 
   assert.equal(parseServeArgs(['--nodb', '--host', '192.168.7.2']).listenHost, '192.168.7.2', '--host is the same option');
   const o = parseServeArgs(['--nodb', '--max-connections', '16', '--max-connection-memory', '1048576', '--idle-timeout', '2.5', '--limit', 'rank=8']);
   assert.deepEqual([o.maxConnections, o.maxConnectionBytes, o.idleTimeoutMs], [16, 1048576, 2500]);
+  assert.deepEqual(o.limits, { rank: '8' });
 });
 
 test('the IOR carries a reachable host: the listen address when it is one, else the machine name', () => {
