@@ -285,3 +285,23 @@ test('a pool keeps at most 64 reads in flight and stores every value in configur
     t.cleanup();
   }
 });
+
+test('lengths read from a datasource at OpenEntry obey the valueElements limit; nothing is written for them', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'lengths.nxs');
+    const s = await newSession();
+    s.setFileName(file);
+    await s.openFile();
+    s.setXmlSettings(`<definition><group type="NXentry" name="entry1">
+  <field name="img" type="NX_UINT16"><dimensions rank="2"><dim index="1"><strategy mode="CONFIG"/><datasource type="CLIENT"><record name="n"/></datasource></dim><dim index="2" value="65536"/></dimensions>
+    <strategy mode="STEP"/><datasource type="CLIENT"><record name="img"/></datasource></field></group></definition>`);
+    s.setJsonRecord(JSON.stringify({ data: { n: 1e9 } }));
+    await assert.rejects(s.openEntry(), (e: unknown) => e instanceof NxswError && e.code === 'LIMIT_EXCEEDED'
+      && /the lengths \[1000000000, 65536\] \(read when the entry opened\) make \d+ elements per value, more than 268435456 \(limit valueElements.*line 2, column \d+, at \/definition\/group\[entry1:NXentry\]\/field\[img\]/.test(e.message));
+    await s.closeFile();
+    assert.deepEqual(Object.keys(readWithH5py(file).children), ['nexus_logs'], 'no entry was written');
+  } finally {
+    t.cleanup();
+  }
+});

@@ -4,6 +4,7 @@
  * writing, then performs the writes in document order.
  */
 import { ConfigError, errorMessage } from '../api/errors.js';
+import { limitError, type InputLimits } from '../api/limits.js';
 import type { DataSource, FieldSpec, SinkGroup } from '../api/extensions.js';
 import { castValue, stringValue, type NxValue } from '../api/values.js';
 import { serializeXml, type XmlElement } from '../api/xml.js';
@@ -29,6 +30,7 @@ export interface EntryEnvironment {
   /** SkipAcquisition: reopen existing objects instead of creating them */
   readonly reload: boolean;
   readonly log: Logger;
+  readonly limits: InputLimits;
 }
 
 export interface Entry {
@@ -89,6 +91,14 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     return out;
   };
 
+  /** lengths read from sources at OpenEntry obey the limit the configuration's own lengths obeyed */
+  const checkLengths = (dims: readonly (number | undefined)[], el: XmlElement): void => {
+    const elements = dims.reduce<number>((n, d) => n * (d ?? 1), 1);
+    if (elements > env.limits.valueElements) {
+      throw limitError(`the lengths [${dims.map((d) => d ?? '?').join(', ')}] (read when the entry opened) make ${elements} elements per value, more than ${env.limits.valueElements}`, 'valueElements', el.location);
+    }
+  };
+
   /**
    * Lengths the configuration leaves open (spec 2.4): from the source's current value (the global
    * JSON at OpenEntry, a Tango read, ...), else from the field's text. They fix the frame, and so
@@ -133,6 +143,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
   const prepareAttribute = async (a: AttributePlan, ownerPath: string, ownerKind: 'group' | 'field', ownerLabel: string): Promise<void> => {
     const rank = a.dimensions?.rank ?? 0;
     const dims = await resolveDims(a.dimensions?.dims ?? [], ownerLabel);
+    checkLengths(dims, a.el);
     const label = `${ownerLabel}@${a.name}`;
     if (a.source) {
       const mode = a.strategy?.mode ?? 'INIT';
@@ -164,6 +175,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     // one source per element, also used to learn missing lengths
     const source = f.source && (mode === 'INIT' || mode === 'STEP' || mode === 'FINAL') ? makeSource(f.source) : undefined;
     if (rank > 0 && dims.some((d) => d === undefined)) await inferDims(dims, rank, source, f, label, f.source ? env.timeoutOf(f.source) : 0);
+    checkLengths(dims, f.el);
     const known = dims.map((d) => d ?? 0);
 
     if (mode === 'STATIC') {

@@ -275,6 +275,7 @@ export class WriterSession {
         globalCanFail: this._canFail,
         reload: skip,
         log: this.log,
+        limits: this.limits,
       });
       this.entry = entry;
       this.entriesOpened++;
