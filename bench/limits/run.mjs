@@ -23,6 +23,10 @@ const WORKLOADS = {
   'XMLSettings: 8 000 static attributes on one group': { xml: () => entry(repeat(8000, (i) => `<attribute name="a${i}">v${i}</attribute>`)) },
   'XMLSettings + OpenEntry: 8 000 static attributes': { xml: () => entry(repeat(8000, (i) => `<attribute name="a${i}">v${i}</attribute>`)), open: true },
   'XMLSettings + OpenEntry: 10 000 static fields': { xml: () => entry(repeat(10_000, (i) => `<field name="f${i}" type="NX_INT">${i}</field>`)), open: true },
+  'XMLSettings + OpenEntry: 4 000 datasource links': {
+    xml: () => entry(`<field name="t" type="NX_INT">1</field>${repeat(4000, (i) => `<link name="l${i}"><datasource type="CLIENT"><record name="tgt"/></datasource></link>`)}`),
+    global: '{"data": {"tgt": "/entry1/t"}}', open: true,
+  },
   'refuse: rank 2147483648': { xml: () => entry('<field name="f" type="NX_INT"><dimensions rank="2147483648"/>1</field>'), open: true },
   'refuse: rank 100 000 000': { xml: () => entry('<field name="f" type="NX_INT"><dimensions rank="100000000"/>1</field>'), open: true },
   'refuse: elements nested 100 000 deep': { xml: () => `<definition>${'<group type="NXentry">'.repeat(100_000)}${'</group>'.repeat(100_000)}</definition>` },
@@ -51,6 +55,7 @@ async function worker(root, name, dir) {
     else if (w.check) await session.checkConfiguration(text);
     else {
       session.setXmlSettings(text);
+      if (w.global) session.setJsonRecord(w.global);
       if (w.open) {
         session.setFileName(join(dir, 'bench.nxs'));
         await session.openFile();

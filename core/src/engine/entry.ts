@@ -236,9 +236,10 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
       if (!l.target.includes(':/')) resolveLinkPath(l.target, env.tree, l.el);
       const target = l.target;
       writes.push(() => {
-        const g = binding.group(parentPath || '/');
-        if (env.reload && g.keys().includes(l.name)) return;
-        make(g, l.name, target);
+        const where = parentPath || '/';
+        if (env.reload && binding.has(where, l.name)) return;
+        make(binding.group(where), l.name, target);
+        binding.added(where, l.name);
       });
       return;
     }
