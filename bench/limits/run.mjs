@@ -2,7 +2,7 @@
 // How long nxsw takes to check or refuse large and hostile inputs (the attacks of issue 9), next
 // to the cost of merely reading the same document (sax without a tree, or JSON.parse of the record
 // without its nesting) in the same run.
-//   npm run build && node bench/limits/run.mjs [--core ROOT] [--json]
+//   npm run build && node bench/limits/run.mjs [--core ROOT] [--only TEXT] [--json]
 // --core ROOT measures another built checkout (e.g. an older commit) with the same inputs, so a
 // before/after comparison runs the same script twice. Each workload runs in its own process
 // (2 GiB heap, 120 s): a crash or a time-out is reported as such instead of ending the run.
@@ -76,7 +76,8 @@ if (process.argv[2] === '--worker') {
 } else {
   const root = arg('--core') ?? fileURLToPath(new URL('../..', import.meta.url));
   const rows = [];
-  for (const name of Object.keys(WORKLOADS)) {
+  const only = arg('--only');
+  for (const name of Object.keys(WORKLOADS).filter((n) => !only || n.includes(only))) {
     const dir = mkdtempSync(join(tmpdir(), 'nxsw-bench-limits-'));
     const r = spawnSync(process.execPath, ['--max-old-space-size=2048', here, '--worker', root, name, dir], { encoding: 'utf8', timeout: 120_000, cwd: root });
     rmSync(dir, { recursive: true, force: true });
