@@ -14,7 +14,7 @@ const XML = `<definition><group type="NXentry" name="entry1">
   <field name="label"><strategy mode="STEP"/><datasource type="CLIENT"><record name="label"/></datasource></field>
 </group></definition>`;
 
-test('when Record returns, its data is in the file and another process reads it while the file is open', { skip }, async () => {
+test('when Record returns, its data is in the file and another process reads it while the file is open (as a live viewer, without HDF5 locking)', { skip }, async () => {
   const t = tempDir();
   try {
     const file = join(t.dir, 'live.nxs');
@@ -25,7 +25,7 @@ test('when Record returns, its data is in the file and another process reads it 
     await s.openEntry();
     for (let i = 1; i <= 3; i++) {
       await s.record(JSON.stringify({ data: { x: i * 1.5, label: `point ${i}` } }));
-      const h = readWithH5py(file);
+      const h = readWithH5py(file, { unlocked: true });
       assert.deepEqual(h5get(h, 'entry1/x').value, Array.from({ length: i }, (_, k) => (k + 1) * 1.5));
       assert.equal((h5get(h, 'entry1/label').value as string[])[i - 1], `point ${i}`);
     }
@@ -36,7 +36,7 @@ test('when Record returns, its data is in the file and another process reads it 
   }
 });
 
-test('a second writer is kept off an open file (lock file) and can write once it is closed', { skip }, async () => {
+test('a second writer is kept off an open file (HDF5 file lock) and can write once it is closed', { skip }, async () => {
   const t = tempDir();
   try {
     const file = join(t.dir, 'locked.nxs');
@@ -45,12 +45,31 @@ test('a second writer is kept off an open file (lock file) and can write once it
     await a.openFile();
     const b = await newSession();
     b.setFileName(file);
-    await assert.rejects(b.openFile(), (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED' && e.message.includes(String(process.pid)));
+    await assert.rejects(b.openFile(), (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED' && e.message.startsWith(`${file} is locked: this process (${process.pid})`));
     assert.equal(b.state, 'FAULT');
     await a.closeFile();
     assert.equal(existsSync(`${file}.lock`), false);
     await b.openFile();
     await b.closeFile();
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('OpenFile refuses special files as output (/dev/null, a directory), naming the file; the session stays usable', async () => {
+  const t = tempDir();
+  try {
+    const s = await newSession();
+    for (const [name, kind] of [['/dev/null', 'a character device'], [t.dir, 'a directory']] as const) {
+      s.setFileName(name);
+      await assert.rejects(s.openFile(), (e: unknown) => e instanceof NxswError && e.code === 'FILE_ERROR' && e.message === `${name}: cannot write to it: it is ${kind}, and an output file must be a regular file`);
+      assert.equal(s.state, 'FAULT');
+    }
+    s.setFileName(join(t.dir, 'no', 'dir.nxs'));
+    await assert.rejects(s.openFile(), /no\/dir\.nxs: cannot create it: the directory .*\/no does not exist/);
+    s.setFileName(join(t.dir, 'ok.nxs'));
+    await s.openFile();
+    await s.closeFile();
   } finally {
     t.cleanup();
   }

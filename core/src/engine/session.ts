@@ -5,6 +5,7 @@
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { resolve as resolvePath, basename } from 'node:path';
 import { ConfigError, NxswError, asNxswError, errorMessage } from '../api/errors.js';
+import { checkOutputPath } from '../api/files.js';
 import type {
   DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup,
 } from '../api/extensions.js';
@@ -220,6 +221,7 @@ export class WriterSession {
       this._errors.length = 0;
       const output = parseFileName(this._fileName);
       const sink = this.chooseSink(output.file);
+      checkOutputPath(output.file);
       const existed = existsSync(output.file);
       const file = await sink.open(output.file, { mode: 'append', swmr: this.options.swmr });
       this.output = output;
