@@ -256,6 +256,7 @@ export class WriterSession {
         readConfigValue: (source, label, timeoutMs) => this.readConfig(source, label, timeoutMs),
         globalCanFail: this._canFail,
         reload: skip,
+        expectedRecords: announcedRecords(this._json),
         log: this.log,
       });
       this.entry = entry;
@@ -701,6 +702,19 @@ function childPlan(el: XmlElement): SourcePlan {
 }
 
 /** Parses a JSON record; it must be an object, `data` an object and `triggers` a list of strings. */
+/**
+ * The number of records a client announced for the scan, a hint for chunk shapes: Sardana's NXS
+ * recorder sends the scan macro's nb_points as `"vars": {"npoints": N}` in the global JSON;
+ * `"data": {"npoints": N}` is read as well.
+ */
+export function announcedRecords(json: JsonRecord): number | undefined {
+  for (const where of [json['vars'], json.data]) {
+    const n = where !== null && typeof where === 'object' ? (where as Record<string, unknown>)['npoints'] : undefined;
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 1) return n;
+  }
+  return undefined;
+}
+
 export function parseJsonRecord(text: string, what: string): JsonRecord {
   let v: unknown;
   try {

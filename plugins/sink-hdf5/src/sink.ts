@@ -13,12 +13,11 @@
 import { rmSync } from 'node:fs';
 import { resolve as resolvePath, posix } from 'node:path';
 import {
-  NxswError, checkOutputPath, castValue, checkValue, sizeOf, allocate,
+  NxswError, checkOutputPath, chunkShape, castValue, checkValue, sizeOf, allocate,
   type ElementType, type NxValue, type ValueData, type BigArray, type NumberArray,
-  type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
+  type ChunkPolicy, type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
 } from '@nxsw/core';
 import { loadModule, hdf5Version, h5call, UNLIMITED, type H5Module } from './h5.js';
-import { chooseChunks, type ChunkPolicy } from './chunks.js';
 import { FileLock, lockPolicy } from './lock.js';
 import {
   patchObjectHeader, patchBoolAttributes, boolEnumDatatype, pipelineMessage, MSG_DATATYPE, MSG_PIPELINE, BOOL_PLACEHOLDER_MEMBER, type EncodedFilter,
@@ -35,6 +34,8 @@ export interface Hdf5SinkOptions {
   readonly libver?: Libver;
   /** bytes a chunk aims at (the record axis gets as many rows as fit), default 64 KiB */
   readonly chunkBytes?: number;
+  /** records per chunk at most, default 256 (small frames get small chunks: see core's chunkShape) */
+  readonly chunkRecords?: number;
   /** largest chunk for one big frame, default 4 MiB */
   readonly maxChunkBytes?: number;
   /** buffered bytes per dataset that force a write before the next flush, default 16 MiB */
@@ -478,7 +479,7 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     if (scalar) {
       Object.assign(meta, { shape: [], maxshape: null, chunks: null });
     } else {
-      const chunks = chooseChunks(shape, spec.recordAxis, spec.frameShape, fileElemSize(type), st.opts.chunk);
+      const chunks = chunkShape({ shape, recordAxis: spec.recordAxis, frameShape: spec.frameShape, elementBytes: fileElemSize(type), expectedRecords: spec.expectedRecords }, st.opts.chunk);
       // created empty and resized: create_dataset would otherwise write a zero buffer of the whole extent
       Object.assign(meta, { shape: shape.map(() => 0n), maxshape: shape.map(() => UNLIMITED), chunks: big(chunks) });
       // vlen strings are 16-byte heap ids: filters would compress pointers, not text
@@ -749,7 +750,7 @@ class Hdf5File implements SinkFile {
 }
 
 const DEFAULTS: Resolved = {
-  libver: undefined, chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20 }, blockBytes: 16 << 20, fileLocking: true, trackOrder: true,
+  libver: undefined, chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20, maxRecords: 256 }, blockBytes: 16 << 20, fileLocking: true, trackOrder: true,
 };
 
 export class Hdf5SinkFactory implements SinkFactory {
@@ -761,7 +762,11 @@ export class Hdf5SinkFactory implements SinkFactory {
   constructor(options: Hdf5SinkOptions = {}) {
     this.opts = {
       libver: options.libver ?? DEFAULTS.libver,
-      chunk: { chunkBytes: options.chunkBytes ?? DEFAULTS.chunk.chunkBytes, maxChunkBytes: options.maxChunkBytes ?? DEFAULTS.chunk.maxChunkBytes },
+      chunk: {
+        chunkBytes: options.chunkBytes ?? DEFAULTS.chunk.chunkBytes,
+        maxChunkBytes: options.maxChunkBytes ?? DEFAULTS.chunk.maxChunkBytes,
+        maxRecords: options.chunkRecords ?? DEFAULTS.chunk.maxRecords,
+      },
       blockBytes: options.blockBytes ?? DEFAULTS.blockBytes,
       fileLocking: options.fileLocking ?? DEFAULTS.fileLocking,
       trackOrder: options.trackOrder ?? DEFAULTS.trackOrder,

@@ -157,7 +157,7 @@ test('SWMR: an h5py reader with swmr=True sees the dataset grow', { skip }, asyn
 
 test('plugin entry registers the HDF5 sink with its options', async () => {
   const provided: ExtensionBase[] = [];
-  const ctx = { options: { chunkBytes: 4096 }, provide: (e: ExtensionBase) => provided.push(e) } as unknown as PluginContext;
+  const ctx = { options: { chunkBytes: 4096, chunkRecords: 1024 }, provide: (e: ExtensionBase) => provided.push(e) } as unknown as PluginContext;
   await plugin.register(ctx);
   assert.equal(provided.length, 1);
   const sink = provided[0] as Hdf5SinkFactory;
