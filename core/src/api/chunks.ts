@@ -7,11 +7,12 @@
  * whole chunk in progress, so with a flush after every Record the write cost grows with the chunk.
  * Too small a chunk costs an index entry and an I/O per chunk, which only shows when a long
  * series is read whole. Rule (measurements in plugins/sink-hdf5/README.md):
- *  - along the record axis, as many records as fit `chunkBytes` (at least one frame), but at most
- *    `maxRecords`: small frames (scalars) get small chunks (256 float64 = 2 KiB), while spectra
- *    and images keep chunks of about `chunkBytes`;
- *  - no more records than the client announced (`expectedRecords`, the global JSON's `npoints`),
- *    so a 6-point scan's chunk holds 6 points;
+ *  - along the record axis, as many records as fit `chunkBytes` (at least one frame);
+ *  - when the client announced the scan's length (`expectedRecords`, the global JSON's
+ *    `npoints`), no more records than that: a 6-point scan's chunk holds 6 points, a long scan's
+ *    the full `chunkBytes`;
+ *  - when it did not, at most `maxRecords`: small frames (scalars) get small chunks (256 float64
+ *    = 2 KiB), so short scans make small files; spectra and images keep about `chunkBytes`;
  *  - a frame bigger than `maxChunkBytes` is split along its largest axes;
  *  - data written once: its known axes whole, unknown ones sized to `chunkBytes`.
  */
@@ -20,7 +21,7 @@ export interface ChunkPolicy {
   readonly chunkBytes: number;
   /** a single frame larger than this is split along its largest axes */
   readonly maxChunkBytes: number;
-  /** records per chunk at most (default: no limit beyond chunkBytes) */
+  /** records per chunk at most when the scan's length was not announced (default: no limit beyond chunkBytes) */
   readonly maxRecords?: number;
 }
 
@@ -66,10 +67,11 @@ export function chunkShape(req: ChunkRequest, policy: ChunkPolicy): number[] {
     const frameBytes = elem * frame.reduce((a, b) => a * b, 1);
     const chunk = [...frame];
     let rows = 1;
-    if (frameBytes <= target) rows = Math.min(MAX_ROWS, policy.maxRecords ?? MAX_ROWS, Math.floor(target / frameBytes));
+    if (frameBytes <= target) rows = Math.min(MAX_ROWS, Math.floor(target / frameBytes));
     else halveLargest(chunk, elem, max);
     const announced = req.expectedRecords;
-    if (announced !== undefined && Number.isInteger(announced) && announced >= 1) rows = Math.min(rows, announced);
+    const limit = announced !== undefined && Number.isInteger(announced) && announced >= 1 ? announced : policy.maxRecords;
+    if (limit !== undefined) rows = Math.min(rows, limit);
     chunk.splice(recordAxis, 0, Math.max(1, rows));
     return chunk;
   }

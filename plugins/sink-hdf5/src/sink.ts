@@ -34,7 +34,7 @@ export interface Hdf5SinkOptions {
   readonly libver?: Libver;
   /** bytes a chunk aims at (the record axis gets as many rows as fit), default 64 KiB */
   readonly chunkBytes?: number;
-  /** records per chunk at most, default 256 (small frames get small chunks: see core's chunkShape) */
+  /** records per chunk at most when the client did not announce the scan's length, default 256 (see core's chunkShape) */
   readonly chunkRecords?: number;
   /** largest chunk for one big frame, default 4 MiB */
   readonly maxChunkBytes?: number;

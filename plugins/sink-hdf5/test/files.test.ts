@@ -179,18 +179,20 @@ test('special files are refused as output: /dev/null, a directory, a FIFO, a soc
 
 test('permission: a directory or file the writer may not write gives "permission denied (EACCES)"', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nxsw-perm-'));
-  chmodSync(dir, 0o755);
   const existing = join(dir, 'existing.nxs');
   (await create(existing)).close();
-  chmodSync(existing, 0o644);
+  chmodSync(existing, 0o444);
+  chmodSync(dir, 0o555);
   const sink = new URL('../src/index.js', import.meta.url).href;
-  // root may write anywhere: the writer runs as the unprivileged user 'nobody'
   const script = `const { Hdf5SinkFactory } = await import(${JSON.stringify(sink)});
     for (const [file, mode] of [[${JSON.stringify(join(dir, 'new.nxs'))}, 'create'], [${JSON.stringify(existing)}, 'append']]) {
       try { await new Hdf5SinkFactory().open(file, { mode }); console.log('opened'); } catch (e) { console.log(e.code + ' ' + e.message); }
     }`;
-  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', ...asNobody });
+  const node = [process.execPath, '--input-type=module', '-e', script];
+  // root writes anywhere: its writer runs without the capabilities that override permissions
+  const noOverride = ['--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search', '--'];
+  const r = process.getuid?.() === 0 ? spawnSync('setpriv', [...noOverride, ...node], { encoding: 'utf8' }) : spawnSync(node[0]!, node.slice(1), { encoding: 'utf8' });
+  chmodSync(dir, 0o755);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 2, r.stderr);
   assert.equal(lines[0], `FILE_ERROR ${join(dir, 'new.nxs')}: cannot create it: permission denied (EACCES)`);
