@@ -29,6 +29,8 @@ export interface EntryEnvironment {
   readonly globalCanFail: boolean;
   /** SkipAcquisition: reopen existing objects instead of creating them */
   readonly reload: boolean;
+  /** records the client announced for the scan (a hint for chunk shapes) */
+  readonly expectedRecords?: number;
   readonly log: Logger;
   readonly limits: InputLimits;
 }
@@ -195,7 +197,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
       const recordAxis = Math.min(Math.max((strategy?.grows ?? 1) - 1, 0), rank);
       const shape = [...known];
       shape.splice(recordAxis, 0, 0);
-      spec = { type: f.type, shape, recordAxis, filters: strategy?.filters, frameShape: known };
+      spec = { type: f.type, shape, recordAxis, filters: strategy?.filters, frameShape: known, expectedRecords: env.expectedRecords };
     } else if (mode === 'POSTRUN') {
       spec = { type: f.type, shape: rank === 0 ? [0] : known, recordAxis: rank === 0 ? 0 : undefined, filters: strategy?.filters };
     } else {
