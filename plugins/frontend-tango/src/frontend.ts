@@ -5,7 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { NxswError, type FrontEnd, type Kernel, type Logger, type RunningFrontEnd } from '@nxsw/core';
-import { DatabaseRegistry, DeviceServer, defaultTangoHost, type HostPort } from '@nxsw/tango-wire/server';
+import { DeviceProxy } from '@nxsw/tango-wire';
+import { DatabaseRegistry, DeviceServer, LogLevel, defaultTangoHost, type DeviceStore, type HostPort } from '@nxsw/tango-wire/server';
 import { USAGE, parseServeArgs, type ServeOptions } from './args.js';
 import { DEFAULT_PROPERTIES, PROPERTY_NAMES, parseProperties, type WriterProperties } from './properties.js';
 import { NxsDataWriterDevice } from './writer-device.js';
@@ -84,7 +85,9 @@ async function startWithDb(kernel: Kernel, opts: ServeOptions, log: Logger): Pro
       return DEFAULT_PROPERTIES;
     }
   };
-  const { server, devices } = await build(kernel, { ...opts, devices: names }, log, props);
+  const { server, devices } = await build(kernel, { ...opts, devices: names }, log, props, { database: db, store: registry });
+  // attribute configuration, memorized values and polling kept in the database (cppTango does this before exporting)
+  await server.restore();
   await listen(server, opts);
   const publish = server.publishHost;
   try {
@@ -109,9 +112,12 @@ async function startWithDb(kernel: Kernel, opts: ServeOptions, log: Logger): Pro
   });
 }
 
-async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProperties: (d: string) => Promise<WriterProperties>) {
+async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProperties: (d: string) => Promise<WriterProperties>, db?: { database: HostPort; store: DeviceStore }) {
   const devices = new Map<string, NxsDataWriterDevice>();
   const server = new DeviceServer({
+    database: db?.database,
+    store: db?.store,
+    logConsumer: sendToLogConsumer,
     serverName: `${opts.executable}/${opts.instance}`,
     listenHost: opts.listenHost,
     port: opts.port,
@@ -121,11 +127,30 @@ async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProper
     onKill: () => process.kill(process.pid, 'SIGTERM'),
   });
   for (const name of opts.devices) {
-    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties, flushIntervalMs: opts.flushIntervalMs });
+    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log: deviceLogger(server, name, log), loadProperties, flushIntervalMs: opts.flushIntervalMs });
     devices.set(name, d);
     server.add(d);
   }
   return { server, devices };
+}
+
+/** a device's messages go to nxsw's log and to the device's Tango logging targets (AddLoggingTarget) */
+function deviceLogger(server: DeviceServer, device: string, log: Logger): Logger {
+  const both = (level: LogLevel, write: (m: string) => void) => (m: string): void => {
+    write(m);
+    server.logging.log(device, level, m);
+  };
+  return {
+    debug: both(LogLevel.DEBUG, (m) => log.debug(m)),
+    info: both(LogLevel.INFO, (m) => log.info(m)),
+    warn: both(LogLevel.WARN, (m) => log.warn(m)),
+    error: both(LogLevel.ERROR, (m) => log.error(m)),
+  };
+}
+
+/** logging target device::name: the Log command of a log consumer (Astor's LogViewer) */
+async function sendToLogConsumer(device: string, record: string[]): Promise<void> {
+  await new DeviceProxy(device).commandInout('Log', record);
 }
 
 async function listen(server: DeviceServer, opts: ServeOptions): Promise<void> {
