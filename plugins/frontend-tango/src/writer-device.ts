@@ -108,7 +108,12 @@ export class NxsDataWriterDevice implements TangoDevice {
   commands(): CommandSpec[] {
     const s = (): WriterSession => this.session;
     const cmd = (name: string, execute: (arg: unknown) => unknown, inType = CmdArgType.DevVoid): CommandSpec => ({
-      name, in: inType, out: CmdArgType.DevVoid, inDesc: inType === CmdArgType.DevString ? 'JSON string with data' : 'Uninitialised', execute,
+      name, in: inType, out: CmdArgType.DevVoid, inDesc: inType === CmdArgType.DevString ? 'JSON string with data' : 'Uninitialised',
+      // the reference's debug stream: "In OpenFile()" (reaches Tango logging targets at level DEBUG)
+      execute: (arg) => {
+        this.env.log.debug(`${this.name}: In ${name}()`);
+        return execute(arg);
+      },
     });
     return [
       cmd('OpenFile', () => s().openFile()),

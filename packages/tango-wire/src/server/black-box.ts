@@ -33,7 +33,7 @@ function hostName(address: string): string {
   if (known !== undefined) return known;
   names.set(address, address);
   if (names.size > 4096) names.clear();
-  reverse(address.replace(/^::ffff:/, ''), (err, hosts) => {
+  reverse(address, (err, hosts) => {
     if (!err && hosts.length > 0) names.set(address, hosts[0].split('.')[0]);
   });
   return address;
@@ -48,9 +48,14 @@ function stamp(d: Date): string {
   return `${two(d.getDate())}/${two(d.getMonth() + 1)}/${d.getFullYear()} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}:${two(Math.floor(d.getMilliseconds() / 10))}`;
 }
 
+/** the host part of "host:port" (IPv6 addresses keep their colons; IPv4-mapped ones lose the ::ffff: prefix) */
+export function hostOf(peer: string): string {
+  const i = peer.lastIndexOf(':');
+  return (i > 0 ? peer.slice(0, i) : peer).replace(/^::ffff:/, '');
+}
+
 export function blackBoxEntry(call: BlackBoxCall, now = new Date()): string {
-  const i = call.peer.lastIndexOf(':');
-  const host = hostName(i > 0 ? call.peer.slice(0, i) : call.peer);
+  const host = hostName(hostOf(call.peer));
   if (CORBA_ATTRIBUTES.has(call.operation)) return `${stamp(now)} : Attribute ${call.operation.slice(5)} requested from ${host}`;
   let what = `Operation ${call.operation}`;
   if (call.command !== undefined) what += ` (cmd = ${call.command})`;

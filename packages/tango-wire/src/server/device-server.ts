@@ -188,7 +188,7 @@ export class DeviceServer implements Dispatcher {
       const fresh = await this.options.restart(s.device);
       if (fresh && fresh !== s.device) await s.replaceDevice(fresh);
     } else {
-      await s.device.init?.();
+      await s.reinit();
     }
   }
 }

@@ -14,6 +14,7 @@ export type Client = Caller;
 
 interface Owner {
   readonly host: string;
+  readonly shown: string;
   readonly ident: ClntIdent;
   validityS: number;
   until: number;
@@ -51,7 +52,9 @@ export class DeviceLock {
       o.until = now + validityS * 1000;
       return;
     }
-    this.owner = { host: client.host, ident: client.ident, validityS, until: now + validityS * 1000, count: 1 };
+    // shown as omniORB names the connection ("giop:tcp:<ip>:<port>"): clients parse the IP from it
+    const where = client.peer ?? `${client.host}:0`;
+    this.owner = { host: client.host, shown: `giop:tcp:${where.includes('::') || where.split(':').length > 2 ? `[${hostPart(where)}]:${portPart(where)}` : where}`, ident: client.ident, validityS, until: now + validityS * 1000, count: 1 };
   }
 
   /** ReLockDevices: extends the validity of a lock the client holds */
@@ -87,18 +90,26 @@ export class DeviceLock {
     if (o.ident.lang === LockerLanguage.CPP) {
       return {
         lvalue: [1, o.ident.pid, 0, 0, 0, 0],
-        svalue: [`Device ${this.deviceName} is locked by CPP or Python client with PID ${o.ident.pid} from host ${o.host}`, o.host, 'Not defined'],
+        svalue: [`Device ${this.deviceName} is locked by CPP or Python client with PID ${o.ident.pid} from host ${o.shown}`, o.shown, 'Not defined'],
       };
     }
     const [a, b] = o.ident.uuid;
     const words = [Number(BigInt.asIntN(32, a >> 32n)), Number(BigInt.asIntN(32, a)), Number(BigInt.asIntN(32, b >> 32n)), Number(BigInt.asIntN(32, b))];
     return {
       lvalue: [1, 0, ...words],
-      svalue: [`Device ${this.deviceName} is locked by Java client class ${o.ident.mainClass} from host ${o.host}`, o.host, o.ident.mainClass],
+      svalue: [`Device ${this.deviceName} is locked by Java client class ${o.ident.mainClass} from host ${o.shown}`, o.shown, o.ident.mainClass],
     };
   }
 
   get locked(): boolean {
     return this.current(Date.now()) !== undefined;
   }
+}
+
+function hostPart(peer: string): string {
+  return peer.slice(0, peer.lastIndexOf(':'));
+}
+
+function portPart(peer: string): string {
+  return peer.slice(peer.lastIndexOf(':') + 1);
 }

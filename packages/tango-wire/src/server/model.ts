@@ -58,7 +58,10 @@ export interface CommandSpec {
 
 /** who called: the client's address and, from IDL 4 operations on, its identity (process id) */
 export interface Caller {
+  /** the client's IP address */
   readonly host: string;
+  /** "ip:port" of the client's connection */
+  readonly peer?: string;
   readonly ident?: ClntIdent;
 }
 

@@ -27,7 +27,7 @@ import { applyProperties, configChanges, MEMORIZED_PROPERTY, type DeviceStore } 
 import { DeviceEvents } from './events.js';
 import { DevicePoller, writeAttrHistory45, writeAttrHistoryList, writeCmdHistory4, writeCmdHistoryList, type PolledKind } from './polling.js';
 import { DeviceLock, type Client } from './lock.js';
-import { blackBoxEntry, type BlackBoxCall } from './black-box.js';
+import { blackBoxEntry, hostOf, type BlackBoxCall } from './black-box.js';
 import type { ZmqEventSupplier } from './zmq-supplier.js';
 
 /** What the servant needs to know about the process serving it. */
@@ -124,6 +124,13 @@ export class DeviceServant {
     await this.restoreMemorized();
   }
 
+  /** Init (and DevRestart of a device without a factory): init(), then the memorized values again */
+  async reinit(): Promise<void> {
+    await this.dev.init?.();
+    this.events.reset();
+    await this.restoreMemorized();
+  }
+
   close(): void {
     this.poller.close();
     if (this.pushTimer) clearInterval(this.pushTimer);
@@ -179,7 +186,7 @@ export class DeviceServant {
         call.command = name;
         if (op !== 'command_inout') call.source = r.ulong();
         if (op === 'command_inout_4') call.ident = readClntIdent(r);
-        const client: Client = { host, ident: call.ident };
+        const client: Client = { host, peer: req.peer.replace(/^::ffff:/, ''), ident: call.ident };
         this.lock.check(client, op === 'command_inout_4' ? 'command_inout4' : op, name);
         return this.commandInout(name, arg, client);
       }
@@ -271,7 +278,7 @@ export class DeviceServant {
     const own = this.dev.commands();
     const names = new Set(own.map((c) => c.name.toLowerCase()));
     const std: CommandSpec[] = [
-      { name: 'Init', in: CmdArgType.DevVoid, out: CmdArgType.DevVoid, inDesc: 'Uninitialised', outDesc: 'Uninitialised', execute: () => this.dev.init?.() },
+      { name: 'Init', in: CmdArgType.DevVoid, out: CmdArgType.DevVoid, inDesc: 'Uninitialised', outDesc: 'Uninitialised', execute: () => this.reinit() },
       { name: 'State', in: CmdArgType.DevVoid, out: CmdArgType.DevState, inDesc: 'Uninitialised', outDesc: 'Device state', execute: () => this.dev.state() },
       { name: 'Status', in: CmdArgType.DevVoid, out: CmdArgType.DevString, inDesc: 'Uninitialised', outDesc: 'Device status', execute: () => this.dev.status() },
     ];
@@ -574,12 +581,6 @@ export class DeviceServant {
   private origin(what: string): string {
     return `${this.dev.name}: ${what}`;
   }
-}
-
-/** the host part of "host:port" (IPv6 addresses keep their colons) */
-function hostOf(peer: string): string {
-  const i = peer.lastIndexOf(':');
-  return i > 0 ? peer.slice(0, i) : peer;
 }
 
 function parseMemorized(type: CmdArgType, text: string): AttrValue {
