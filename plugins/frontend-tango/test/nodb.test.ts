@@ -278,3 +278,24 @@ out["after_restart"] = [st(), dev.FileName]
   assert.deepEqual(out.devices, ['NXSDataWriter::test/nxsw/1', 'NXSDataWriter::test/nxsw/2']);
   assert.deepEqual(out.after_restart, ['ON', ''], 'DevRestart gives the device a fresh engine');
 });
+
+test('without a database, events work as with cppTango: names carry #dbase=no, callbacks get State changes', { skip }, async () => {
+  const out = await py(url2, `${reset}
+values = []
+eid = dev.subscribe_event("State", tango.EventType.CHANGE_EVENT, lambda e: values.append(None if e.err else str(e.attr_value.value)))
+adm = tango.DeviceProxy(dev.adm_name())
+r = adm.command_inout("ZmqEventSubscriptionChange", ["test/nxsw/2", "State", "subscribe", "change", "5"])
+out["topic"] = r[1][2]
+out["heartbeat"] = r[1][3]
+dev.FileName = ${JSON.stringify(join(dir, 'nodb-events.nxs'))}
+dev.OpenFile()
+time.sleep(0.5)
+dev.CloseFile()
+time.sleep(0.5)
+dev.unsubscribe_event(eid)
+out["values"] = values
+`);
+  assert.equal(out.topic, `tango://127.0.0.1:${srv.port}/test/nxsw/2/state#dbase=no.idl5_change`);
+  assert.equal(out.heartbeat, `tango://127.0.0.1:${srv.port}/dserver/nxsdatawriter/nodb#dbase=no.heartbeat`);
+  assert.deepEqual(out.values, ['ON', 'OPEN', 'ON']);
+});
