@@ -116,7 +116,8 @@ out["svalue"] = list(r[1])
   assert.match(sv[0], /^tcp:\/\/[\d.]+:\d+$/);
   assert.match(sv[1], /^tcp:\/\/[\d.]+:\d+$/);
   assert.match(sv[2], new RegExp(`^tango://[^/]+:\\d+/${DEVICE}/state\\.idl5_change$`));
-  assert.match(sv[3], new RegExp(`^tango://[^/]+:\\d+/dserver/${SERVER.toLowerCase()}\\.heartbeat$`));
+  // the heartbeat channel: clients append ".heartbeat" to subscribe
+  assert.match(sv[3], new RegExp(`^tango://[^/]+:\\d+/dserver/${SERVER.toLowerCase()}$`));
 });
 
 test('polling: history buffers, DevPollStatus, periodic and change events, kept in the database across a restart', { skip }, async () => {
@@ -304,4 +305,20 @@ out["status"] = adm.status()
   assert.match(cmd, new RegExp(`${when}Operation command_inout_4 \\(cmd = Status\\) from cache_device requested from \\S+ \\(CPP/Python client with PID \\d+\\)$`));
   assert.match(read, new RegExp(`${when}Operation read_attributes_5 \\(FileName, CanFail\\) from cache_device requested from \\S+ \\(CPP/Python client with PID \\d+\\)$`));
   assert.equal(out.status, 'The device is ON\nThe polling is ON');
+});
+
+test('heartbeats keep a subscription alive: no API_EventTimeout after 13 s, events still arrive', { skip }, async () => {
+  const out = await run(`
+events = []
+eid = dev.subscribe_event("State", tango.EventType.CHANGE_EVENT, lambda e: events.append(e.errors[0].reason if e.err else str(e.attr_value.value)))
+time.sleep(13)
+dev.FileName = ${JSON.stringify(join(dir, 'heartbeat.nxs'))}
+dev.OpenFile()
+time.sleep(0.5)
+dev.CloseFile()
+time.sleep(0.5)
+dev.unsubscribe_event(eid)
+out["events"] = events
+`);
+  assert.deepEqual(out.events, ['ON', 'OPEN', 'ON']);
 });

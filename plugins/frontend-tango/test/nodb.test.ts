@@ -296,6 +296,6 @@ dev.unsubscribe_event(eid)
 out["values"] = values
 `);
   assert.equal(out.topic, `tango://127.0.0.1:${srv.port}/test/nxsw/2/state#dbase=no.idl5_change`);
-  assert.equal(out.heartbeat, `tango://127.0.0.1:${srv.port}/dserver/nxsdatawriter/nodb#dbase=no.heartbeat`);
+  assert.equal(out.heartbeat, `tango://127.0.0.1:${srv.port}/dserver/nxsdatawriter/nodb#dbase=no`);
   assert.deepEqual(out.values, ['ON', 'OPEN', 'ON']);
 });

@@ -125,7 +125,7 @@ export class AdminDevice implements TangoDevice {
         ev.newClient();
         return {
           lvalue: [TANGO_LIB_RELEASE, 5, ZMQ_SUB_HWM, 0, 0, ZMQ_RELEASE],
-          svalue: [ev.heartbeatEndpoint, ev.eventEndpoint, topic, ev.heartbeatTopic],
+          svalue: [ev.heartbeatEndpoint, ev.eventEndpoint, topic, ev.heartbeatChannel],
         } satisfies LongStringArray;
       }, 'Event consumer wants to subscribe to', 'Str[0] = Heartbeat pub endpoint - Str[1] = Event pub endpoint - ...'),
       cmd('EventConfirmSubscription', DevVarStringArray, DevVoid, (arg) => {

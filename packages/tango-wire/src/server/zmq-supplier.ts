@@ -82,6 +82,11 @@ export class ZmqEventSupplier {
     return this.options.heartbeatTopic;
   }
 
+  /** the heartbeat channel's name as clients are told it: the topic without ".heartbeat" (they append it) */
+  get heartbeatChannel(): string {
+    return this.options.heartbeatTopic.replace(/\.heartbeat$/, '');
+  }
+
   /** Binds both sockets and starts the heartbeat (once; later calls wait for the first). */
   start(): Promise<void> {
     this.starting ??= (async () => {
