@@ -49,11 +49,14 @@ export interface DeviceEventHost {
   isPushed(attr: string): boolean;
 }
 
+/** whether abs_change/rel_change apply (cppTango: not to strings, booleans, states, enums, encoded) */
+function isNumeric(type: CmdArgType): boolean {
+  return ![CmdArgType.DevString, CmdArgType.DevBoolean, CmdArgType.DevState, CmdArgType.DevEnum, CmdArgType.DevEncoded, CmdArgType.DevVoid].includes(type);
+}
+
 /** The numbers of a reading, for the change criteria (undefined: not numeric). */
 function numbersOf(r: AttributeReading): number[] | undefined {
-  if (r.type === CmdArgType.DevString || r.type === CmdArgType.DevBoolean || r.type === CmdArgType.DevState
-    || r.type === CmdArgType.DevEnum || r.type === CmdArgType.DevEncoded) return undefined;
-  return Array.from(r.data as ArrayLike<number | bigint>, Number);
+  return isNumeric(r.type) ? Array.from(r.data as ArrayLike<number | bigint>, Number) : undefined;
 }
 
 /** a threshold property: "x" (both ways) or "-a,b" (down, up); undefined when not set */
@@ -147,7 +150,7 @@ export class DeviceEvents {
         throw devFailed('API_AttributePollingNotStarted', `The polling (necessary to send events) for the attribute ${attr} is not started`, origin);
       }
     }
-    if ((kind === 'change' || kind === 'archive') && !pushed && attr.toLowerCase() !== 'state' && numbersOf({ type: this.host.attributeType(attr) } as AttributeReading)) {
+    if ((kind === 'change' || kind === 'archive') && !pushed && attr.toLowerCase() !== 'state' && isNumeric(this.host.attributeType(attr))) {
       const e = this.host.config(attr).events;
       const unset = kind === 'change'
         ? !threshold(e.change.absChange) && !threshold(e.change.relChange)
