@@ -198,18 +198,24 @@ out["after_devrestart"] = dev.StepsPerFile
   await restart();
   const after = await run(`
 out["steps"] = dev.StepsPerFile
+confs = []
+eid = dev.subscribe_event("CurrentFileId", tango.EventType.ATTR_CONF_EVENT, lambda e: confs.append(None if e.err else e.attr_conf.label))
 c = dev.get_attribute_config("CurrentFileId")
 out["config"] = [c.label, c.unit, c.format, c.events.ch_event.rel_change]
 c.label = ""
 c.unit = "Not specified"
 dev.set_attribute_config(c)
 out["config2"] = [dev.get_attribute_config("CurrentFileId").label, dev.get_attribute_config("CurrentFileId").unit]
+time.sleep(0.3)
+dev.unsubscribe_event(eid)
+out["conf_events"] = confs
 out["stored"] = {k: list(v) for k, v in tango.Database().get_device_attribute_property(dev.name(), ["CurrentFileId"])["CurrentFileId"].items()}
 dev.StepsPerFile = 0
 `);
   assert.equal(after.steps, 7);
   assert.deepEqual(after.config, ['File number', 'files', '%4d', '10']);
   assert.deepEqual(after.config2, ['CurrentFileId', '']);
+  assert.deepEqual(after.conf_events, ['File number', 'CurrentFileId'], 'attr_conf events (Taurus subscribes to them)');
   assert.deepEqual(after.stored, { format: ['%4d'], rel_change: ['10'] });
 });
 
