@@ -6,10 +6,11 @@
 //   npm run build && node bench/tango-events/run.mjs [--events N]
 // Writes bench/results/tango-events.json. Needs /usr/bin/python3 with python3-tango and the Tango
 // stack (scripts/tango-stack.sh start) for TangoTest.
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNodbServer } from '../nxsw-server.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const N = Number(process.argv[process.argv.indexOf('--events') + 1]) || 300;
@@ -63,21 +64,12 @@ function pytango(device, attr, poll) {
   });
 }
 
-const server = spawn(process.execPath, [join(root, 'core/dist/src/cli/main.js'), 'serve', '--nodb', '--port', '0', '--device', 'bench/nxswevents/1', '--publish-host', '127.0.0.1'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+const server = await startNodbServer(root, 'bench/nxswevents/1');
 let nxsw;
 try {
-  const port = await new Promise((resolve, reject) => {
-    let text = '';
-    server.stderr.on('data', (b) => {
-      text += b;
-      const m = /listening on port (\d+)/.exec(text);
-      if (m) resolve(Number(m[1]));
-    });
-    server.on('exit', (code) => reject(new Error(`server exited (${code}): ${text}`)));
-  });
-  nxsw = await pytango(`tango://127.0.0.1:${port}/bench/nxswevents/1#dbase=no`, 'FileName', 0);
+  nxsw = await pytango(`tango://127.0.0.1:${server.port}/bench/nxswevents/1#dbase=no`, 'FileName', 0);
 } finally {
-  server.kill('SIGTERM');
+  server.stop();
 }
 const cpp = await pytango('sys/tg_test/1', 'string_scalar', 10);
 

@@ -10,7 +10,7 @@ import { devFailed } from '../errors.js';
 import type { LongStringArray } from '../command-args.js';
 import type { CommandSpec, TangoDevice } from './model.js';
 import type { DeviceServant } from './servant.js';
-import type { PolledKind } from './polling.js';
+import type { DevicePoller, PolledKind } from './polling.js';
 import type { Client } from './lock.js';
 import type { LoggingControl } from './logging.js';
 import { ZMQ_RELEASE, ZMQ_SUB_HWM, type ZmqEventSupplier } from './zmq-supplier.js';
@@ -156,23 +156,18 @@ export class AdminDevice implements TangoDevice {
       if (type !== 'attribute' && type !== 'command') throw devFailed('API_NotSupported', `Object type ${svalue[1]} not supported (attribute or command)`, `${ORIGIN}::${origin}`);
       return { s: this.servant(svalue[0], origin), kind: type, name: svalue[2] };
     };
-    const periodOf = (v: LongStringArray, origin: string): number => {
-      if (v.lvalue.length < 1) throw devFailed('API_WrongNumberOfArgs', 'Incorrect number of inout arguments: the polling period', `${ORIGIN}::${origin}`);
-      return Number(v.lvalue[0]);
-    };
+    /** AddObjPolling / UpdObjPollingPeriod: Lg[0] period, Str[0..2] device, type, name; the database follows */
+    const withPeriod = (name: string, origin: string, apply: (p: DevicePoller, kind: PolledKind, obj: string, period: number) => void): CommandSpec =>
+      cmd(name, DevVarLongStringArray, DevVoid, async (arg) => {
+        const v = arg as LongStringArray;
+        const t = target(v.svalue, origin);
+        if (v.lvalue.length < 1) throw devFailed('API_WrongNumberOfArgs', 'Incorrect number of inout arguments: the polling period', `${ORIGIN}::${origin}`);
+        apply(t.s.poller, t.kind, t.name, Number(v.lvalue[0]));
+        await t.s.savePolling(t.kind);
+      }, 'Lg[0]=Upd period. Str[0]=Device name. Str[1]=Object type. Str[2]=Object name');
     return [
-      cmd('AddObjPolling', DevVarLongStringArray, DevVoid, async (arg) => {
-        const v = arg as LongStringArray;
-        const t = target(v.svalue, 'add_obj_polling');
-        t.s.poller.add(t.kind, t.name, periodOf(v, 'add_obj_polling'));
-        await t.s.savePolling(t.kind);
-      }, 'Lg[0]=Upd period. Str[0]=Device name. Str[1]=Object type. Str[2]=Object name'),
-      cmd('UpdObjPollingPeriod', DevVarLongStringArray, DevVoid, async (arg) => {
-        const v = arg as LongStringArray;
-        const t = target(v.svalue, 'upd_obj_polling_period');
-        t.s.poller.update(t.kind, t.name, periodOf(v, 'upd_obj_polling_period'));
-        await t.s.savePolling(t.kind);
-      }, 'Lg[0]=Upd period. Str[0]=Device name. Str[1]=Object type. Str[2]=Object name'),
+      withPeriod('AddObjPolling', 'add_obj_polling', (p, kind, obj, period) => p.add(kind, obj, period)),
+      withPeriod('UpdObjPollingPeriod', 'upd_obj_polling_period', (p, kind, obj, period) => p.update(kind, obj, period)),
       cmd('RemObjPolling', DevVarStringArray, DevVoid, async (arg) => {
         const t = target(arg as string[], 'rem_obj_polling');
         t.s.poller.remove(t.kind, t.name);
