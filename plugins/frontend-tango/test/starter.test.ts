@@ -27,6 +27,7 @@ const INSTANCE = `nxswstarter${process.pid}`;
 const SERVER = `NXSDataWriter/${INSTANCE}`;
 const DEVICE = `test/nxswstarter/${process.pid}`;
 let starter: ChildProcess | undefined;
+let definedStarter = false;
 
 function admin(...args: string[]): Promise<number> {
   return new Promise((resolve) => execFile('tango_admin', args, { env, timeout: 30_000 }, (err) => resolve(err ? 1 : 0)));
@@ -35,7 +36,10 @@ function admin(...args: string[]): Promise<number> {
 before(async () => {
   if (skip) return;
   if (await admin('--ping-device', STARTER_DEVICE, '1') === 0) throw new Error(`a Starter already serves ${STARTER_DEVICE}; stop it to run this test`);
-  if (await admin('--check-device', STARTER_DEVICE) !== 0) assert.equal(await admin('--add-server', `Starter/${HOST}`, 'Starter', STARTER_DEVICE), 0);
+  if (await admin('--check-device', STARTER_DEVICE) !== 0) {
+    assert.equal(await admin('--add-server', `Starter/${HOST}`, 'Starter', STARTER_DEVICE), 0);
+    definedStarter = true;
+  }
   assert.equal(await admin('--add-property', STARTER_DEVICE, 'StartDsPath', BIN), 0);
   assert.equal(await admin('--add-server', SERVER, 'NXSDataWriter', DEVICE), 0);
   starter = spawn(STARTER, [HOST], { env, stdio: 'ignore' });
@@ -46,6 +50,7 @@ after(async () => {
   if (skip) return;
   starter?.kill('SIGTERM');
   await admin('--delete-server', SERVER, '--with-properties');
+  if (definedStarter) await admin('--delete-server', `Starter/${HOST}`, '--with-properties');
 });
 
 test('Starter starts NXSDataWriter from StartDsPath, sees it running, and DevStop stops and unexports it', { skip }, async () => {
