@@ -100,7 +100,7 @@ test('subscriptions cppTango refuses are refused with its reasons', { skip }, as
 out["periodic"] = reason(dev.subscribe_event, "CurrentFileId", tango.EventType.PERIODIC_EVENT, lambda e: None)
 out["missing"] = reason(dev.subscribe_event, "NoSuchAttribute", tango.EventType.CHANGE_EVENT, lambda e: None)
 out["data_ready"] = reason(dev.subscribe_event, "StepsPerFile", tango.EventType.DATA_READY_EVENT, lambda e: None)
-out["notifd"] = reason(adm.command_inout, "EventSubscriptionChange", [dev.name(), "State", "subscribe", "change"])
+out["notifd"] = adm.command_inout("EventSubscriptionChange", [dev.name(), "State", "subscribe", "change"])
 out["notifd_polling"] = reason(adm.command_inout, "EventSubscriptionChange", [dev.name(), "CurrentFileId", "subscribe", "periodic"])
 r = adm.command_inout("ZmqEventSubscriptionChange", [dev.name(), "State", "subscribe", "change", "5"])
 out["lvalue"] = [int(x) for x in r[0]]
@@ -109,7 +109,7 @@ out["svalue"] = list(r[1])
   assert.equal(out.periodic, 'API_AttributePollingNotStarted');
   assert.equal(out.missing, 'API_AttrNotFound');
   assert.equal(out.data_ready, 'API_AttributeNotDataReadyEnabled');
-  assert.equal(out.notifd, 'API_NotificationServiceFailed');
+  assert.equal(out.notifd, 934, 'the notifd command: checks, then the library release, as cppTango 9.3 without a notifd');
   assert.equal(out.notifd_polling, 'API_AttributePollingNotStarted');
   assert.deepEqual((out.lvalue as number[]).slice(0, 2), [934, 5]);
   const sv = out.svalue as string[];

@@ -1,8 +1,8 @@
 /**
  * The admin device dserver/<executable>/<instance> (class DServer) every Tango device server has,
  * with cppTango 9.3's 32 commands: what the process serves and restarting its devices; events
- * (ZmqEventSubscriptionChange, EventConfirmSubscription, and EventSubscriptionChange refused as
- * a server without the notifd event system does); polling (AddObjPolling … DevPollStatus,
+ * (ZmqEventSubscriptionChange, EventConfirmSubscription, and the notifd EventSubscriptionChange
+ * answered as a cppTango server without a notifd answers it); polling (AddObjPolling … DevPollStatus,
  * kept in the polled_attr/polled_cmd properties); locking; logging.
  */
 import { CmdArgType, DevState } from '../enums.js';
@@ -140,11 +140,11 @@ export class AdminDevice implements TangoDevice {
         if (a.length < 4) {
           throw devFailed('API_WrongNumberOfArgs', 'Not enough input arguments, needs 4 i.e. device name, attribute name, action, event name', `${ORIGIN}::event_subscription_change`);
         }
-        // the checks come first, as in cppTango; then the notifd channel, which this server has not
+        // cppTango 9.3 without a notifd: the subscription checks refuse what they refuse, the rest is
+        // answered with the library release although no notifd event will ever come
         this.servant(a[0], 'event_subscription').events.check(a[1], a[3], 4);
-        throw devFailed('API_NotificationServiceFailed', `This device server has no notifd event channel: it publishes events over ZeroMQ (ask ${this.name} with ZmqEventSubscriptionChange)`,
-          `${ORIGIN}::event_subscription_change`);
-      }),
+        return TANGO_LIB_RELEASE;
+      }, 'Event consumer wants to subscribe to', 'Tango lib release'),
     ];
   }
 
