@@ -292,6 +292,17 @@ out["bad"] = reason(adm.AddLoggingTarget, [dev.name(), "printer::x"])
   assert.deepEqual(lines.map((l) => l.replace(/^\S+ /, '')), [`DEBUG ${DEVICE} ${DEVICE}: In OpenFile()`, `DEBUG ${DEVICE} ${DEVICE}: In CloseFile()`]);
   assert.deepEqual(out.targets_after, []);
   assert.equal(out.bad, 'API_InvalidArgs');
+
+  // the logging_level / logging_target device properties configure a device at start
+  await py(DEVICE, `dev.put_property({"logging_level": ["INFO"], "logging_target": ["file::${log}.2"]})`, env);
+  await restart();
+  const props = await run(`
+adm = tango.DeviceProxy(dev.adm_name())
+out["level"] = int(adm.GetLoggingLevel([dev.name()])[0][0])
+out["targets"] = list(adm.GetLoggingTarget(dev.name()))
+dev.delete_property(["logging_level", "logging_target"])
+`);
+  assert.deepEqual(props, { level: 4, targets: [`file::${log}.2`] });
 });
 
 test('the admin device has cppTango 9.3\'s 32 commands; black box entries name the command', { skip }, async () => {

@@ -124,15 +124,17 @@ export class DeviceServer implements Dispatcher {
 
   /**
    * Reads what the database keeps for every device (attribute configuration, memorized values
-   * written back, polling started); a failure is reported and the device keeps its defaults.
+   * written back, polling started, logging level and targets); a failure is reported and the
+   * device keeps its defaults.
    */
   async restore(): Promise<void> {
     for (const s of this.servants.values()) {
       if (s.device.name.toLowerCase() === this.adminName.toLowerCase()) continue;
       try {
         await s.restore();
+        if (this.options.store) this.logging.configure(s.device.name, await this.options.store.deviceProperties(s.device.name, ['logging_level', 'logging_target']));
       } catch (e) {
-        this.options.onError?.(`${s.device.name}: reading its attribute properties and polling from the database failed: ${(e as Error).message}`);
+        this.options.onError?.(`${s.device.name}: reading its attribute properties, polling and logging from the database failed: ${(e as Error).message}`);
       }
     }
   }

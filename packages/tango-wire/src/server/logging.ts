@@ -7,7 +7,8 @@
  *   file::/path       appended to the file (file:: alone: /tmp/tango-<user>/<exec>/<inst>/<dev>.log)
  *   device::a/b/c     the "Log" command of a log consumer device (Astor's LogViewer)
  * Levels are cppTango's numbers: 0 OFF, 1 FATAL, 2 ERROR, 3 WARN, 4 INFO, 5 DEBUG; a device
- * starts at OFF with no target, as cppTango devices do without logging properties.
+ * starts at OFF with no target, as cppTango devices do without logging properties, or with its
+ * `logging_level` (a level name) and `logging_target` device properties.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -59,6 +60,26 @@ export class LoggingControl {
 
   targets(device: string): string[] {
     return [...this.of(device).targets];
+  }
+
+  /**
+   * A device's start-up configuration from its logging_level / logging_target properties; a bad
+   * value is reported and skipped.
+   */
+  configure(device: string, props: ReadonlyMap<string, readonly string[]>): void {
+    const level = props.get('logging_level')?.[0]?.trim().toUpperCase();
+    if (level !== undefined) {
+      const n = LEVEL_NAMES.indexOf(level);
+      if (n >= 0) this.of(device).level = n;
+      else this.options.onError?.(`${device}: logging_level '${level}' is not one of ${LEVEL_NAMES.join(', ')}`);
+    }
+    for (const t of props.get('logging_target') ?? []) {
+      try {
+        this.addTarget(device, t);
+      } catch (e) {
+        this.options.onError?.(`${device}: logging_target '${t}': ${(e as Error).message}`);
+      }
+    }
   }
 
   /** One message of a device; goes to its targets if the level lets it through. */
