@@ -239,11 +239,6 @@ export class DeviceEvents {
     }
   }
 
-  /** Forgets what was sent (Init), so the next reading is an event again. */
-  reset(): void {
-    this.last.clear();
-  }
-
   private lastOf(attr: string, key: string) {
     return this.last.get(`${attr.toLowerCase()}/${key}`);
   }

@@ -117,17 +117,18 @@ export class DeviceServant {
     return this.dev.name;
   }
 
-  /** DevRestart: a fresh device object behind the same servant (polling, events, lock stay) */
+  /**
+   * DevRestart: a fresh device object behind the same servant (polling, subscriptions, lock and
+   * the values last sent stay, so only real changes become events), memorized values written back
+   */
   async replaceDevice(fresh: TangoDevice): Promise<void> {
     this.dev = fresh;
-    this.events.reset();
     await this.restoreMemorized();
   }
 
   /** Init (and DevRestart of a device without a factory): init(), then the memorized values again */
   async reinit(): Promise<void> {
     await this.dev.init?.();
-    this.events.reset();
     await this.restoreMemorized();
   }
 
@@ -140,14 +141,11 @@ export class DeviceServant {
     const r = req.body;
     const op = req.operation;
     const call: BlackBoxCall = { operation: op, peer: req.peer };
-    // the black box entry is written once the arguments naming the command/attributes are read
-    const remember = (): void => {
-      if (op !== '_non_existent' && op !== '_is_a') this.remember(call);
-    };
     try {
       return this.dispatch(req, r, op, call);
     } finally {
-      remember();
+      // written once dispatch has read the arguments naming the command or attributes
+      if (op !== '_non_existent' && op !== '_is_a') this.remember(call);
     }
   }
 
