@@ -299,3 +299,20 @@ out["values"] = values
   assert.equal(out.heartbeat, `tango://127.0.0.1:${srv.port}/dserver/nxsdatawriter/nodb#dbase=no`);
   assert.deepEqual(out.values, ['ON', 'OPEN', 'ON']);
 });
+
+test('polling without a database: failed reads sit in the history between good ones, in order', { skip }, async () => {
+  const out = await py(url2, `${reset}
+dev.poll_attribute("XMLSettings", 100)
+dev.FileName = ${JSON.stringify(join(dir, 'poll-history.nxs'))}
+dev.XMLSettings = ${JSON.stringify(XML_C1)}
+dev.OpenFile(); time.sleep(0.45)
+dev.OpenEntry(); time.sleep(0.45)   # XMLSettings cannot be read in EXTRACT
+dev.CloseEntry(); time.sleep(0.45)
+dev.CloseFile()
+h = dev.attribute_history("XMLSettings", 10)
+dev.stop_poll_attribute("XMLSettings")
+out["history"] = ["failed:" + x.get_err_stack()[0].reason if x.has_failed else ("xml" if x.value == ${JSON.stringify(XML_C1)} else x.value) for x in h]
+`);
+  const h = (out.history as string[]).join(' ');
+  assert.match(h, /^(xml )+(failed:API_AttrNotAllowed )+(xml ?)+$/, h);
+});
