@@ -145,6 +145,17 @@ out["periodic"] = periodic
 out["change"] = change
 out["props"] = {k: list(v) for k, v in dev.get_property(["polled_attr", "polled_cmd"]).items()}
 out["not_polled"] = reason(dev.attribute_history, "CurrentFileId", 2)
+adm.StopPolling()
+out["stopped"] = adm.status()
+newest = lambda: dev.attribute_history("StepsPerFile", 1)[0].time.totime()
+before = newest()
+time.sleep(0.3)
+out["stopped_ring"] = newest()
+out["no_reading_while_stopped"] = out["stopped_ring"] == before
+adm.StartPolling()
+time.sleep(0.3)
+out["restarted_ring"] = dev.attribute_history("StepsPerFile", 1)[0].time.totime()
+out["restarted"] = adm.status()
 `);
   const history = out.history as number[];
   assert.ok(history.length >= 8, `history ${history.join(',')}`);
@@ -162,6 +173,10 @@ out["not_polled"] = reason(dev.attribute_history, "CurrentFileId", 2)
   assert.deepEqual(out.change, [0, 2, 5], 'abs_change 2: the write of 1 is no change event');
   assert.deepEqual(out.props, { polled_attr: ['stepsperfile', '100'], polled_cmd: ['status', '150'] });
   assert.equal(out.not_polled, 'API_AttrNotPolled');
+  assert.equal(out.stopped, 'The device is ON\nThe polling is OFF');
+  assert.equal(out.no_reading_while_stopped, true);
+  assert.ok((out.restarted_ring as number) > (out.stopped_ring as number), 'StartPolling resumes the readings');
+  assert.equal(out.restarted, 'The device is ON\nThe polling is ON');
 
   await restart();
   const after = await run(`

@@ -144,7 +144,6 @@ export class DevicePoller {
         `Polling period (mS) = ${o.period}`,
         `Polling ring buffer depth = ${POLL_RING_DEPTH}`,
       ];
-      if (!this.running) lines.push('Polling is stopped');
       if (o.ring.length === 0) {
         lines.push(`No data recorded yet`);
         return lines.join('\n');
