@@ -148,9 +148,16 @@ function deviceLogger(server: DeviceServer, device: string, log: Logger): Logger
   };
 }
 
+const logConsumers = new Map<string, DeviceProxy>();
+
 /** logging target device::name: the Log command of a log consumer (Astor's LogViewer) */
 async function sendToLogConsumer(device: string, record: string[]): Promise<void> {
-  await new DeviceProxy(device).commandInout('Log', record);
+  let proxy = logConsumers.get(device);
+  if (!proxy) {
+    proxy = new DeviceProxy(device);
+    logConsumers.set(device, proxy);
+  }
+  await proxy.commandInout('Log', record);
 }
 
 async function listen(server: DeviceServer, opts: ServeOptions): Promise<void> {

@@ -9,6 +9,7 @@ import type { Kernel } from '@nxsw/core';
 import { haveH5py, h5get, readWithH5py, serviceSkip } from '@nxsw/core/testkit';
 import { XML_C1, havePyTango, py, slowXml, startServer, testKernel } from './helpers.js';
 import type { RunningTangoServer } from '../src/index.js';
+import { CmdArgType, DevState, DeviceServer } from '@nxsw/tango-wire/server';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
 let kernel: Kernel;
@@ -315,4 +316,34 @@ out["history"] = ["failed:" + x.get_err_stack()[0].reason if x.has_failed else (
 `);
   const h = (out.history as string[]).join(' ');
   assert.match(h, /^(xml )+(failed:API_AttrNotAllowed )+(xml ?)+$/, h);
+});
+
+test('a device:: logging target gets Log commands, as Astor\'s LogViewer does', { skip }, async () => {
+  const records: string[][] = [];
+  const viewer = new DeviceServer({ serverName: `LogViewer/t${process.pid}`, port: 0, listenHost: '127.0.0.1', publishHost: '127.0.0.1', events: false });
+  viewer.add({
+    name: 'test/logviewer/1', className: 'LogConsumer', state: () => DevState.ON, status: () => 'ready', attributes: () => [],
+    commands: () => [{ name: 'Log', in: CmdArgType.DevVarStringArray, out: CmdArgType.DevVoid, execute: (a) => { records.push(a as string[]); } }],
+  });
+  const port = await viewer.listen();
+  try {
+    await py(url2, `${reset}
+adm = tango.DeviceProxy(dev.adm_name())
+adm.AddLoggingTarget(["test/nxsw/2", "device::tango://127.0.0.1:${port}/test/logviewer/1#dbase=no"])
+adm.SetLoggingLevel([[5], ["test/nxsw/2"]])
+dev.FileName = ${JSON.stringify(join(dir, 'logviewer.nxs'))}
+dev.OpenFile()
+dev.CloseFile()
+adm.RemoveLoggingTarget(["test/nxsw/2", "device::*"])
+adm.SetLoggingLevel([[0], ["test/nxsw/2"]])
+time.sleep(0.3)
+`);
+    assert.deepEqual(records.map((r) => r.slice(1)), [
+      ['DEBUG', 'test/nxsw/2', 'test/nxsw/2: In OpenFile()', '', 'main'],
+      ['DEBUG', 'test/nxsw/2', 'test/nxsw/2: In CloseFile()', '', 'main'],
+    ]);
+    assert.ok(Math.abs(Number(records[0][0]) - Date.now()) < 60_000, 'the first field is the time in ms');
+  } finally {
+    await viewer.close();
+  }
 });
