@@ -23,9 +23,13 @@ export interface DeviceServerOptions {
   readonly listenHost?: string;
   /** 0: a free port */
   readonly port: number;
-  /** the host name put in IORs (default: this machine's name) */
+  /** the host put in IORs (default: the listen address when it is one address, else this machine's name) */
   readonly publishHost?: string;
   readonly maxMessageSize?: number;
+  /** connection bounds (GiopServerOptions) */
+  readonly maxConnectionBytes?: number;
+  readonly maxConnections?: number;
+  readonly idleTimeoutMs?: number;
   /** re-creates a device (admin DevRestart / RestartServer); default: its init() */
   readonly restart?: (device: TangoDevice) => Promise<TangoDevice | void>;
   /** the admin Kill command */
@@ -57,7 +61,7 @@ export class DeviceServer implements Dispatcher {
   constructor(private readonly options: DeviceServerOptions) {
     if (!/^[^/\s]+\/[^/\s]+$/.test(options.serverName)) throw new Error(`server name '${options.serverName}' must be Executable/instance`);
     this.adminName = `dserver/${options.serverName}`;
-    const hostName = options.publishHost ?? hostname();
+    const hostName = options.publishHost ?? publishedHostFor(options.listenHost);
     const events = options.events === false ? undefined : {
       supplier: () => this.eventSupplier(),
       // known once listening (without a database the prefix holds this server's port)
@@ -65,7 +69,10 @@ export class DeviceServer implements Dispatcher {
       topicModifier: options.database ? '' : '#dbase=no',
     };
     this.ctx = { serverName: options.serverName, hostName, adminName: this.adminName, events, store: options.store, onError: options.onError };
-    this.giop = new GiopServer({ dispatcher: this, host: options.listenHost, port: options.port, maxMessageSize: options.maxMessageSize, onError: options.onError });
+    this.giop = new GiopServer({
+      dispatcher: this, host: options.listenHost, port: options.port, onError: options.onError,
+      maxMessageSize: options.maxMessageSize, maxConnectionBytes: options.maxConnectionBytes, maxConnections: options.maxConnections, idleTimeoutMs: options.idleTimeoutMs,
+    });
     this.logging = new LoggingControl({ serverName: options.serverName, toConsumer: options.logConsumer, onError: options.onError });
     const admin = new AdminDevice({
       serverName: options.serverName,
@@ -193,4 +200,10 @@ export class DeviceServer implements Dispatcher {
       await s.reinit();
     }
   }
+}
+
+/** Listening on every interface, clients reach the machine by its name; on one address, by that address. */
+function publishedHostFor(listenHost: string | undefined): string {
+  const all = listenHost === undefined || listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::';
+  return all ? hostname() : listenHost;
 }
