@@ -33,9 +33,14 @@ export interface H5Node {
 }
 export interface H5File { attrs: Record<string, H5Attr>; children: Record<string, H5Node>; libver: string[] }
 
-/** Reads a whole HDF5 file with h5py (not with the library that wrote it). */
+/**
+ * Reads a whole HDF5 file with h5py (not with the library that wrote it). The reader takes no
+ * HDF5 file lock, as a live viewer of a file still being written must: the writer holds its lock.
+ */
 export function readWithH5py(file: string, opts: { swmr?: boolean } = {}): H5File {
-  const out = execFileSync(SYSTEM_PYTHON, [READER, file, ...(opts.swmr ? ['--swmr'] : [])], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const out = execFileSync(SYSTEM_PYTHON, [READER, file, ...(opts.swmr ? ['--swmr'] : [])], {
+    encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, HDF5_USE_FILE_LOCKING: 'FALSE' },
+  });
   return JSON.parse(out) as H5File;
 }
 

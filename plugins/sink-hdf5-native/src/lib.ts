@@ -133,11 +133,11 @@ export interface H5Lib {
   decodePointers(buf: Uint8Array, n: number): Array<string | null>;
 }
 
-/** Candidate library names, most specific first: $NXSW_HDF5_LIB, the plain names, then versioned files found on disk. */
+/** Candidate library names: $NXSW_HDF5_LIB alone when set, else the plain names, then versioned files found on disk. */
 function candidates(): string[] {
-  const out: string[] = [];
-  if (process.env['NXSW_HDF5_LIB']) out.push(process.env['NXSW_HDF5_LIB']);
-  out.push('libhdf5.so', 'libhdf5_serial.so');
+  const chosen = process.env['NXSW_HDF5_LIB'];
+  if (chosen) return [chosen];
+  const out = ['libhdf5.so', 'libhdf5_serial.so'];
   for (const dir of LIB_DIRS) {
     let names: string[];
     try {

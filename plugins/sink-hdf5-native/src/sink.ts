@@ -830,6 +830,7 @@ export class NativeHdf5SinkFactory implements SinkFactory {
     const fapl = fn.H5Pcreate(g.FILE_ACCESS);
     const fcpl = fn.H5Pcreate(g.FILE_CREATE);
     let fid: Hid;
+    let stack: string[] = [];
     try {
       // upper bound at least v110, so that HDF5 1.10 readers can open the file
       fn.H5Pset_libver_bounds(fapl, low, Math.max(low, LIBVER.v110));
@@ -839,12 +840,13 @@ export class NativeHdf5SinkFactory implements SinkFactory {
         fn.H5Pset_attr_creation_order(fcpl, CRT_ORDER_TRACKED_INDEXED);
       }
       fid = exists ? fn.H5Fopen(file, F_ACC_RDWR, fapl) : fn.H5Fcreate(file, F_ACC_EXCL, fcpl, fapl);
+      // read now: the next API call (H5Pclose) clears the stack
+      if (fid < 0) stack = h5.errorStack();
     } finally {
       fn.H5Pclose(fapl);
       fn.H5Pclose(fcpl);
     }
     if (fid < 0) {
-      const stack = h5.errorStack();
       if (stack.some((m) => /unable to lock file/.test(m))) {
         throw new NxswError('FILE_LOCKED', `${file} is open for writing by another HDF5 program (HDF5 file lock: ${stack[stack.length - 1]}); close it there first`);
       }
