@@ -6,8 +6,8 @@
  * creation: nothing waits for a header patch. HDF5's own file locks apply (the library honours
  * HDF5_USE_FILE_LOCKING=FALSE).
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve as resolvePath, posix } from 'node:path';
+import { existsSync, statSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve as resolvePath, posix } from 'node:path';
 import {
   NxswError, castValue, checkValue, sizeOf,
   type ElementType, type NxValue, type ValueData,
@@ -78,6 +78,12 @@ function reason(stack: string[]): string {
   return first === last ? first : `${first}: ${last}`;
 }
 
+/**
+ * Files this process has open. HDF5 locks against other processes only: a second H5Fopen of an
+ * open file in the same process shares it, so a second session here is refused by this set.
+ */
+const openHere = new Set<string>();
+
 /** The open file: the library, its handles and the transient types, closed together. */
 class FileState {
   closed = false;
@@ -93,7 +99,7 @@ class FileState {
   readonly boolType: Hid;
   readonly strType: Hid;
 
-  constructor(readonly h5: H5Lib, readonly path: string, readonly fid: Hid, readonly opts: Resolved) {
+  constructor(readonly h5: H5Lib, readonly path: string, readonly fid: Hid, readonly opts: Resolved, private readonly key: string) {
     const { fn, g } = h5;
     // UTF-8 link and attribute names, as h5py writes them
     this.lcpl = this.check('set up', 'link creation properties', fn.H5Pcreate(g.LINK_CREATE));
@@ -177,6 +183,7 @@ class FileState {
       fn.H5Pclose(this.acpl);
       fn.H5Tclose(this.boolType);
       fn.H5Tclose(this.strType);
+      openHere.delete(this.key);
       this.check('close', 'the file', fn.H5Fclose(this.fid));
     }
   }
@@ -822,6 +829,8 @@ export class NativeHdf5SinkFactory implements SinkFactory {
     const exists = existsSync(file);
     if (exists && !statSync(file).isFile()) throw new NxswError('FILE_ERROR', `${file}: cannot open: it is not a regular file`);
     if (options.mode === 'create' && exists) throw new NxswError('FILE_ERROR', `${file}: the file exists (mode 'create' never overwrites it; use mode 'append' to add to it)`);
+    const key = join(realpathSync(dir), basename(file));
+    if (openHere.has(key)) throw new NxswError('FILE_LOCKED', `${file} is open for writing by process ${process.pid} (this nxsw server); close it there first`);
     const libver = this.opts.libver ?? (options.swmr ? 'v110' : 'v18');
     // H5F_LIBVER_LATEST: v110 in 1.10, v112 in 1.12, v114 in 1.14 (and later)
     const latest = Math.min(4, Math.max(2, 2 + (h5.versionNumbers[1] - 10) / 2));
@@ -852,6 +861,7 @@ export class NativeHdf5SinkFactory implements SinkFactory {
       }
       throw new NxswError('FILE_ERROR', `${file}: cannot ${exists ? 'open' : 'create'} the file: ${reason(stack)}`);
     }
-    return new NativeFile(new FileState(h5, file, fid, this.opts), low);
+    openHere.add(key);
+    return new NativeFile(new FileState(h5, file, fid, this.opts, key), low);
   }
 }
