@@ -8,6 +8,8 @@
  *   node bench/engine/run.mjs            full workloads (several minutes)
  *   node bench/engine/run.mjs --quick    a tenth of the records
  *   node bench/engine/run.mjs --json     machine-readable output
+ *   node bench/engine/run.mjs --sink native|wasm   the HDF5 sink (default: the one the kernel
+ *                                        picks, the native sink where the system library loads)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +17,11 @@ import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kernel, WriterSession } from '../../core/dist/src/index.js';
+
+const SINKS = { native: '@nxsw/sink-hdf5-native', wasm: '@nxsw/sink-hdf5' };
+const sinkArg = process.argv.includes('--sink') ? process.argv[process.argv.indexOf('--sink') + 1] : undefined;
+if (sinkArg !== undefined && !SINKS[sinkArg]) throw new Error(`--sink ${sinkArg}: expected native or wasm`);
+const choose = sinkArg ? { 'sink:HDF5': SINKS[sinkArg] } : {};
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
@@ -105,7 +112,7 @@ function h5pyBaseline(w, n, file) {
 function peakMemory(n) {
   const code = `
     import { Kernel, WriterSession } from ${JSON.stringify(join(repo, 'core/dist/src/index.js'))};
-    const kernel = await Kernel.start({ cwd: ${JSON.stringify(repo)} });
+    const kernel = await Kernel.start({ cwd: ${JSON.stringify(repo)}, choose: ${JSON.stringify(choose)} });
     const s = new WriterSession({ extensions: kernel, addingLogs: false, durability: { mode: 'interval', intervalMs: 1000 } });
     s.setFileName(process.argv[1]);
     s.setXmlSettings(${JSON.stringify(configXml({ scalars: 10 }))});
@@ -126,7 +133,8 @@ function peakMemory(n) {
   }
 }
 
-const kernel = await Kernel.start({ cwd: repo });
+const kernel = await Kernel.start({ cwd: repo, choose });
+const sinkPlugin = kernel.providerOf('sink', 'HDF5');
 const nullKernel = Kernel.withExtensions([...kernel.list('datasource'), nullSink]);
 const dir = mkdtempSync(join(tmpdir(), 'nxsw-bench-'));
 const results = [];
@@ -146,10 +154,10 @@ try {
   }
   const mem10k = peakMemory(Math.round(10000 * scale));
   const mem100k = peakMemory(Math.round(100000 * scale));
-  const out = { machine: `${cpus().length} x ${cpus()[0]?.model}`, node: process.version, quick, engineUsPerRecord10Scalars: engineUs, workloads: results, peakRssMB: { [`${Math.round(10000 * scale)} records`]: mem10k, [`${Math.round(100000 * scale)} records`]: mem100k } };
+  const out = { machine: `${cpus().length} x ${cpus()[0]?.model}`, node: process.version, quick, sink: sinkPlugin, engineUsPerRecord10Scalars: engineUs, workloads: results, peakRssMB: { [`${Math.round(10000 * scale)} records`]: mem10k, [`${Math.round(100000 * scale)} records`]: mem100k } };
   if (asJson) console.log(JSON.stringify(out, null, 2));
   else {
-    console.log(`machine: ${out.machine}, node ${out.node}${quick ? ' (quick)' : ''}`);
+    console.log(`machine: ${out.machine}, node ${out.node}${quick ? ' (quick)' : ''}, HDF5 sink ${sinkPlugin}`);
     console.log(`engine cost per Record, 10 scalar CLIENT fields, nothing written: ${engineUs.toFixed(1)} µs (target ≤ 50 µs)`);
     console.log('\nworkload                                   records  nxsw µs/rec  h5py µs/rec  nxsw/h5py   nxsw(flush 1 s) µs/rec  ratio');
     for (const r of results) {

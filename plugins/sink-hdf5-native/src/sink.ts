@@ -496,22 +496,68 @@ class NativeGroup extends NativeNode implements SinkGroup {
   }
 }
 
-/** rows appended since the last write, with their frame shape (a smaller frame is written into the larger extent) */
-interface Pending { readonly data: ValueData; readonly n: number; readonly frame: readonly number[] }
+/**
+ * Rows appended since the last write, in one reused buffer (no garbage per Record), as runs of
+ * rows with the same frame shape: a smaller frame is written into the larger extent as it is.
+ */
+class RowBuffer {
+  private runs: Array<{ frame: readonly number[]; n: number; start: number }> = [];
+  private buf: ValueData;
+  private used = 0;
+  rows = 0;
+
+  constructor(private readonly type: ElementType) {
+    this.buf = type === 'string' ? [] : allocateOf(type, 0);
+  }
+
+  get bytes(): number {
+    return this.used * ELEMENT_SIZE[this.type];
+  }
+
+  push(data: ValueData, n: number, frame: readonly number[]): void {
+    const last = this.runs[this.runs.length - 1];
+    if (last && last.frame.length === frame.length && last.frame.every((d, i) => d === frame[i])) last.n += n;
+    else this.runs.push({ frame: [...frame], n, start: this.used });
+    if (Array.isArray(this.buf)) {
+      for (const x of data as string[]) this.buf.push(x);
+    } else {
+      const typed = this.buf as Exclude<ValueData, string[]>;
+      if (this.used + data.length > typed.length) {
+        const grown = allocateOf(this.type, Math.max(this.used + data.length, 2 * typed.length, 64));
+        (grown as any).set(typed.subarray(0, this.used));
+        this.buf = grown;
+      }
+      (this.buf as any).set(data, this.used);
+    }
+    this.used += data.length;
+    this.rows += n;
+  }
+
+  /** the runs, each with a view of its data (valid until the next push) */
+  *take(): Generator<{ frame: readonly number[]; n: number; data: ValueData }> {
+    for (const r of this.runs) yield { frame: r.frame, n: r.n, data: sliceOf(this.buf, r.start, r.start + r.n * sizeOf(r.frame)) };
+  }
+
+  clear(): void {
+    this.runs = [];
+    this.used = 0;
+    this.rows = 0;
+    if (Array.isArray(this.buf)) this.buf.length = 0;
+  }
+}
 
 class NativeField extends NativeNode implements SinkField {
   /** extent in the file */
   private extent: number[];
   /** the frame shape: the extent without the record axis, grown by appends */
   private frame: number[];
-  private pending: Pending[] = [];
-  private pendingRows = 0;
-  private pendingBytes = 0;
+  private readonly pending: RowBuffer;
 
   private constructor(state: FileState, path: string, readonly type: ElementType, readonly contiguous: boolean, extent: number[], readonly recordAxis: number, readonly virtual = false) {
     super(state, path);
     this.extent = extent;
     this.frame = extent.filter((_, i) => i !== recordAxis);
+    this.pending = new RowBuffer(type);
   }
 
   static create(st: FileState, parent: Hid, name: string, path: string, spec: FieldSpec): NativeField {
@@ -619,7 +665,7 @@ class NativeField extends NativeNode implements SinkField {
   get shape(): readonly number[] {
     if (this.contiguous || this.virtual) return [...this.extent];
     const s = [...this.frame];
-    s.splice(this.recordAxis, 0, (this.extent[this.recordAxis] ?? 0) + this.pendingRows);
+    s.splice(this.recordAxis, 0, (this.extent[this.recordAxis] ?? 0) + this.pending.rows);
     return s;
   }
 
@@ -655,9 +701,7 @@ class NativeField extends NativeNode implements SinkField {
     const rank = this.extent.length;
     if (v.shape.length > rank) throw new NxswError('VALUE_INVALID', `${this.where()}: a value of shape [${v.shape.join(',')}] does not fit a dataset of rank ${rank}`);
     if (v.shape.length < rank) v = { ...v, shape: [...new Array<number>(rank - v.shape.length).fill(1), ...v.shape] };
-    this.pending = [];
-    this.pendingRows = 0;
-    this.pendingBytes = 0;
+    this.pending.clear();
     this.frame = v.shape.filter((_, i) => i !== this.recordAxis);
     this.resize(v.shape);
     this.writeSlab(v.shape.map(() => 0), v.shape, v.data);
@@ -674,40 +718,39 @@ class NativeField extends NativeNode implements SinkField {
     if (n === 0) return;
     const frame = b.shape.slice(1);
     this.frame = this.frame.map((d, i) => Math.max(d, frame[i]!));
-    this.pending.push({ data: b.data, n, frame });
-    this.pendingRows += n;
-    this.pendingBytes += sizeOf(b.shape) * ELEMENT_SIZE[this.type];
+    this.pending.push(b.data, n, frame);
     this.state.dirty.add(this);
-    if (this.pendingBytes >= this.state.opts.blockBytes) this.writeOut();
+    if (this.pending.bytes >= this.state.opts.blockBytes) this.writeOut();
   }
 
   /** Writes the pending rows: one resize, then one hyperslab per block (per row for a record axis > 0). */
   writeOut(): void {
-    if (this.pendingRows === 0) return;
+    if (this.pending.rows === 0) return;
     const k = this.recordAxis;
     let row = this.extent[k]!;
     const next = [...this.frame];
-    next.splice(k, 0, row + this.pendingRows);
-    this.resize(next);
-    const pending = this.pending;
-    this.pending = [];
-    this.pendingRows = 0;
-    this.pendingBytes = 0;
-    for (const p of pending) {
-      if (k === 0) {
-        this.writeSlab([row, ...p.frame.map(() => 0)], [p.n, ...p.frame], p.data);
-      } else {
-        // memory holds [n, ...frame]; the file's record axis is inside the frame: one row at a time
-        const size = sizeOf(p.frame);
-        for (let r = 0; r < p.n; r++) {
-          const count = [...p.frame];
-          count.splice(k, 0, 1);
-          const offset = count.map(() => 0);
-          offset[k] = row + r;
-          this.writeSlab(offset, count, sliceOf(p.data, r * size, (r + 1) * size));
+    next.splice(k, 0, row + this.pending.rows);
+    try {
+      // rows that cannot be written are dropped with the error: the next Record starts clean
+      this.resize(next);
+      for (const p of this.pending.take()) {
+        if (k === 0) {
+          this.writeSlab([row, ...p.frame.map(() => 0)], [p.n, ...p.frame], p.data);
+        } else {
+          // memory holds [n, ...frame]; the file's record axis is inside the frame: one row at a time
+          const size = sizeOf(p.frame);
+          for (let r = 0; r < p.n; r++) {
+            const count = [...p.frame];
+            count.splice(k, 0, 1);
+            const offset = count.map(() => 0);
+            offset[k] = row + r;
+            this.writeSlab(offset, count, sliceOf(p.data, r * size, (r + 1) * size));
+          }
         }
+        row += p.n;
       }
-      row += p.n;
+    } finally {
+      this.pending.clear();
     }
   }
 
