@@ -25,7 +25,7 @@ test('when Record returns, its data is in the file and another process reads it 
     await s.openEntry();
     for (let i = 1; i <= 3; i++) {
       await s.record(JSON.stringify({ data: { x: i * 1.5, label: `point ${i}` } }));
-      const h = readWithH5py(file);
+      const h = readWithH5py(file, { unlocked: true });
       assert.deepEqual(h5get(h, 'entry1/x').value, Array.from({ length: i }, (_, k) => (k + 1) * 1.5));
       assert.equal((h5get(h, 'entry1/label').value as string[])[i - 1], `point ${i}`);
     }

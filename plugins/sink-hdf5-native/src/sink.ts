@@ -873,7 +873,7 @@ export class NativeHdf5SinkFactory implements SinkFactory {
     if (exists && !statSync(file).isFile()) throw new NxswError('FILE_ERROR', `${file}: cannot open: it is not a regular file`);
     if (options.mode === 'create' && exists) throw new NxswError('FILE_ERROR', `${file}: the file exists (mode 'create' never overwrites it; use mode 'append' to add to it)`);
     const key = join(realpathSync(dir), basename(file));
-    if (openHere.has(key)) throw new NxswError('FILE_LOCKED', `${file} is open for writing by process ${process.pid} (this nxsw server); close it there first`);
+    if (openHere.has(key)) throw new NxswError('FILE_LOCKED', `${file} is locked: this process (${process.pid}) has it open for writing`);
     const libver = this.opts.libver ?? (options.swmr ? 'v110' : 'v18');
     // H5F_LIBVER_LATEST: v110 in 1.10, v112 in 1.12, v114 in 1.14 (and later)
     const latest = Math.min(4, Math.max(2, 2 + (h5.versionNumbers[1] - 10) / 2));
@@ -900,7 +900,7 @@ export class NativeHdf5SinkFactory implements SinkFactory {
     }
     if (fid < 0) {
       if (stack.some((m) => /unable to lock file/.test(m))) {
-        throw new NxswError('FILE_LOCKED', `${file} is open for writing by another HDF5 program (HDF5 file lock: ${stack[stack.length - 1]}); close it there first`);
+        throw new NxswError('FILE_LOCKED', `${file} is locked: another process has it open; HDF5 programs lock the files they open, and nxsw does not write a file that another program has open (HDF5: ${stack[stack.length - 1]})`);
       }
       throw new NxswError('FILE_ERROR', `${file}: cannot ${exists ? 'open' : 'create'} the file: ${reason(stack)}`);
     }

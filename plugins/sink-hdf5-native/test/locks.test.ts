@@ -26,7 +26,7 @@ test('a file h5py holds for writing is refused, naming the file; released, it op
   const holder = await h5pyHolding(file, 'w');
   try {
     await assert.rejects(new NativeHdf5SinkFactory().open(file, { mode: 'append' }),
-      (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED' && e.message.includes(file) && /open for writing by another HDF5 program/.test(e.message));
+      (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED' && e.message.includes(file) && /is locked: another process has it open; HDF5 programs lock the files they open/.test(e.message));
   } finally {
     await holder.release();
   }
@@ -34,6 +34,10 @@ test('a file h5py holds for writing is refused, naming the file; released, it op
   f.root.createField('x', { type: 'float64', shape: [0], recordAxis: 0 }).append(f64([1], [1]));
   f.close();
   assert.deepEqual(h5get(readWithH5py(file), 'x').value, [1]);
+  // and a second open of the same file in this process is refused too (HDF5 would share it)
+  const again = await new NativeHdf5SinkFactory().open(file, { mode: 'append' });
+  await assert.rejects(new NativeHdf5SinkFactory().open(file, { mode: 'append' }), (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED' && e.message === `${file} is locked: this process (${process.pid}) has it open for writing`);
+  again.close();
 });
 
 test('while the sink writes, h5py cannot open the file for writing (or, locking, for reading); HDF5_USE_FILE_LOCKING=FALSE reads', { skip: noReaders }, async () => {

@@ -29,7 +29,7 @@ test('every element type: dtype and values, 64-bit extremes, bool as h5py enum',
   }
   f.flush();
   // read while the file is still open: nothing waits for a close
-  const d = readWithH5py(file);
+  const d = readWithH5py(file, { unlocked: true });
   for (const [type, data] of cases) {
     const n = h5get(d, `t/${type}`);
     assert.equal(n.dtype, type);
@@ -97,7 +97,7 @@ test('filter pipelines and bool enums are in place from creation: h5py reads the
     isCode('FILE_ERROR', /\/z\/mand: HDF5 filter 32008 is not available .*HDF5_PLUGIN_PATH/));
   assert.throws(() => g.createField('lvl', { type: 'float64', shape: [0], recordAxis: 0, filters: [{ id: 1, cdValues: [12] }] }), /deflate level 12/);
   f.flush();
-  const d = readWithH5py(file);
+  const d = readWithH5py(file, { unlocked: true });
   assert.deepEqual(h5get(d, 'z/sd').filters, [2, 1]);
   assert.equal(h5get(d, 'z/sd').compression_opts, 6);
   assert.deepEqual(h5get(d, 'z/sd').value, data);
