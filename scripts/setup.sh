@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# python3-h5py brings the distribution's HDF5 runtime library (libhdf5-103-1 on Debian 12), which
+# the native HDF5 sink loads at run time through koffi (nothing is compiled at install)
 need=()
 for pkg in python3-h5py hdf5-tools python3-tango; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
