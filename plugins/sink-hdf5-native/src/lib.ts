@@ -19,6 +19,7 @@ const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/u
 
 const SIGNATURES = {
   H5open: 'int H5open()',
+  H5close: 'int H5close()',
   H5get_libversion: 'int H5get_libversion(_Out_ unsigned int *maj, _Out_ unsigned int *min, _Out_ unsigned int *rel)',
   H5free_memory: 'int H5free_memory(void *mem)',
   H5Eset_auto2: 'int H5Eset_auto2(int64_t estack, void *func, void *data)',
@@ -215,6 +216,9 @@ function load(): H5Lib {
     }
   }
   fn['H5open']!();
+  // HDF5 would close itself (and the filter plugins it loaded) in an atexit handler, after Node
+  // has torn down koffi's hold on the library: a crash at exit. Close it while all is mapped.
+  process.once('exit', () => fn['H5close']!());
   // errors come back as return codes and are read with errorStack(); the library prints nothing
   fn['H5Eset_auto2']!(0, null, null);
   const g: Record<string, Hid> = {};

@@ -113,6 +113,21 @@ test('filter pipelines and bool enums are in place from creation: h5py reads the
   f.close();
 });
 
+test('filters by id with parameters from the HDF5 plugin path (LZ4, BZip2 of hdf5-filter-plugin) in a pipeline', { skip }, async () => {
+  const file = tempFile();
+  const f = await create(file);
+  const data = Array.from({ length: 4000 }, (_, i) => i % 7);
+  f.root.createField('lz4', { type: 'int32', shape: [0], recordAxis: 0, filters: [{ id: 2 }, { id: 32004, cdValues: [0] }, { id: 3 }] }).append(v('int32', [4000], Int32Array.from(data)));
+  f.root.createField('bz2', { type: 'float64', shape: [0, 2], recordAxis: 0, filters: [{ id: 307, cdValues: [9] }] }).append(f64([2, 2], [1, 2, 3, 4]));
+  f.flush();
+  const d = readWithH5py(file, { unlocked: true });
+  assert.deepEqual(h5get(d, 'lz4').filters, [2, 32004, 3]);
+  assert.deepEqual(h5get(d, 'lz4').value, data);
+  assert.deepEqual(h5get(d, 'bz2').filters, [307]);
+  assert.deepEqual(h5get(d, 'bz2').value, [[1, 2], [3, 4]]);
+  f.close();
+});
+
 test('attributes: typed, scalar vs array, 64-bit exact, bool, overwrite, read back', { skip }, async () => {
   const file = tempFile();
   const f = await create(file);
