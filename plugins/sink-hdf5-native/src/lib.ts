@@ -30,6 +30,7 @@ const SIGNATURES = {
   H5Fflush: 'int H5Fflush(int64_t id, int scope)',
   H5Fclose: 'int H5Fclose(int64_t id)',
   H5Fstart_swmr_write: 'int H5Fstart_swmr_write(int64_t id)',
+  H5Fget_vfd_handle: 'int H5Fget_vfd_handle(int64_t id, int64_t fapl, _Out_ void **handle)',
   H5Pcreate: 'int64_t H5Pcreate(int64_t cls)',
   H5Pclose: 'int H5Pclose(int64_t id)',
   H5Pset_libver_bounds: 'int H5Pset_libver_bounds(int64_t fapl, int low, int high)',
@@ -129,6 +130,12 @@ export interface H5Lib {
   readonly file: string;
   /** the messages of the current error stack, outermost first (and clears it) */
   errorStack(): string[];
+  /**
+   * Marks the file's descriptor close-on-exec. HDF5 opens without O_CLOEXEC, so a child process
+   * started while the file is open (a restarted device server, a script) would inherit the
+   * descriptor and with it HDF5's lock, keeping the file locked after nxsw closes it.
+   */
+  closeOnExec(fid: Hid): void;
   /** a C string the library allocated, decoded and freed */
   takeString(ptr: unknown): string;
   decodePointers(buf: Uint8Array, n: number): Array<string | null>;
@@ -235,6 +242,20 @@ function load(): H5Lib {
     fn['H5Eclear2']!(0);
     return msgs.reverse();
   };
+  const libc = koffi.load('libc.so.6');
+  const fcntl = libc.func('int fcntl(int fd, int cmd, ...)');
+  const closeOnExec = (fid: Hid): void => {
+    const handle: unknown[] = [null];
+    // the default (sec2) driver's handle is a pointer to its int descriptor
+    if (fn['H5Fget_vfd_handle']!(fid, 0, handle) < 0 || !handle[0]) {
+      errorStack();
+      return;
+    }
+    const fd = koffi.decode(handle[0], 'int') as number;
+    const F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
+    const flags = fcntl(fd, F_GETFD) as number;
+    if (flags >= 0) fcntl(fd, F_SETFD, 'int', flags | FD_CLOEXEC);
+  };
   const takeString = (ptr: unknown): string => {
     if (!ptr) return '';
     const s = koffi.decode.string(ptr) as string;
@@ -250,5 +271,5 @@ function load(): H5Lib {
     }
     return out;
   };
-  return { fn: fn as H5Functions, g: g as H5Globals, version: v.join('.'), versionNumbers: v, file, errorStack, takeString, decodePointers };
+  return { fn: fn as H5Functions, g: g as H5Globals, version: v.join('.'), versionNumbers: v, file, errorStack, closeOnExec, takeString, decodePointers };
 }

@@ -904,6 +904,7 @@ export class NativeHdf5SinkFactory implements SinkFactory {
       }
       throw new NxswError('FILE_ERROR', `${file}: cannot ${exists ? 'open' : 'create'} the file: ${reason(stack)}`);
     }
+    h5.closeOnExec(fid);
     openHere.add(key);
     return new NativeFile(new FileState(h5, file, fid, this.opts, key), low);
   }

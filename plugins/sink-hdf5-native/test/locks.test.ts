@@ -83,3 +83,17 @@ test('selection: the native sink serves HDF5 where the library loads, else the h
   assert.equal(fallback.status, 'loaded');
   assert.match(fallback.reason!, /serves sink HDF5 because @nxsw\/sink-hdf5-native could not load/);
 });
+
+test('a child process started while the file is open does not inherit it (nor its lock)', { skip: noReaders }, async () => {
+  const file = tempFile();
+  const f = await create(file);
+  f.root.createField('x', { type: 'float64', shape: [0], recordAxis: 0 }).append(f64([1], [1]));
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    f.close();
+    const r = spawnSync(SYSTEM_PYTHON, ['-c', 'import h5py, sys\nh5py.File(sys.argv[1], "a").close()', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `the file stays locked by the child: ${r.stderr}`);
+  } finally {
+    child.kill();
+  }
+});
