@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# python3-h5py brings the distribution's HDF5 runtime library (libhdf5-103-1 on Debian 12), which
+# the native HDF5 sink loads at run time through koffi (nothing is compiled at install);
+# hdf5-filter-plugin puts LZ4 and BZip2 filters on HDF5's plugin path (filters by id in tests)
 need=()
-for pkg in python3-h5py hdf5-tools python3-tango; do
+for pkg in python3-h5py hdf5-tools python3-tango hdf5-filter-plugin; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -17,3 +17,4 @@ export { parseFileName, nexusTime } from './engine/filename.js';
 export { Kernel, stderrLogger, type KernelOptions, type PluginStatus } from './kernel/kernel.js';
 export { rateLimitedLogger } from './kernel/log.js';
 export { NXSW_VERSION } from './version.js';
+export { parseChoices } from './cli/options.js';

@@ -116,15 +116,20 @@ test("the README's example writes the expected tree", { skip }, () => {
   }
 });
 
-test('nxsw plugins --json lists the five built-in plugins and the installed example plugin', () => {
+test('nxsw plugins --json lists the built-in plugins and the installed example plugin; one HDF5 sink serves, the other says why not', () => {
   const r = nxsw(['plugins', '--json']);
   assert.equal(r.code, 0);
   const list = JSON.parse(r.out) as { kernelApi: string; plugins: Array<{ name: string; status: string; reason?: string }> };
   assert.equal(list.kernelApi, '1.0.0');
-  for (const n of ['@nxsw/source-json', '@nxsw/source-sql', '@nxsw/source-tango', '@nxsw/sink-hdf5', '@nxsw/frontend-tango', 'nxsw-plugin-site-extras']) {
+  for (const n of ['@nxsw/source-json', '@nxsw/source-sql', '@nxsw/source-tango', '@nxsw/frontend-tango', 'nxsw-plugin-site-extras']) {
     const p = list.plugins.find((x) => x.name === n);
     assert.equal(p?.status, 'loaded', `${n}: ${p?.reason ?? 'not listed'}`);
   }
+  const sinks = list.plugins.filter((x) => x.name === '@nxsw/sink-hdf5' || x.name === '@nxsw/sink-hdf5-native');
+  assert.equal(sinks.length, 2);
+  assert.equal(sinks.filter((x) => x.status === 'loaded').length, 1, JSON.stringify(sinks));
+  const other = sinks.find((x) => x.status !== 'loaded')!;
+  assert.match(other.reason!, /served by|could not load|loading failed|chooses/);
 });
 
 test('the example plugin passes the conformance kit', async () => {

@@ -42,7 +42,7 @@ plugins: lists every discovered plugin: name, version, API range, what it provid
 
 Options for every command:
   --plugin PATH|NAME         load a plugin (repeatable); also NXSW_PLUGINS=a,b
-  --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension
+  --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension; also NXSW_CHOOSE=a,b
   --config FILE              server configuration (JSON: plugins, choose, pluginOptions, disable, limits)
   --limit NAME=N             an input limit (xmlBytes, xmlDepth, xmlElements, xmlAttributes, rank,
                              valueElements, jsonBytes, jsonDepth; repeatable; see docs/limits.md)

@@ -1,6 +1,6 @@
 /**
  * Options shared by every command: which plugins to load and how (server configuration file,
- * --plugin, --choose, NXSW_PLUGINS) and the input limits ("limits" there, --limit).
+ * --plugin, --choose, NXSW_PLUGINS, NXSW_CHOOSE) and the input limits ("limits" there, --limit).
  */
 import { readFileSync } from 'node:fs';
 import { NxswError } from '../api/errors.js';
@@ -32,6 +32,18 @@ export function readServerConfig(path: string | undefined): ServerConfig {
   return c as ServerConfig;
 }
 
+/** Conflict choices from `kind:name=plugin` texts: NXSW_CHOOSE (comma-separated) first, then the flags. */
+export function parseChoices(flags: readonly string[] = []): Record<string, string> {
+  const fromEnv = (process.env.NXSW_CHOOSE ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const choose: Record<string, string> = {};
+  for (const c of [...fromEnv, ...flags]) {
+    const eq = c.indexOf('=');
+    if (eq < 1 || !c.slice(0, eq).includes(':')) throw new NxswError('PLUGIN_OPTIONS', `--choose '${c}' must look like kind:name=plugin (e.g. datasource:CLIENT=@site/my-client)`);
+    choose[c.slice(0, eq)] = c.slice(eq + 1);
+  }
+  return choose;
+}
+
 /** the configuration file's "limits", then --limit over them */
 function limitsOf(config: ServerConfig, flags: { config?: string; limit?: string[] }): InputLimits {
   const fromFile = config.limits ?? {};
@@ -43,12 +55,7 @@ function limitsOf(config: ServerConfig, flags: { config?: string; limit?: string
 export function kernelOptions(flags: { plugin?: string[]; choose?: string[]; config?: string; limit?: string[] }): KernelOptions {
   const config = readServerConfig(flags.config);
   const fromEnv = (process.env.NXSW_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const choose: Record<string, string> = { ...(config.choose ?? {}) };
-  for (const c of flags.choose ?? []) {
-    const eq = c.indexOf('=');
-    if (eq < 1 || !c.slice(0, eq).includes(':')) throw new NxswError('PLUGIN_OPTIONS', `--choose '${c}' must look like kind:name=plugin (e.g. datasource:CLIENT=@site/my-client)`);
-    choose[c.slice(0, eq)] = c.slice(eq + 1);
-  }
+  const choose: Record<string, string> = { ...(config.choose ?? {}), ...parseChoices(flags.choose) };
   return {
     plugins: [...(config.plugins ?? []), ...fromEnv, ...(flags.plugin ?? [])],
     choose,
