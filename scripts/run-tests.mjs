@@ -26,5 +26,5 @@ if (selected.length === 0) {
   process.exit(1);
 }
 console.log(`running ${selected.length} test files:\n  ${selected.map((f) => relative(root, f)).join('\n  ')}`);
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...selected], { stdio: 'inherit', cwd: root });
+const r = spawnSync(process.execPath, ['--no-node-snapshot', '--test', '--test-reporter=spec', ...selected], { stdio: 'inherit', cwd: root });
 process.exit(r.status ?? 1);

@@ -1,13 +1,20 @@
 // Plugin entry: registers the CLIENT datasource and the EVAL/PYEVAL expression datasource.
 import { definePlugin } from '@nxsw/core';
 import { ClientSourceType } from './client.js';
-import { EvalSourceType } from './eval.js';
+import { EvalSourceType, type EvalOptions } from './eval.js';
 
 export default definePlugin({
   register(ctx) {
-    const scriptTimeoutMs = typeof ctx.options.scriptTimeoutMs === 'number' ? ctx.options.scriptTimeoutMs : 1000;
+    const o = ctx.options;
+    const num = (key: string, fallback: number): number => (typeof o[key] === 'number' ? o[key] : fallback);
+    const options: EvalOptions = {
+      enabled: o.scripts !== false,
+      timeoutMs: num('scriptTimeoutMs', 1000),
+      memoryMb: num('scriptMemoryMb', 64),
+      maxResultElements: num('scriptMaxResultElements', 1 << 22),
+    };
     ctx.provide(new ClientSourceType());
-    ctx.provide(new EvalSourceType('EVAL', { scriptTimeoutMs }));
-    ctx.provide(new EvalSourceType('PYEVAL', { scriptTimeoutMs }));
+    ctx.provide(new EvalSourceType('EVAL', options));
+    ctx.provide(new EvalSourceType('PYEVAL', options));
   },
 });
