@@ -25,15 +25,18 @@ export interface ScriptFileApi {
   call(op: string, path: string, args: readonly string[]): string;
 }
 
-/** Runs inside the isolate once, before any script: it keeps its own references to the built-ins
- * it needs, so a script that rewrites the isolate's prototypes only spoils its own results. */
+/**
+ * Runs inside the isolate once, before any script: it keeps its own references to the built-ins
+ * it needs. A script that rewrites the isolate's prototypes can only spoil its own result text,
+ * which the host parses as untrusted JSON.
+ */
 const PRELUDE = String.raw`
 (() => {
   const g = globalThis;
   const fileCall = g.__nxsw_file;
   delete g.__nxsw_file;
   const NewFunction = Function, isArray = Array.isArray, isView = ArrayBuffer.isView, stringify = JSON.stringify, parse = JSON.parse;
-  const RangeErr = RangeError, TypeErr = TypeError, Err = Error, toStr = String, defineProp = Object.defineProperty;
+  const RangeErr = RangeError, TypeErr = TypeError, Err = Error, toStr = String;
   const scripts = Object.create(null);
   const commonblock = {};
 
@@ -57,14 +60,14 @@ const PRELUDE = String.raw`
         if (typeof n !== 'number' || (count += n) > maxElements) throw new RangeErr('the result has more than ' + maxElements + ' elements');
         const out = new Array(n);
         const big = typeof v[0] === 'bigint';
-        for (let i = 0; i < n; i++) defineProp(out, i, { value: big ? toStr(v[i]) : v[i], enumerable: true });
+        for (let i = 0; i < n; i++) out[i] = big ? toStr(v[i]) : v[i];
         return { $t: v[Symbol.toStringTag], v: out };
       }
       if (isArray(v)) {
         const n = v.length;
         if ((count += n) > maxElements) throw new RangeErr('the result has more than ' + maxElements + ' elements');
         const out = new Array(n);
-        for (let i = 0; i < n; i++) defineProp(out, i, { value: walk(v[i], depth + 1), enumerable: true });
+        for (let i = 0; i < n; i++) out[i] = walk(v[i], depth + 1);
         return out;
       }
       if (++count > maxElements) throw new RangeErr('the result has more than ' + maxElements + ' elements');
@@ -75,7 +78,7 @@ const PRELUDE = String.raw`
 
   const file = (op, path, ...args) => {
     const texts = [];
-    for (let i = 0; i < args.length; i++) defineProp(texts, i, { value: toStr(args[i]), enumerable: true });
+    for (let i = 0; i < args.length; i++) texts[i] = toStr(args[i]);
     const r = toStr(fileCall(toStr(op), toStr(path), stringify(texts)));
     if (r.slice(0, 6) === 'error:') throw new Err(r.slice(6));
     return parse(r);
@@ -107,6 +110,8 @@ const PRELUDE = String.raw`
 
 /** Turns the tagged JSON of PRELUDE's encode back into plain data: bigints and typed arrays. */
 export function decodeResult(json: string): unknown {
+  // the reviver costs a call per element: only tagged text needs it (valueFromJs refuses objects)
+  if (!json.includes('{"$')) return JSON.parse(json);
   return JSON.parse(json, (_key, v: unknown) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
     const o = v as { $n?: string; $t?: string; v?: unknown[] };
