@@ -47,7 +47,7 @@ print(json.dumps({"state": state, "record": rec}))
 
 /** the server in its own process, PyTango in another: what a beamline client sees */
 async function overTango(extra, tag) {
-  const server = spawn(process.execPath, [join(root, 'core/dist/src/cli/main.js'), 'serve', '--nodb', '--port', '0', '--device', 'bench/nxsw/1', '--publish-host', '127.0.0.1', ...extra], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const server = spawn(process.execPath, ['--no-node-snapshot', join(root, 'core/dist/src/cli/main.js'), 'serve', '--nodb', '--port', '0', '--device', 'bench/nxsw/1', '--publish-host', '127.0.0.1', ...extra], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     const port = await new Promise((resolve, reject) => {
       let text = '';

@@ -6,6 +6,7 @@ export * from './api/values.js';
 export * from './api/xml.js';
 export * from './api/extensions.js';
 export * from './api/plugin.js';
+export * from './api/secrets.js';
 export * from './engine/plan.js';
 export { parseXml } from './engine/xmlparse.js';
 export { STANDARD_TAGS } from './engine/tags.js';

@@ -12,7 +12,7 @@ const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
 const CLI = join(REPO, 'core/dist/src/cli/main.js');
 
 function nxsw(args: string[], input?: string, cwd = REPO) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--no-node-snapshot', CLI, ...args], { cwd, input, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -154,7 +154,7 @@ test('plugins named by NXSW_PLUGINS, --plugin and a server configuration file; c
   const t = tempDir();
   try {
     const example = join(REPO, 'examples/plugin-site-extras');
-    const viaEnv = spawnSync(process.execPath, [CLI, 'plugins', '--json'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NXSW_PLUGINS: example } });
+    const viaEnv = spawnSync(process.execPath, ['--no-node-snapshot', CLI, 'plugins', '--json'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NXSW_PLUGINS: example } });
     const listed = JSON.parse(viaEnv.stdout) as { plugins: Array<{ name: string; status: string; origin: string; reason?: string }> };
     const ex = listed.plugins.find((p) => p.name === 'nxsw-plugin-site-extras');
     assert.equal(ex?.status, 'loaded');
@@ -183,7 +183,7 @@ test('a writer killed mid-scan leaves a file h5py reads up to the last Record; t
     const cfg = join(t.dir, 'c.xml');
     const out = join(t.dir, 'crash.nxs');
     writeFileSync(cfg, XML);
-    const child = spawn(process.execPath, [CLI, 'write', cfg, '--output', out, '--records', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--no-node-snapshot', CLI, 'write', cfg, '--output', out, '--records', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
     for (let i = 1; i <= 3; i++) child.stdin.write(`{"data":{"x":${i}}}\n`);
     // wait until the third Record is in the file, as another process sees it
     let rows: unknown = [];
