@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in python3-h5py hdf5-tools python3-tango; do
+# g++ and make: node-gyp builds the native npm packages (isolated-vm, better-sqlite3) from source
+for pkg in python3-h5py hdf5-tools python3-tango g++ make; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
