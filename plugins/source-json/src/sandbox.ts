@@ -136,6 +136,36 @@ interface Prelude {
   run: ivm.Reference<(id: string, ds: unknown, counter: number, filename: string, resultName: string, maxElements: number, maxChars: number) => string>;
 }
 
+/**
+ * The one server function scripts reach (through __nxroot__): strings in, a string out. The
+ * isolate holds it strongly, so it holds its session's sandbox only through a WeakRef: a session
+ * dropped by Init lets the FinalizationRegistry dispose its isolate.
+ */
+function fileCallback(session: WeakRef<ScriptSandbox>): (op: unknown, path: unknown, argsJson: unknown) => string {
+  return (op, path, argsJson) => {
+    try {
+      const fileApi = session.deref()?.fileApi;
+      if (!fileApi) throw new Error('no output file is open');
+      const args: unknown = JSON.parse(String(argsJson));
+      if (!Array.isArray(args)) throw new Error('bad arguments');
+      return fileApi.call(String(op), String(path), args.map(String));
+    } catch (e) {
+      // the host's error object stays here: the script gets a new Error with the message
+      return `error:${errorMessage(e)}`;
+    }
+  };
+}
+
+/** A new context with the file callback and the PRELUDE; the references the sandbox calls. */
+async function startIsolate(isolate: ivm.Isolate, fileCall: ReturnType<typeof fileCallback>): Promise<Prelude> {
+  const context = await isolate.createContext();
+  await context.global.set('__nxsw_file', new ivm.Callback(fileCall));
+  const api = await context.eval(PRELUDE, { reference: true, timeout: 5000 }) as ivm.Reference<Record<string, unknown>>;
+  const [define, run] = await Promise.all([api.get('define', { reference: true }), api.get('run', { reference: true })]);
+  api.release();
+  return { define, run } as Prelude;
+}
+
 let nextScriptId = 0;
 /** Identifies a script text across the sandboxes of all sessions. */
 export function scriptId(): string {
@@ -154,13 +184,14 @@ export class ScriptSandbox {
   private prelude: Promise<Prelude> | undefined;
   private readonly defined = new Set<string>();
   /** the output file of the run in progress, for the file callback */
-  private fileApi: ScriptFileApi | undefined;
+  fileApi: ScriptFileApi | undefined;
   /** runs of one session take turns: the common block sees one script at a time */
   private queue: Promise<unknown> = Promise.resolve();
 
   private readonly self = new WeakRef(this);
 
   constructor(private readonly limits: SandboxLimits) {
+    for (const ref of live) if (!ref.deref()) live.delete(ref);
     live.add(this.self);
   }
 
@@ -212,25 +243,7 @@ export class ScriptSandbox {
     this.defined.clear();
     collected.unregister(this);
     collected.register(this, isolate, this);
-    this.prelude = (async () => {
-      const context = await isolate.createContext();
-      const fileCall = (op: unknown, path: unknown, argsJson: unknown): string => {
-        try {
-          if (!this.fileApi) throw new Error('no output file is open');
-          const args: unknown = JSON.parse(String(argsJson));
-          if (!Array.isArray(args)) throw new Error('bad arguments');
-          return this.fileApi.call(String(op), String(path), args.map(String));
-        } catch (e) {
-          // the host's error object stays here: the script gets a new Error with the message
-          return `error:${errorMessage(e)}`;
-        }
-      };
-      await context.global.set('__nxsw_file', new ivm.Callback(fileCall));
-      const api = await context.eval(PRELUDE, { reference: true, timeout: 5000 }) as ivm.Reference<Record<string, unknown>>;
-      const [define, run] = await Promise.all([api.get('define', { reference: true }), api.get('run', { reference: true })]);
-      api.release();
-      return { define, run } as Prelude;
-    })();
+    this.prelude = startIsolate(isolate, fileCallback(this.self));
     // an unhandled rejection here would be reported by the first run instead
     this.prelude.catch(() => undefined);
     return isolate;
@@ -250,11 +263,12 @@ export class ScriptSandbox {
   private classify(e: unknown, isolate: ivm.Isolate, elapsedMs: number): NxswError {
     if (e instanceof NxswError) return e;
     const msg = errorMessage(e ?? 'the isolate was disposed');
-    if (/memory limit/i.test(msg)) {
+    // isolated-vm's own texts; a script's error with the same words is still only a script error
+    if (isolate.isDisposed && /memory limit/i.test(msg)) {
       if (this.isolate === isolate) this.isolate = undefined;
       return new NxswError('SCRIPT_KILLED', `the script used more than ${this.limits.memoryMb} MiB and was stopped; the session's script state (commonblock) starts again empty`);
     }
-    if (/timed out|disposed/i.test(msg) || isolate.isDisposed) return this.kill(isolate, `the script ran longer than ${this.limits.timeoutMs} ms (${elapsedMs} ms) and was stopped`);
+    if (msg === 'Script execution timed out.' || isolate.isDisposed) return this.kill(isolate, `the script ran longer than ${this.limits.timeoutMs} ms (${elapsedMs} ms) and was stopped`);
     return new NxswError('DATA_NOT_FOUND', `the script failed: ${msg}`);
   }
 
