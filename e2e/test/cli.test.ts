@@ -207,3 +207,19 @@ test('a writer killed mid-scan leaves a file h5py reads up to the last Record; t
     t.cleanup();
   }
 });
+
+test('a server configuration with scripts off refuses EVAL and PYEVAL at check, saying how to enable them', () => {
+  const t = tempDir();
+  try {
+    const cfg = join(t.dir, 'eval.xml');
+    writeFileSync(cfg, '<definition><group type="NXentry" name="entry1"><field name="y" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="PYEVAL"><result name="y">ds.y = 2</result></datasource></field></group></definition>');
+    const server = join(t.dir, 'server.json');
+    writeFileSync(server, JSON.stringify({ pluginOptions: { '@nxsw/source-json': { scripts: false } } }));
+    assert.equal(nxsw(['check', cfg]).code, 0, 'scripts run by default');
+    const off = nxsw(['check', cfg, '--config', server]);
+    assert.equal(off.code, 1);
+    assert.match(off.err, /DATASOURCE_CONFIG.*PYEVAL scripts are disabled on this server; an operator enables them with "pluginOptions": \{"@nxsw\/source-json": \{"scripts": true\}\}.*line 1/);
+  } finally {
+    t.cleanup();
+  }
+});
