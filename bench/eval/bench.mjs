@@ -14,7 +14,7 @@ if (!process.execArgv.includes('--no-node-snapshot')) {
 const { EvalSourceType } = await import('../../plugins/source-json/dist/src/index.js');
 
 const N = Number(process.argv[2] ?? 5000);
-const LIMITS = { timeoutMs: 1000, memoryMb: 64, maxResultElements: 1 << 22 };
+const LIMITS = { timeoutMs: 1000, memoryMb: 64, maxResultElements: 1 << 20 };
 const ctx = (shared, step) => ({ phase: 'STEP', step, globalJson: {}, localJson: undefined, signal: new AbortController().signal, shared, file: undefined, decoder: () => { throw new Error('none'); } });
 
 /** the inputs every case reads: two scalars and a 1000-point spectrum */

@@ -11,7 +11,7 @@ export default definePlugin({
       enabled: o.scripts !== false,
       timeoutMs: num('scriptTimeoutMs', 1000),
       memoryMb: num('scriptMemoryMb', 64),
-      maxResultElements: num('scriptMaxResultElements', 1 << 22),
+      maxResultElements: num('scriptMaxResultElements', 1 << 20),
     };
     // isolated-vm's isolates and Node's startup snapshot do not mix reliably (Node >= 20)
     const snapshotOff = process.execArgv.includes('--no-node-snapshot') || (process.env.NODE_OPTIONS ?? '').includes('--no-node-snapshot');

@@ -65,7 +65,8 @@ const PRELUDE = String.raw`
       }
       if (isArray(v)) {
         const n = v.length;
-        if ((count += n) > maxElements) throw new RangeErr('the result has more than ' + maxElements + ' elements');
+        // checked before anything is built; the leaves count themselves below
+        if (count + n > maxElements) throw new RangeErr('the result has more than ' + maxElements + ' elements');
         const out = new Array(n);
         for (let i = 0; i < n; i++) out[i] = walk(v[i], depth + 1);
         return out;

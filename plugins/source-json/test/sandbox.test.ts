@@ -95,6 +95,8 @@ test('EVAL: a huge result is refused at once by its size', async () => {
   const t0 = Date.now();
   await assert.rejects(run('const a = []; a.length = 2 ** 20; ds.result = a'), /the script failed: the result has more than 100000 elements/);
   assert.ok(Date.now() - t0 < 1000);
+  assert.equal((await run('ds.result = new Array(100000).fill(2)') as number[]).length, 100_000, 'the limit itself is allowed');
+  await assert.rejects(run('ds.result = [new Array(50000).fill(2), new Array(50001).fill(2)]'), /more than 100000 elements/);
 });
 
 test('EVAL: after a kill the session gets a new isolate and an empty common block', async () => {
