@@ -7,8 +7,22 @@
  * keeps answering while a script runs; a script over its time or memory limit costs the session
  * its isolate (and the common block with it), never the process.
  */
-import ivm from 'isolated-vm';
+import type ivm from 'isolated-vm';
 import { NxswError, errorMessage } from '@nxsw/core';
+
+type IsolatedVm = typeof ivm;
+let loaded: Promise<IsolatedVm> | undefined;
+/**
+ * The native isolated-vm module, loaded when the first script runs: a server whose sites use no
+ * scripts starts even where the module is not built, and EVAL then fails with this message.
+ */
+function isolatedVm(): Promise<IsolatedVm> {
+  loaded ??= import('isolated-vm').then((m) => m.default, (e: unknown) => {
+    loaded = undefined;
+    throw new NxswError('SOURCE_UNAVAILABLE', `EVAL scripts need the isolated-vm package built for this Node (npm rebuild isolated-vm): ${errorMessage(e)}`);
+  });
+  return loaded;
+}
 
 export interface SandboxLimits {
   /** wall-clock limit of one script run, everything it starts included (ms) */
@@ -158,9 +172,9 @@ function fileCallback(session: WeakRef<ScriptSandbox>): (op: unknown, path: unkn
 }
 
 /** A new context with the file callback and the PRELUDE; the references the sandbox calls. */
-async function startIsolate(isolate: ivm.Isolate, fileCall: ReturnType<typeof fileCallback>): Promise<Prelude> {
+async function startIsolate(vm: IsolatedVm, isolate: ivm.Isolate, fileCall: ReturnType<typeof fileCallback>): Promise<Prelude> {
   const context = await isolate.createContext();
-  await context.global.set('__nxsw_file', new ivm.Callback(fileCall));
+  await context.global.set('__nxsw_file', new vm.Callback(fileCall));
   const api = await context.eval(PRELUDE, { reference: true, timeout: 5000 }) as ivm.Reference<Record<string, unknown>>;
   const [define, run] = await Promise.all([api.get('define', { reference: true }), api.get('run', { reference: true })]);
   api.release();
@@ -206,7 +220,8 @@ export class ScriptSandbox {
   private async runNow(id: string, code: string, inputs: Record<string, unknown>, counter: number, resultName: string, file: { path: string; api: ScriptFileApi } | undefined): Promise<string> {
     const { timeoutMs } = this.limits;
     const started = Date.now();
-    const isolate = this.ensureIsolate();
+    const vm = await isolatedVm();
+    const isolate = this.ensureIsolate(vm);
     let watchdog: NodeJS.Timeout | undefined;
     // isolated-vm's own timeout ends ordinary runaways; the watchdog also ends what V8 cannot
     // interrupt in time (one long built-in call) by giving up the isolate
@@ -214,7 +229,7 @@ export class ScriptSandbox {
       watchdog = setTimeout(() => reject(this.kill(isolate, `the script ran longer than ${timeoutMs} ms and was stopped`)), timeoutMs + 50);
     });
     try {
-      return await Promise.race([this.execute(isolate, id, code, inputs, counter, resultName, file, Math.max(1, timeoutMs)), expired]);
+      return await Promise.race([this.execute(vm, isolate, id, code, inputs, counter, resultName, file, Math.max(1, timeoutMs)), expired]);
     } catch (e) {
       throw this.classify(e, isolate, Date.now() - started);
     } finally {
@@ -223,28 +238,28 @@ export class ScriptSandbox {
     }
   }
 
-  private async execute(isolate: ivm.Isolate, id: string, code: string, inputs: Record<string, unknown>, counter: number, resultName: string, file: { path: string; api: ScriptFileApi } | undefined, timeout: number): Promise<string> {
+  private async execute(vm: IsolatedVm, isolate: ivm.Isolate, id: string, code: string, inputs: Record<string, unknown>, counter: number, resultName: string, file: { path: string; api: ScriptFileApi } | undefined, timeout: number): Promise<string> {
     const prelude = await this.prelude!;
     if (!this.defined.has(id)) {
       await prelude.define.apply(undefined, [id, code], { timeout });
       this.defined.add(id);
     }
     this.fileApi = file?.api;
-    const ds = new ivm.ExternalCopy(inputs).copyInto({ release: true });
+    const ds = new vm.ExternalCopy(inputs).copyInto({ release: true });
     const out = await prelude.run.apply(undefined, [id, ds, counter, file?.path ?? '', resultName, this.limits.maxResultElements, this.limits.maxResultElements * 16], { timeout });
     if (typeof out !== 'string') throw new NxswError('INTERNAL', 'the script sandbox returned no text');
     if (isolate !== this.isolate) throw this.kill(isolate, 'the script was stopped');
     return out;
   }
 
-  private ensureIsolate(): ivm.Isolate {
+  private ensureIsolate(vm: IsolatedVm): ivm.Isolate {
     if (this.isolate && !this.isolate.isDisposed) return this.isolate;
-    const isolate = new ivm.Isolate({ memoryLimit: Math.max(8, this.limits.memoryMb) });
+    const isolate = new vm.Isolate({ memoryLimit: Math.max(8, this.limits.memoryMb) });
     this.isolate = isolate;
     this.defined.clear();
     collected.unregister(this);
     collected.register(this, isolate, this);
-    this.prelude = startIsolate(isolate, fileCallback(this.self));
+    this.prelude = startIsolate(vm, isolate, fileCallback(this.self));
     // an unhandled rejection here would be reported by the first run instead
     this.prelude.catch(() => undefined);
     return isolate;
@@ -270,7 +285,8 @@ export class ScriptSandbox {
       return new NxswError('SCRIPT_KILLED', `the script used more than ${this.limits.memoryMb} MiB and was stopped; the session's script state (commonblock) starts again empty`);
     }
     if (msg === 'Script execution timed out.' || isolate.isDisposed) return this.kill(isolate, `the script ran longer than ${this.limits.timeoutMs} ms (${elapsedMs} ms) and was stopped`);
-    return new NxswError('DATA_NOT_FOUND', `the script failed: ${msg}`);
+    // the text is the script's own: bounded before it reaches Errors and the logs
+    return new NxswError('DATA_NOT_FOUND', `the script failed: ${msg.length > 1000 ? `${msg.slice(0, 1000)}...` : msg}`);
   }
 
   dispose(): void {

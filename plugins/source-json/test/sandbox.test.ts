@@ -91,6 +91,10 @@ test('EVAL: a getter in the result runs under the limit; an object result is ref
   await assert.rejects(run('ds.result = { get a() { while (true) {} } }'), /an object is not a value/);
 });
 
+test('EVAL: a script\'s own error is a DATA_NOT_FOUND with its message, bounded in length', async () => {
+  await assert.rejects(run('throw new Error("x".repeat(100000))'), (e: unknown) => e instanceof NxswError && e.code === 'DATA_NOT_FOUND' && /^the script failed: x{1000}\.\.\.$/.test(e.message));
+});
+
 test('EVAL: a huge result is refused at once by its size', async () => {
   const t0 = Date.now();
   await assert.rejects(run('const a = []; a.length = 2 ** 20; ds.result = a'), /the script failed: the result has more than 100000 elements/);
