@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # the native HDF5 sink loads at run time through koffi (nothing is compiled at install);
 # hdf5-filter-plugin puts LZ4 and BZip2 filters on HDF5's plugin path (filters by id in tests)
 need=()
-for pkg in python3-h5py hdf5-tools python3-tango hdf5-filter-plugin; do
+# g++ and make: node-gyp builds the native npm packages (isolated-vm, better-sqlite3) from source
+for pkg in python3-h5py hdf5-tools python3-tango hdf5-filter-plugin g++ make; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -12,7 +12,7 @@ const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
 const CLI = join(REPO, 'core/dist/src/cli/main.js');
 
 function nxsw(args: string[], input?: string, cwd = REPO) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--no-node-snapshot', CLI, ...args], { cwd, input, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -181,7 +181,7 @@ test('plugins named by NXSW_PLUGINS, --plugin and a server configuration file; c
   const t = tempDir();
   try {
     const example = join(REPO, 'examples/plugin-site-extras');
-    const viaEnv = spawnSync(process.execPath, [CLI, 'plugins', '--json'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NXSW_PLUGINS: example } });
+    const viaEnv = spawnSync(process.execPath, ['--no-node-snapshot', CLI, 'plugins', '--json'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NXSW_PLUGINS: example } });
     const listed = JSON.parse(viaEnv.stdout) as { plugins: Array<{ name: string; status: string; origin: string; reason?: string }> };
     const ex = listed.plugins.find((p) => p.name === 'nxsw-plugin-site-extras');
     assert.equal(ex?.status, 'loaded');
@@ -210,7 +210,7 @@ test('a writer killed mid-scan leaves a file h5py reads up to the last Record, a
     const cfg = join(t.dir, 'c.xml');
     const out = join(t.dir, 'crash.nxs');
     writeFileSync(cfg, XML);
-    const child = spawn(process.execPath, [CLI, 'write', cfg, '--output', out, '--records', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--no-node-snapshot', CLI, 'write', cfg, '--output', out, '--records', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
     for (let i = 1; i <= 3; i++) child.stdin.write(`{"data":{"x":${i}}}\n`);
     // wait until the third Record is in the file, as another process sees it
     let rows: unknown = [];
@@ -233,6 +233,22 @@ test('a writer killed mid-scan leaves a file h5py reads up to the last Record, a
     const next = nxsw(['write', cfg, '--output', `${out}:/second:NXentry`, '--records', '/dev/null']);
     assert.equal(next.code, 0, next.err);
     assert.deepEqual(h5get(readWithH5py(out), 'entry1/x').value, [1, 2, 3]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a server configuration with scripts off refuses EVAL and PYEVAL at check, saying how to enable them', () => {
+  const t = tempDir();
+  try {
+    const cfg = join(t.dir, 'eval.xml');
+    writeFileSync(cfg, '<definition><group type="NXentry" name="entry1"><field name="y" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="PYEVAL"><result name="y">ds.y = 2</result></datasource></field></group></definition>');
+    const server = join(t.dir, 'server.json');
+    writeFileSync(server, JSON.stringify({ pluginOptions: { '@nxsw/source-json': { scripts: false } } }));
+    assert.equal(nxsw(['check', cfg]).code, 0, 'scripts run by default');
+    const off = nxsw(['check', cfg, '--config', server]);
+    assert.equal(off.code, 1);
+    assert.match(off.err, /DATASOURCE_CONFIG.*PYEVAL scripts are disabled on this server; an operator enables them with "pluginOptions": \{"@nxsw\/source-json": \{"scripts": true\}\}.*line 1/);
   } finally {
     t.cleanup();
   }

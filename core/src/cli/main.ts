@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-node-snapshot
 /**
  * The nxsw command line: `nxsw write`, `nxsw plugins`, `nxsw serve`. Exit codes: 0 success,
  * 1 the job failed (the message says why), 2 the command line is wrong.

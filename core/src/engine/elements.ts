@@ -117,7 +117,12 @@ export interface FieldLayout {
 function toBlock(v: NxValue, rank: number, label: string): NxValue {
   const r = v.shape.length;
   if (r === rank) return { ...v, shape: [1, ...v.shape] };
-  if (r === rank + 1) return v; // block record: several steps at once (spec 3.3)
+  if (r === rank + 1) {
+    // block record: several steps at once (spec 3.3); a block of none would silently drop this
+    // element's row and misalign it with the other STEP fields
+    if (v.shape[0] === 0) throw new NxswError('VALUE_INVALID', `${label}: an empty list is not a value for one step (a block of steps needs at least one)`);
+    return v;
+  }
   if (r < rank) return { ...v, shape: [1, ...new Array<number>(rank - r).fill(1), ...v.shape] };
   throw new NxswError('VALUE_INVALID', `${label}: a value of rank ${r} (shape [${v.shape.join(',')}]) does not fit a field of rank ${rank} (rank ${rank + 1} would be a block of steps)`);
 }

@@ -12,6 +12,7 @@ import type {
 import { silentLogger, type ExtensionLookup, type Logger } from '../api/plugin.js';
 import { stringValue, type NxValue } from '../api/values.js';
 import type { XmlElement } from '../api/xml.js';
+import { redactSecrets } from '../api/secrets.js';
 import { parseXml, parseXmlYielding } from './xmlparse.js';
 import { checkJsonBounds } from './json-limits.js';
 import { DEFAULT_LIMITS, type InputLimits } from '../api/limits.js';
@@ -284,7 +285,7 @@ export class WriterSession {
       this.entriesOpened++;
       if (this.options.addingLogs ?? true) {
         const logs = this.logGroup(file.root);
-        logs?.createField(`nexus__entry__${this.entriesOpened}_xml`, { type: 'string', shape: [], scalar: true }).write(stringValue(this._xml));
+        logs?.createField(`nexus__entry__${this.entriesOpened}_xml`, { type: 'string', shape: [], scalar: true }).write(stringValue(redactSecrets(this._xml)));
       }
       try {
         if (!skip) await this.runPhase(entry.init, 'INIT', -1, undefined);
