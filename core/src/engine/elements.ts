@@ -96,13 +96,39 @@ export interface FieldLayout {
   readonly recordAxis: number;
 }
 
+/**
+ * A value of lower rank than the field gets trailing axes of length 1: a spectrum of n values in a
+ * rank-2 field is a column n×1, as the reference stores it.
+ */
+function fitRank(shape: readonly number[], rank: number): number[] {
+  return [...shape, ...new Array<number>(Math.max(rank - shape.length, 0)).fill(1)];
+}
+
 /** Brings a value to the per-step rank: returns a block [n, ...frame]. */
 function toBlock(v: NxValue, rank: number, label: string): NxValue {
   const r = v.shape.length;
-  if (r === rank) return { ...v, shape: [1, ...v.shape] };
   if (r === rank + 1) return v; // block record: several steps at once (spec 3.3)
-  if (r < rank) return { ...v, shape: [1, ...new Array<number>(rank - r).fill(1), ...v.shape] };
+  if (r <= rank) return { ...v, shape: [1, ...fitRank(v.shape, rank)] };
   throw new NxswError('VALUE_INVALID', `${label}: a value of rank ${r} (shape [${v.shape.join(',')}]) does not fit a field of rank ${rank} (rank ${rank + 1} would be a block of steps)`);
+}
+
+/**
+ * The frame a STEP value must have to be appended to a field whose frame is `frame` (0: a length
+ * not known yet), or undefined when it fits. While the frame is `open` (no row stored yet) a value
+ * longer than a declared length sets it, as the reference grows its dataset at the first record;
+ * a shorter value never fits (the reference pads it; padding would pass fill values off as data),
+ * and once rows are stored the frame is fixed (the reference fails a longer value there too).
+ */
+export function frameMismatch(value: readonly number[], frame: readonly number[], open: boolean): number[] | undefined {
+  if (value.length !== frame.length) return [...frame];
+  const target = value.map((d, i) => (frame[i] === 0 || (open && d > frame[i]!) ? d : frame[i]!));
+  return target.every((d, i) => d === value[i]) ? undefined : target;
+}
+
+/** h5py's wording for a selection that does not take the value (the reference's error text) */
+function broadcastError(label: string, value: readonly number[], target: readonly number[]): NxswError {
+  const tuple = (s: readonly number[]) => (s.length === 1 ? `(${s[0]},)` : `(${s.join(', ')})`);
+  return new NxswError('VALUE_INVALID', `${label}: Can't broadcast ${tuple(value)} -> ${tuple(target)}: the value's shape does not match the field's dimensions`);
 }
 
 export class FieldElement implements Acquirable {
@@ -126,13 +152,28 @@ export class FieldElement implements Acquirable {
 
   store(value: NxValue): void {
     const v = castValue(value, this.layout.type);
-    if (this.layout.storage === 'append') this.field.append(toBlock(v, this.layout.rank, this.label));
-    else this.field.write(this.writeShape(v));
+    if (this.layout.storage === 'append') {
+      const block = toBlock(v, this.layout.rank, this.label);
+      const field = this.field;
+      const frame = [...field.shape];
+      frame.splice(this.layout.recordAxis, 1);
+      const [n, ...valueFrame] = block.shape;
+      const target = frameMismatch(valueFrame, frame, field.rows === 0);
+      if (target) throw broadcastError(this.label, block.shape, [n!, ...target]);
+      field.append(block);
+      return;
+    }
+    // a written-once value is stored in its own shape, declared lengths or not, as the reference does
+    this.field.write(this.writeShape(v));
   }
 
-  /** INIT/FINAL: a non-string scalar is stored as shape (1,), a string scalar as an HDF5 scalar */
+  /**
+   * INIT/FINAL: a non-string scalar is stored as shape (1,), a string scalar as an HDF5 scalar; a
+   * value of lower rank than the field gets trailing axes of 1
+   */
   private writeShape(v: NxValue): NxValue {
     if (v.shape.length === 0 && this.layout.type !== 'string') return { ...v, shape: [1] };
+    if (v.shape.length < this.layout.rank) return { ...v, shape: fitRank(v.shape, this.layout.rank) };
     return v;
   }
 
