@@ -2,9 +2,10 @@
 // each written through a writer session and read back with h5py.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { readWithH5py, h5get, haveH5py, serviceSkip } from '@nxsw/core/testkit';
+import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { runScan, tempDir } from './scan.js';
 
 const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
@@ -115,6 +116,45 @@ test('without canfail a spectrum of another length fails the Record with h5py\'s
     const s = h5get(readWithH5py(file), 'entry/s');
     assert.deepEqual(s.value, [[1, 2, 3], [MAX_F64, MAX_F64, MAX_F64]]);
     assert.equal(s.attrs.nexdatas_canfail, undefined);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('link targets without a leading / are absolute paths; a soft link through an external link to a file not written yet dangles', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'links.nxs');
+    const detector = join(t.dir, 'det_00001.h5');
+    await runScan({
+      fileName: file,
+      xml: `<definition><group type="NXentry" name="entry1">
+        <group type="NXinstrument" name="instrument"><group type="NXdetector" name="pilatus">
+          <field name="x" type="NX_FLOAT">1 2 3<dimensions rank="1"/></field>
+          <link name="ext" target="${detector}://entry/instrument/detector"/>
+        </group></group>
+        <group type="NXdata" name="data">
+          <link name="static" target="entry1:NXentry/NXinstrument/NXdetector/x"/>
+          <link name="text">NXentry/instrument/pilatus/x</link>
+          <link name="scripted"><strategy mode="FINAL"/><datasource type="CLIENT"><record name="target"/></datasource></link>
+          <link name="image" target="/entry1/instrument/pilatus/ext/data"/>
+        </group></group></definition>`,
+      final: { data: { target: 'entry1:NXentry/instrument:NXinstrument/pilatus:NXdetector/x' } },
+    });
+    let h = readWithH5py(file);
+    for (const name of ['static', 'text', 'scripted']) {
+      const l = h5get(h, `entry1/data/${name}`);
+      assert.equal(l.kind, 'softlink', name);
+      assert.equal(l.target, '/entry1/instrument/pilatus/x', name);
+      assert.deepEqual(l.resolved!.value, [1, 2, 3], name);
+    }
+    const image = h5get(h, 'entry1/data/image');
+    assert.equal(image.target, '/entry1/instrument/pilatus/ext/data');
+    assert.equal(image.resolved, undefined, 'dangling until the detector file exists');
+    // the detector writes its file later; the link then leads to its data
+    spawnSync(SYSTEM_PYTHON, ['-c', `import h5py\nwith h5py.File(${JSON.stringify(detector)}, "w") as f: f["entry/instrument/detector/data"] = [[7, 8], [9, 10]]`], { stdio: 'inherit' });
+    h = readWithH5py(file);
+    assert.deepEqual(h5get(h, 'entry1/data/image').resolved!.value, [[7, 8], [9, 10]]);
   } finally {
     t.cleanup();
   }

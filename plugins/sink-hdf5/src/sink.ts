@@ -336,9 +336,32 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     return posix.normalize(target.startsWith('/') ? target : `${this.path}/${target}`);
   }
 
+  /**
+   * Whether a path names an object of this file: it exists and no part of it is an external link.
+   * A soft link may pass through an external link to a file not written yet (detector files are
+   * often linked before they exist); that link is created dangling, and nothing is looked up in
+   * the other file, let alone written there.
+   */
+  private inThisFile(abs: string): boolean {
+    let path = '';
+    try {
+      for (const part of abs.split('/').filter(Boolean)) {
+        const parent = path || '/';
+        if (!this.state.call('list', parent, (m, fid) => m.get_names(fid, parent, false)).includes(part)) return false;
+        path = `${path}/${part}`;
+        const p = path;
+        if (this.state.call('look up', p, (m, fid) => m.get_external_link(fid, p)).filename) return false;
+      }
+      return true;
+    } catch {
+      return false; // a soft link on the way that leads out of the file
+    }
+  }
+
   /** NeXus: the original object of a link carries @target = its own absolute path. */
   private markTarget(target: string): void {
     const abs = this.absolute(target);
+    if (!this.inThisFile(abs)) return;
     const t = this.typeOf(abs);
     if (t !== this.state.m.H5G_GROUP && t !== this.state.m.H5G_DATASET) return;
     const node = new Hdf5Group(this.state, abs);
