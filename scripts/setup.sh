@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for nxsw: the Debian packages the tests use as independent peers
-# (h5py, HDF5 tools, PyTango), the npm packages, and the build. Safe to run again.
+# (h5py, HDF5 tools, PyTango, and the Python modules nxstools needs to make the reference's SciCat
+# metadata), the npm packages, and the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in python3-h5py hdf5-tools python3-tango; do
+for pkg in python3-h5py hdf5-tools python3-tango python3-tz python3-dateutil python3-lxml python3-yaml; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -158,7 +158,8 @@ export interface SinkGroup extends SinkNode {
   createGroup(name: string): SinkGroup;
   /**
    * Opens an existing dataset. The record axis is not stored in the file, so the caller says
-   * which axis appends grow (default 0).
+   * which axis appends grow (default: the axis of a field this file object already appends to,
+   * else 0).
    */
   openField(name: string, options?: { readonly recordAxis?: number }): SinkField | undefined;
   createField(name: string, spec: FieldSpec): SinkField;
@@ -185,6 +186,11 @@ export interface SinkField extends SinkNode {
   append(block: NxValue): void;
   /** the number of rows appended so far (length of the record axis) */
   readonly rows: number;
+  /**
+   * The whole value as stored, appended rows included (for steps that read what was written,
+   * such as the SciCat metadata at CloseEntry). A sink that cannot read back leaves it undefined.
+   */
+  read?(): NxValue;
 }
 
 export interface SinkOpenOptions {
