@@ -181,7 +181,9 @@ export interface SinkField extends SinkNode {
   write(value: NxValue): void;
   /**
    * Appends rows along the record axis. `block.shape` is [n, ...frame]: n rows of one frame each;
-   * the sink places them along its record axis and grows the other axes to fit the frame.
+   * the sink places them along its record axis and grows the other axes to fit the frame. (The
+   * engine sends only frames equal to the field's frame, or, while no row is stored or along
+   * axes of length 0, the frame that sets it: a sink is never asked to pad data.)
    */
   append(block: NxValue): void;
   /** the number of rows appended so far (length of the record axis) */

@@ -20,7 +20,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { NxswError, errorMessage } from '../api/errors.js';
-import type { SinkField, SinkGroup, SinkNode } from '../api/extensions.js';
+import type { SinkField, SinkGroup } from '../api/extensions.js';
 import type { NxValue } from '../api/values.js';
 import type { XmlElement } from '../api/xml.js';
 import { parseXml } from './xmlparse.js';
@@ -143,7 +143,7 @@ function addNode(node: SinkGroup | SinkField, name: string, into: PyDict, entry:
     if (single) {
       if (!node.read) throw new NxswError('FILE_ERROR', `the sink cannot read ${node.path} back, which the SciCat metadata needs`);
       try {
-        nd.value = singleValue(node.read());
+        nd.value = element(node.read(), 0);
       } catch {
         // an unreadable value is left out, as nxstools does
       }
@@ -182,11 +182,6 @@ function firstOf(v: NxValue | undefined): PyValue {
   if (!v) return null;
   const shape = v.shape.length > 0 && v.shape[0] === 1 ? v.shape.slice(1) : v.shape;
   return nested(v, shape, 0);
-}
-
-/** a one-element dataset's value */
-function singleValue(v: NxValue): PyValue {
-  return element(v, 0);
 }
 
 /** Python's str() of a value (attributes are strings in practice) */
@@ -457,4 +452,3 @@ export function metadataFailure(file: string, e: unknown): NxswError {
   return new NxswError('FILE_ERROR', `MetadataOutput: cannot write the SciCat metadata ${file}: ${errorMessage(e)}`, { cause: e });
 }
 
-export type { SinkNode };
