@@ -113,16 +113,24 @@ function toBlock(v: NxValue, rank: number, label: string): NxValue {
 }
 
 /**
- * The frame a STEP value must have to be appended to a field whose frame is `frame` (0: a length
- * not known yet), or undefined when it fits. While the frame is `open` (no row stored yet) a value
- * longer than a declared length sets it, as the reference grows its dataset at the first record;
- * a shorter value never fits (the reference pads it; padding would pass fill values off as data),
- * and once rows are stored the frame is fixed (the reference fails a longer value there too).
+ * The block shape a STEP block must have to be appended to a dataset of shape `extent` (record
+ * axis `axis`; 0 elsewhere: a length not known yet), or undefined when it fits. While the frame
+ * is `open` (no row stored yet) a value longer than a declared length sets it, as the reference
+ * grows its dataset at the first record; a shorter value never fits (the reference pads it;
+ * padding would pass fill values off as data), and once rows are stored the frame is fixed (the
+ * reference fails a longer value there too). Allocates nothing when the block fits (every Record).
  */
-export function frameMismatch(value: readonly number[], frame: readonly number[], open: boolean): number[] | undefined {
-  if (value.length !== frame.length) return [...frame];
-  const target = value.map((d, i) => (frame[i] === 0 || (open && d > frame[i]!) ? d : frame[i]!));
-  return target.every((d, i) => d === value[i]) ? undefined : target;
+export function frameMismatch(block: readonly number[], extent: readonly number[], axis: number, open: boolean): number[] | undefined {
+  const fits = (v: number, f: number) => v === f || f === 0 || (open && v > f);
+  let ok = block.length === extent.length;
+  for (let i = 1, j = 0; ok && i < block.length; i++, j++) {
+    if (j === axis) j++;
+    ok = fits(block[i]!, extent[j]!);
+  }
+  if (ok) return undefined;
+  const frame = extent.filter((_, j) => j !== axis);
+  if (block.length !== extent.length) return [block[0]!, ...frame];
+  return [block[0]!, ...frame.map((f, k) => (fits(block[k + 1]!, f) ? block[k + 1]! : f))];
 }
 
 /** h5py's wording for a selection that does not take the value (the reference's error text) */
@@ -155,11 +163,8 @@ export class FieldElement implements Acquirable {
     if (this.layout.storage === 'append') {
       const block = toBlock(v, this.layout.rank, this.label);
       const field = this.field;
-      const frame = [...field.shape];
-      frame.splice(this.layout.recordAxis, 1);
-      const [n, ...valueFrame] = block.shape;
-      const target = frameMismatch(valueFrame, frame, field.rows === 0);
-      if (target) throw broadcastError(this.label, block.shape, [n!, ...target]);
+      const target = frameMismatch(block.shape, field.shape, this.layout.recordAxis, field.rows === 0);
+      if (target) throw broadcastError(this.label, block.shape, target);
       field.append(block);
       return;
     }

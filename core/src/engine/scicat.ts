@@ -34,9 +34,9 @@ const isDict = (v: PyValue | undefined): v is PyDict => typeof v === 'object' &&
 
 /** attribute → the metadata key it becomes, and how its value is turned into it */
 const DERIVED: ReadonlyArray<readonly [key: string, attribute: string, convert: (v: PyValue) => PyValue]> = [
-  ['source_name', 'nexdatas_source', (v) => sourceName(v)],
-  ['source_type', 'nexdatas_source', (v) => sourceType(v)],
-  ['source', 'nexdatas_source', (v) => sourceRecord(v)],
+  ['source_name', 'nexdatas_source', (v) => datasourceOf(v)?.attributes.name ?? ''],
+  ['source_type', 'nexdatas_source', (v) => datasourceOf(v)?.attributes.type ?? ''],
+  ['source', 'nexdatas_source', (v) => sourceRecord(datasourceOf(v))],
   ['strategy', 'nexdatas_strategy', (v) => pyStr(v)],
   ['unit', 'units', (v) => pyStr(v)],
 ];
@@ -132,10 +132,9 @@ function addNode(node: SinkGroup | SinkField, name: string, into: PyDict, entry:
     for (let n = 2; key in into; n++) key = `scientificMetadata_${n}`;
     nd = into[key] = { name };
   } else nd = place(into, name);
-  const names = node.attributeNames();
-  const attr = (a: string) => firstOf(node.getAttribute(a));
-  for (const [key, a, convert] of DERIVED) if (names.includes(a)) nd[key] = convert(attr(a));
-  for (const a of names) if (!DERIVED_KEYS.has(a) && !HIDDEN.has(a)) nd[a] = attr(a);
+  const attrs = new Map(node.attributeNames().map((a) => [a, firstOf(node.getAttribute(a))]));
+  for (const [key, a, convert] of DERIVED) if (attrs.has(a)) nd[key] = convert(attrs.get(a)!);
+  for (const [a, v] of attrs) if (!DERIVED_KEYS.has(a) && !HIDDEN.has(a)) nd[a] = v;
   if (nd.NX_class === 'NXentry') delete nd.NX_class;
   if (!isGroup(node)) {
     const shape = [...node.shape];
@@ -194,31 +193,29 @@ function pyStr(v: PyValue): string {
 
 // ---- nexdatas_source --------------------------------------------------------------------------
 
+/** the <datasource> of a nexdatas_source text (the last one parsed is kept: three keys read it) */
+let lastSource: { text: string; el: XmlElement | undefined } | undefined;
 function datasourceOf(v: PyValue): XmlElement | undefined {
   if (typeof v !== 'string') return undefined;
-  try {
-    const root = parseXml(v);
-    return root.name === 'datasource' ? root : descendants(root, 'datasource')[0];
-  } catch {
-    return undefined;
+  if (lastSource?.text !== v) {
+    let el: XmlElement | undefined;
+    try {
+      const root = parseXml(v);
+      el = root.name === 'datasource' ? root : descendants(root, 'datasource')[0];
+    } catch {
+      el = undefined;
+    }
+    lastSource = { text: v, el };
   }
+  return lastSource.el;
 }
 
 function descendants(el: XmlElement, name: string): XmlElement[] {
   return el.children.flatMap((c) => [...(c.name === name ? [c] : []), ...descendants(c, name)]);
 }
 
-function sourceName(v: PyValue): PyValue {
-  return datasourceOf(v)?.attributes.name ?? '';
-}
-
-function sourceType(v: PyValue): PyValue {
-  return datasourceOf(v)?.attributes.type ?? '';
-}
-
 /** the record, device attribute (@property, command()), query or result expression of a datasource */
-function sourceRecord(v: PyValue): PyValue {
-  const ds = datasourceOf(v);
+function sourceRecord(ds: XmlElement | undefined): PyValue {
   if (!ds) return '';
   const type = ds.attributes.type ?? '';
   if (type === 'CLIENT' || type === 'TANGO') {

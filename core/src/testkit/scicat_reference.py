@@ -26,19 +26,29 @@ class EntriesOnly:
         return getattr(self.root, name)
 
 
-def main():
-    fname, entry = sys.argv[1], sys.argv[2]
-    options = types.SimpleNamespace(
+def writer_options(fname, entry):
+    """the options NXSDataWriter passes to Metadata.metadata for one entry"""
+    return types.SimpleNamespace(
         attrs=None, nattrs="nexdatas_source,nexdatas_strategy,units", values="",
         group_postfix="", entryclasses="NXentry", entrynames=entry, rawscientific=False,
         relpath="", ownergroup=None, accessgroups=None, pid=None, pap=False, beamtimeid=None,
         puuid=False, pfname=False, beamtimemeta=None, scientificmeta=None, output=None,
         args=[fname], emptyunits=False, fileformat="nxs")
+
+
+def metadata(root, fname, entry):
+    """the JSON text for an entry of an open nxstools file root"""
+    return nxsfileinfo.Metadata.metadata(EntriesOnly(root), writer_options(fname, entry)) or ""
+
+
+def main():
+    fname, entry = sys.argv[1], sys.argv[2]
     fl = filewriter.open_file(fname, readonly=True, writer=h5pywriter)
     try:
-        sys.stdout.write(nxsfileinfo.Metadata.metadata(EntriesOnly(fl.root()), options) or "")
+        sys.stdout.write(metadata(fl.root(), fname, entry))
     finally:
         fl.close()
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -258,10 +258,16 @@ abstract class Hdf5Node {
   }
 
   getAttribute(name: string): NxValue | undefined {
-    if (!this.attributeNames().includes(name)) return undefined;
     const st = this.state;
     const where = `${this.path}@${name}`;
-    const meta = st.call('read attribute', where, (m, fid) => m.get_attribute_metadata(fid, this.path, name));
+    let meta: ReadMetadata;
+    try {
+      // read first, list only on failure: a list costs as much as the read (readers ask for many attributes)
+      meta = st.call('read attribute', where, (m, fid) => m.get_attribute_metadata(fid, this.path, name));
+    } catch (e) {
+      if (!this.attributeNames().includes(name)) return undefined;
+      throw e;
+    }
     const ptr = st.scratch(Math.max(meta.total_size * meta.size, 1));
     st.call('read attribute', where, (m, fid) => m.get_attribute_data(fid, this.path, name, BigInt(ptr)));
     return decodeRead(st, meta, ptr, where, () => st.call('read attribute', where, (m, fid) => m.reclaim_vlen_memory(fid, this.path, name, BigInt(ptr))));
