@@ -42,6 +42,7 @@ const XML = `<definition>
         <field name="db" type="NX_CHAR"><strategy mode="INIT" canfail="true"/><datasource type="DB"><database dbtype="SQLITE" dbname="/nonexistent/dir/x.sqlite"/><query format="SCALAR">SELECT 1</query></datasource></field>
         <field name="ev" type="NX_FLOAT"><strategy mode="INIT"/><datasource type="PYEVAL"><result name="r">ds.r = 1.5 * 2</result></datasource></field>
         <field name="strs">a b c<dimensions rank="1"/></field>
+        <link name="ext" target="det_not_written_yet.h5://entry/data"/>
       </group>
     </group>
     <group type="NXsample" name="sample">
@@ -52,6 +53,7 @@ note: yaml</field>
     <group type="NXdata" name="data">
       <link name="step1" target="/scan_17/step1"/>
       <link name="v" target="scan_17:NXentry/vec"/>
+      <link name="image" target="/scan_17/instrument/det/ext/data"/>
     </group>
   </group>
 </definition>`;
@@ -82,6 +84,7 @@ test('nxsw write --metadata: the same JSON text as nxstools makes for the file',
     assert.equal(sm.instrument.det.tprop.source, '127.0.0.1:1/a/b/c/@Prop');
     assert.equal(sm.instrument.det.tprop.nexdatas_canfail, 'FAILED');
     assert.match(ours, /"value": 9007199254740993\b/);
+    assert.deepEqual([sm.data.image, sm.instrument.det.ext], [{}, {}], 'links into a file not written yet');
     assert.match(ours, /"description": "\\u00dcn\\u00efcode \\u2713 title"/);
   } finally {
     t.cleanup();

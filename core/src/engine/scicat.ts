@@ -86,21 +86,25 @@ export function scicatMetadata(parent: SinkGroup, entryName: string, options: Sc
 
 // ---- the tree ---------------------------------------------------------------------------------
 
-/** the children a reader can open (links followed; dangling ones and unreadable external files skipped) */
-function children(g: SinkGroup): Array<[string, SinkGroup | SinkField]> {
-  const out: Array<[string, SinkGroup | SinkField]> = [];
-  for (const name of g.keys()) {
+/**
+ * The children with what they lead to (links followed); undefined for a dangling link or a link
+ * into a file that is not there (yet), which nxstools lists as an empty dictionary.
+ */
+function children(g: SinkGroup): Array<[string, SinkGroup | SinkField | undefined]> {
+  return g.keys().map((name) => {
     try {
-      const child = g.openGroup(name) ?? g.openField(name);
-      if (child) out.push([name, child]);
+      return [name, g.openGroup(name) ?? g.openField(name)];
     } catch {
-      // a link into a file that is not there (yet): nothing to describe
+      return [name, undefined];
     }
-  }
-  return out;
+  });
 }
 
-function describe(node: SinkGroup | SinkField, name: string, into: PyDict): void {
+function describe(node: SinkGroup | SinkField | undefined, name: string, into: PyDict): void {
+  if (!node) {
+    place(into, name);
+    return;
+  }
   const nd = addNode(node, name, into, false);
   if (!isGroup(node)) return;
   for (const [childName, child] of children(node)) describe(child, childName, nd);
