@@ -3,17 +3,17 @@
 // for the same file with the reference writer's options (Python, from the shared nxstools copy).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { haveH5py, haveNxstools, referenceScicatMetadata, serviceSkip } from '@nxsw/core/testkit';
+import { haveH5py, haveNxstools, referenceScicatMetadata, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { REPO, newSession, tempDir } from './scan.js';
 
 const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py')
   || serviceSkip('nxstools (shared/reference/nxstools beside the repository, or NXSTOOLS_PATH)', haveNxstools(), 'its Python needs python3-tz, python3-dateutil, python3-lxml, python3-yaml');
 
 /** every kind of value, attribute, datasource and dataset-level field the metadata knows */
-const XML = `<definition>
+const xml = (dir: string) => `<definition>
   <group type="NXentry" name="scan_17">
     <attribute name="beamtimeId">11012345</attribute>
     <attribute name="data">an attribute named like a child group</attribute>
@@ -54,6 +54,7 @@ note: yaml</field>
       <link name="step1" target="/scan_17/step1"/>
       <link name="v" target="scan_17:NXentry/vec"/>
       <link name="image" target="/scan_17/instrument/det/ext/data"/>
+      <link name="frames_link" target="${dir}/det_00017.h5://entry/data/frames"/>
     </group>
   </group>
 </definition>`;
@@ -62,7 +63,9 @@ test('nxsw write --metadata: the same JSON text as nxstools makes for the file',
   const t = tempDir();
   try {
     const file = join(t.dir, 'scan_00017.nxs');
-    writeFileSync(join(t.dir, 'meta.xml'), XML);
+    writeFileSync(join(t.dir, 'meta.xml'), xml(t.dir));
+    // a detector file written before: the link into it is keyed by the object's own name there, as h5py names it
+    execFileSync(SYSTEM_PYTHON, ['-c', `import h5py\nwith h5py.File(${JSON.stringify(join(t.dir, 'det_00017.h5'))}, "w") as f: f["entry/data/frames"] = [[1, 2], [3, 4]]`]);
     writeFileSync(join(t.dir, 'g.json'), JSON.stringify({ data: { nan: 'nan' } }));
     writeFileSync(join(t.dir, 'r.jsonl'), `${JSON.stringify({ data: { x: 1.25, y: 1 } })}\n`);
     writeFileSync(join(t.dir, 'f.json'), JSON.stringify({ data: { end_time: '2026-11-25 10:05:00.123+01:00', y: 2 } }));
@@ -85,6 +88,7 @@ test('nxsw write --metadata: the same JSON text as nxstools makes for the file',
     assert.equal(sm.instrument.det.tprop.nexdatas_canfail, 'FAILED');
     assert.match(ours, /"value": 9007199254740993\b/);
     assert.deepEqual([sm.data.image, sm.instrument.det.ext], [{}, {}], 'links into a file not written yet');
+    assert.deepEqual([sm.data.frames.shape, sm.data.frames_link], [[2, 2], undefined]);
     assert.match(ours, /"description": "\\u00dcn\\u00efcode \\u2713 title"/);
   } finally {
     t.cleanup();

@@ -167,6 +167,12 @@ export interface SinkGroup extends SinkNode {
   createHardLink(target: string, name: string): void;
   createExternalLink(file: string, target: string, name: string): void;
   /**
+   * What the link `name` below this group points to: a soft link's target path, or an external
+   * link's file and path inside it; undefined for a group or dataset stored here. Optional: for
+   * readers of what was written (the SciCat metadata names external objects by their own name).
+   */
+  link?(name: string): { readonly file?: string; readonly path: string } | undefined;
+  /**
    * Creates a virtual dataset (HDF5 VDS) over datasets in this or other files. A sink that
    * cannot store one leaves this undefined; callers then fail with a clear error naming the sink.
    */

@@ -87,16 +87,20 @@ export function scicatMetadata(parent: SinkGroup, entryName: string, options: Sc
 // ---- the tree ---------------------------------------------------------------------------------
 
 /**
- * The children with what they lead to (links followed); undefined for a dangling link or a link
- * into a file that is not there (yet), which nxstools lists as an empty dictionary.
+ * The children by the name a reader sees, with what they lead to (links followed): an object in
+ * another file goes by its own name there (as h5py names it); undefined for a dangling link or a
+ * link into a file that is not there (yet), which nxstools lists as an empty dictionary.
  */
 function children(g: SinkGroup): Array<[string, SinkGroup | SinkField | undefined]> {
   return g.keys().map((name) => {
+    let node: SinkGroup | SinkField | undefined;
     try {
-      return [name, g.openGroup(name) ?? g.openField(name)];
+      node = g.openGroup(name) ?? g.openField(name);
     } catch {
       return [name, undefined];
     }
+    const external = node ? g.link?.(name) : undefined;
+    return [external?.file !== undefined ? external.path.split('/').filter(Boolean).at(-1) ?? name : name, node];
   });
 }
 

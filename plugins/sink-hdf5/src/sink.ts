@@ -403,6 +403,15 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     this.markTarget(abs);
   }
 
+  link(name: string): { file?: string; path: string } | undefined {
+    checkName(this.state.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    const soft = this.state.call('look up', p, (m, fid) => m.get_symbolic_link(fid, p)) as string | null;
+    if (soft !== null) return { path: soft };
+    const ext = this.state.call('look up', p, (m, fid) => m.get_external_link(fid, p));
+    return ext.filename ? { file: ext.filename, path: ext.obj_path } : undefined;
+  }
+
   createExternalLink(file: string, target: string, name: string): void {
     checkName(this.state.path, this.path, name, 'link');
     const p = childPath(this.path, name);
