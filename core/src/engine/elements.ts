@@ -140,6 +140,9 @@ function broadcastError(label: string, value: readonly number[], target: readonl
 }
 
 export class FieldElement implements Acquirable {
+  /** the fill rows appended to a field object (a split file's field is a new object) */
+  private filled: { field: SinkField; rows: number } | undefined;
+
   constructor(
     readonly label: string,
     private readonly path: string,
@@ -163,8 +166,16 @@ export class FieldElement implements Acquirable {
     if (this.layout.storage === 'append') {
       const block = toBlock(v, this.layout.rank, this.label);
       const field = this.field;
-      const target = frameMismatch(block.shape, field.shape, this.layout.recordAxis, field.rows === 0);
+      const axis = this.layout.recordAxis;
+      const target = frameMismatch(block.shape, field.shape, axis, this.frameOpen(field));
       if (target) throw broadcastError(this.label, block.shape, target);
+      const fills = field.rows;
+      if (fills > 0 && this.frameOpen(field) && block.shape.some((d, i) => i > 0 && d !== field.shape[i <= axis ? i - 1 : i])) {
+        // the first value sets lengths the fill rows before it did not know: they become fills of the new frame
+        const shape = block.shape.slice(1);
+        shape.splice(axis, 0, fills);
+        field.write(failValue(this.layout.type, shape));
+      }
       field.append(block);
       return;
     }
@@ -194,16 +205,31 @@ export class FieldElement implements Acquirable {
   }
 
   fail(message: string): void {
-    const fill = failValue(this.layout.type, this.frameShape());
-    if (this.layout.storage === 'append') this.field.append({ ...fill, shape: [1, ...fill.shape] });
-    else this.field.write(fill);
+    if (this.layout.storage === 'append') this.appendFill();
+    else this.field.write(failValue(this.layout.type, this.frameShape()));
     markFailed(this.field, message);
   }
 
   failHard(): void {
-    if (this.layout.storage !== 'append') return;
+    if (this.layout.storage === 'append') this.appendFill();
+  }
+
+  /** one row of the canfail sentinel in the current frame */
+  private appendFill(): void {
+    const field = this.field;
     const fill = failValue(this.layout.type, this.frameShape());
-    this.field.append({ ...fill, shape: [1, ...fill.shape] });
+    field.append({ ...fill, shape: [1, ...fill.shape] });
+    if (this.filled?.field !== field) this.filled = { field, rows: 0 };
+    this.filled.rows++;
+  }
+
+  /**
+   * Whether no value has been stored in the current field yet, only fill rows: lengths left open
+   * are then still open (a fill row takes length 1 there and is widened when the first value
+   * sets the length, as the reference widens its canfail rows).
+   */
+  private frameOpen(field: SinkField): boolean {
+    return field.rows === (this.filled?.field === field ? this.filled.rows : 0);
   }
 }
 
