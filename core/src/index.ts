@@ -6,6 +6,7 @@ export * from './api/values.js';
 export * from './api/xml.js';
 export * from './api/extensions.js';
 export * from './api/plugin.js';
+export * from './api/limits.js';
 export * from './engine/plan.js';
 export { parseXml } from './engine/xmlparse.js';
 export { STANDARD_TAGS } from './engine/tags.js';
@@ -13,4 +14,5 @@ export { WriterSession, STATUS_TEXT, parseJsonRecord, type WriterState, type Ses
 export { parseFileName, nexusTime } from './engine/filename.js';
 export { scicatMetadata, type ScicatOptions } from './engine/scicat.js';
 export { Kernel, stderrLogger, type KernelOptions, type PluginStatus } from './kernel/kernel.js';
+export { rateLimitedLogger } from './kernel/log.js';
 export { NXSW_VERSION } from './version.js';
