@@ -63,10 +63,6 @@ test('~/.my.cnf [client] with an !include gives user, password and host; its soc
     assert.equal(failed.attrs.nexdatas_canfail!.value, 'FAILED');
     assert.match(String(failed.attrs.nexdatas_canfail_error!.value), new RegExp(`ENOENT.*${socket.replace(/[.]/g, '\\.')}`));
 
-    // an explicit mycnf is read alone (read_default_file): ~/.my.cnf's socket is not used
-    const explicit = join(t.dir, 'explicit.cnf');
-    writeFileSync(explicit, '[client]\nuser=root\n');
-    assert.equal(writeWithHome(t.dir, other, `<database dbtype="MYSQL" mycnf="${explicit}"/>`).value, 'root@localhost');
   } finally {
     await admin.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`).catch(() => undefined);
     await admin.end();
