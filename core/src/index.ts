@@ -15,6 +15,7 @@ export { parseXml } from './engine/xmlparse.js';
 export { STANDARD_TAGS } from './engine/tags.js';
 export { WriterSession, STATUS_TEXT, parseJsonRecord, announcedRecords, type WriterState, type SessionOptions, type Durability } from './engine/session.js';
 export { parseFileName, nexusTime } from './engine/filename.js';
+export { scicatMetadata, type ScicatOptions } from './engine/scicat.js';
 export { Kernel, stderrLogger, type KernelOptions, type PluginStatus } from './kernel/kernel.js';
 export { rateLimitedLogger } from './kernel/log.js';
 export { NXSW_VERSION } from './version.js';

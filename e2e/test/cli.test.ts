@@ -1,9 +1,9 @@
 // The nxsw command line: usage, exit codes, clear errors, and the README's example.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { checkPlugin } from '@nxsw/core/conformance';
 import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { REPO, tempDir } from './scan.js';
@@ -249,6 +249,52 @@ test('a server configuration with scripts off refuses EVAL and PYEVAL at check, 
     const off = nxsw(['check', cfg, '--config', server]);
     assert.equal(off.code, 1);
     assert.match(off.err, /DATASOURCE_CONFIG.*PYEVAL scripts are disabled on this server; an operator enables them with "pluginOptions": \{"@nxsw\/source-json": \{"scripts": true\}\}.*line 1/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a fresh copy of the repository: npm ci links node_modules/.bin/nxsw before the build, and npx nxsw runs once built', { timeout: 240_000 }, () => {
+  const t = tempDir();
+  try {
+    // the repository's files as a clone has them (tracked files, with their modes)
+    const files = execFileSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).split('\0').filter(Boolean);
+    for (const f of files) {
+      if (!existsSync(join(REPO, f))) continue; // deleted in the working tree
+      mkdirSync(dirname(join(t.dir, f)), { recursive: true });
+      copyFileSync(join(REPO, f), join(t.dir, f));
+    }
+    // scripts/setup.sh's install step (scripts skipped: native modules are not needed here)
+    execFileSync('npm', ['ci', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 200_000 });
+    const bin = join(t.dir, 'node_modules', '.bin', 'nxsw');
+    assert.ok(existsSync(bin), 'npm ci created node_modules/.bin/nxsw');
+    assert.equal(realpathSync(bin), realpathSync(join(t.dir, 'core', 'bin', 'nxsw.js')));
+    const unbuilt = spawnSync('npx', ['nxsw', '--help'], { cwd: t.dir, encoding: 'utf8' });
+    assert.equal(unbuilt.status, 1);
+    assert.match(unbuilt.stderr, /not built yet: run `npm run build`/);
+    // setup.sh's build step; the repository's own build stands in for it
+    symlinkSync(join(REPO, 'core', 'dist'), join(t.dir, 'core', 'dist'));
+    const built = spawnSync('npx', ['nxsw', '--help'], { cwd: t.dir, encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+    assert.match(built.stdout, /nxsw write CONFIG\.xml --output OUT\.nxs/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("the README's npx commands run as typed inside the repository", { skip }, () => {
+  const t = tempDir();
+  try {
+    const out = join(t.dir, 'scan.nxs');
+    const check = spawnSync('npx', ['nxsw', 'check', 'examples/scan/scan.xml'], { cwd: REPO, encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stderr);
+    const write = spawnSync('npx', ['nxsw', 'write', 'examples/scan/scan.xml', '--output', out, '--global', 'examples/scan/global.json',
+      '--records', 'examples/scan/records.jsonl', '--final', 'examples/scan/final.json'], { cwd: REPO, encoding: 'utf8' });
+    assert.equal(write.status, 0, write.stderr);
+    assert.equal(readWithH5py(out).attrs.NX_class!.value, 'NXroot');
+    const plugins = spawnSync('npx', ['nxsw', 'plugins'], { cwd: REPO, encoding: 'utf8' });
+    assert.equal(plugins.status, 0, plugins.stderr);
+    assert.match(plugins.stdout, /@nxsw\/sink-hdf5/);
   } finally {
     t.cleanup();
   }

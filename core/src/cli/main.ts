@@ -32,6 +32,8 @@ write: runs OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile.
       --can-fail             set the global CanFail flag (default off)
       --no-logs              do not write /nexus_logs/configuration
       --swmr                 SWMR mode, so viewers can follow the file while it is written
+      --metadata             also write OUT.nxs.<entry>.json: SciCat metadata of each NXentry
+                             (as MetadataOutput "file" in the Tango server)
       --flush-interval MS    flush every MS milliseconds instead of after every Record
       --json                 print the summary as JSON
 
@@ -103,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
         'can-fail': { type: 'boolean', default: false },
         'no-logs': { type: 'boolean', default: false },
         swmr: { type: 'boolean', default: false },
+        metadata: { type: 'boolean', default: false },
         'flush-interval': { type: 'string' },
       },
     });
@@ -117,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       return await runWrite(kernel, {
         config: positionals[0]!, output: values.output, global: values.global, records: values.records, final: values.final,
-        stepsPerFile: steps, canFail: values['can-fail'], logs: !values['no-logs'], swmr: values.swmr, flushIntervalMs: interval, json: values.json,
+        stepsPerFile: steps, canFail: values['can-fail'], logs: !values['no-logs'], swmr: values.swmr, metadata: values.metadata, flushIntervalMs: interval, json: values.json,
       });
     } finally {
       await kernel.stop();

@@ -141,6 +141,13 @@ async function checkSink(sink: SinkFactory, fail: (m: string) => void): Promise<
       const xr = e.openField('x');
       if (!xr || xr.shape[0] !== 3) fail(`sink ${sink.name}: dataset x has shape ${JSON.stringify(xr?.shape)} after reopening, expected [3]`);
       if (e.createVirtualField && e.openField('vx')?.shape[0] !== 3) fail(`sink ${sink.name}: the virtual dataset vx is missing or has another shape after reopening`);
+      // reading values back is optional; a sink that offers it must give what was written
+      if (xr?.read) {
+        const v = xr.read();
+        if (v.type !== 'float64' || JSON.stringify([...(v.data as Float64Array)]) !== '[1.5,2.5,3.5]') fail(`sink ${sink.name}: read() of x gave ${v.type} ${JSON.stringify(Array.from(v.data as ArrayLike<unknown>))}, expected float64 [1.5,2.5,3.5]`);
+        const t = e.openField('title')?.read?.();
+        if (!t || t.type !== 'string' || (t.data as string[])[0] !== 'ünïcode') fail(`sink ${sink.name}: read() of the string scalar title did not give 'ünïcode'`);
+      }
     }
     again.close();
     try {

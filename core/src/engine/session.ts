@@ -2,7 +2,7 @@
  * A writer session: the NXSDataWriter state machine and command semantics (spec 3 and 4), shared
  * by every front end (the Tango device, `nxsw write`). It knows no protocol.
  */
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve as resolvePath, basename } from 'node:path';
 import { ConfigError, NxswError, asNxswError, errorMessage } from '../api/errors.js';
 import { checkOutputPath } from '../api/files.js';
@@ -33,6 +33,7 @@ import { openEntry, type Entry } from './entry.js';
 import { FileBinding, type Acquirable } from './elements.js';
 import { runPool, type PoolBase } from './pool.js';
 import { parseFileName, splitFileName, nexusTime, type OutputName } from './filename.js';
+import { metadataFailure, scicatMetadata } from './scicat.js';
 
 export type WriterState = 'ON' | 'OPEN' | 'EXTRACT' | 'RUNNING' | 'FAULT';
 
@@ -64,6 +65,11 @@ export interface SessionOptions {
   readonly limits?: InputLimits;
   /** the program's name and version, for the root attribute creator and the logs */
   readonly creator?: { readonly name: string; readonly version: string };
+  /**
+   * The Tango property MetadataOutput: comma-separated; with `file`, CloseEntry writes
+   * `<file name>.<entry name>.json` with the SciCat metadata of each NXentry (as the reference)
+   */
+  readonly metadataOutput?: string;
 }
 
 interface SplitState {
@@ -679,6 +685,25 @@ export class WriterSession {
     } finally {
       this.entry = undefined;
       await Promise.allSettled(entry.sources.map((s) => s.close?.()));
+    }
+    this.writeMetadata();
+  }
+
+  /** MetadataOutput `file`: the SciCat metadata of each NXentry of the configuration, read from the file */
+  private writeMetadata(): void {
+    const wanted = (this.options.metadataOutput ?? '').split(',').map((x) => x.trim());
+    if (!wanted.includes('file') || !this.plan || !this.file || !this.output) return;
+    const fileName = this.output.file;
+    const parent = this.binding!.group(this.parentPath || '/');
+    for (const e of this.plan.children) {
+      if (e.kind !== 'group' || e.nxClass !== 'NXentry') continue;
+      const out = `${fileName}.${e.name}.json`;
+      try {
+        const json = scicatMetadata(parent, e.name, { fileName });
+        if (json !== undefined) writeFileSync(out, json);
+      } catch (err) {
+        throw metadataFailure(out, err);
+      }
     }
   }
 

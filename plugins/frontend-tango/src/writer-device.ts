@@ -149,11 +149,11 @@ export class NxsDataWriterDevice implements TangoDevice {
 
   private newSession(): WriterSession {
     const p = this.props;
-    if (p.metadataOutput) this.env.log.warn(`${this.name}: MetadataOutput='${p.metadataOutput}' is not supported; no metadata files are written`);
     return new WriterSession({
       extensions: this.env.extensions,
       defaultCanFail: p.defaultCanFail,
       addingLogs: p.addingLogs,
+      metadataOutput: p.metadataOutput,
       sink: this.sinkName(p.writer),
       durability: this.env.flushIntervalMs ? { mode: 'interval', intervalMs: this.env.flushIntervalMs } : { mode: 'record' },
       maxRecordRuntimeMs: p.maxRecordRuntime > 0 ? p.maxRecordRuntime * 1000 : undefined,

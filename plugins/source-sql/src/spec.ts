@@ -113,29 +113,3 @@ export function scrub(message: string, password: string | undefined): string {
 export function redactDatasourceXml(xml: string): string {
   return redactSecrets(xml);
 }
-
-/** Reads `[client]` user/password/host/port/database from a MySQL option file. */
-export function readMyCnf(path: string): { user?: string; password?: string; host?: string; port?: number; database?: string } {
-  const text = readFileSync(path, 'utf8');
-  const out: { user?: string; password?: string; host?: string; port?: number; database?: string } = {};
-  let section = '';
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';') || line.startsWith('!')) continue;
-    const sec = /^\[([^\]]+)\]$/.exec(line);
-    if (sec) { section = sec[1]!.trim().toLowerCase(); continue; }
-    if (section !== 'client') continue;
-    const eq = line.indexOf('=');
-    if (eq < 0) continue;
-    const key = line.slice(0, eq).trim().toLowerCase().replace(/-/g, '_');
-    let value = line.slice(eq + 1).trim();
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0]!)) value = value.slice(1, -1);
-    else value = value.replace(/\s+#.*$/, '');
-    if (key === 'user') out.user = value;
-    else if (key === 'password') out.password = value;
-    else if (key === 'host') out.host = value;
-    else if (key === 'database') out.database = value;
-    else if (key === 'port' && /^\d+$/.test(value)) out.port = Number(value);
-  }
-  return out;
-}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, NxswError, redactSecrets, type ExtensionBase, type PluginContext } from '@nxsw/core';
 import {
-  DbSourceType, redactDatasourceXml, readMyCnf, mysqlDriver, parseDatabase, resultToValue, oracleConnectOptions,
+  DbSourceType, redactDatasourceXml, readOptionFiles, mysqlDriver, parseDatabase, resultToValue, oracleConnectOptions,
   builtinDrivers, type SqlDriver, type SqlResult, type SecretsPolicy,
 } from '../src/index.js';
 import plugin from '../src/plugin.js';
@@ -126,7 +126,7 @@ test('mycnf: [client] values fill what the element does not give', () => {
   try {
     const f = join(dir, 'my.cnf');
     writeFileSync(f, '[mysqld]\nuser=mysql\n[client]\nuser = reader\npassword = "pa ss"\nhost=dbhost # comment\nport=3307\ndatabase=tango\n');
-    assert.deepEqual(readMyCnf(f), { user: 'reader', password: 'pa ss', host: 'dbhost', port: 3307, database: 'tango' });
+    assert.deepEqual(readOptionFiles([f], true), { user: 'reader', password: 'pa ss', host: 'dbhost', port: 3307, database: 'tango' });
     const spec = mysqlDriver.prepare!(parseDatabase({ dbtype: 'MYSQL', mycnf: f, dbname: 'other' }, '', {}, { secretsDir: dir }));
     assert.equal(spec.user, 'reader');
     assert.equal(spec.hostname, 'dbhost');
@@ -135,6 +135,23 @@ test('mycnf: [client] values fill what the element does not give', () => {
     assert.equal(spec.password(), 'pa ss');
     assert.ok(!JSON.stringify(spec).includes('pa ss'));
     assert.throws(() => parseDatabase({ dbtype: 'MYSQL', mycnf: join(dir, 'none.cnf') }, '', {}, { secretsDir: dir }), /cannot read the option file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('option files: the client groups, later files override earlier ones, includes are followed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nxsw-sql-'));
+  try {
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'conf.d', 'b.cnf'), '[client]\nport=3310\n');
+    writeFileSync(join(dir, 'conf.d', 'a.cnf'), '[client]\nport=3309\ndatabase=fromdir\n');
+    writeFileSync(join(dir, 'conf.d', 'ignored.txt'), '[client]\nuser=never\n');
+    writeFileSync(join(dir, 'secret.cnf'), '[client-mariadb]\npassword=included\n');
+    writeFileSync(join(dir, 'first.cnf'), '[client-server]\nsocket=/run/first.sock\n[client]\nuser=first\n!include secret.cnf\n!includedir conf.d\n!include missing.cnf\n');
+    writeFileSync(join(dir, 'second.cnf'), '[mysql]\nuser=tool-only\n[client]\nuser=second\n');
+    assert.deepEqual(readOptionFiles([join(dir, 'first.cnf'), join(dir, 'absent.cnf'), join(dir, 'second.cnf')]),
+      { socket: '/run/first.sock', user: 'second', password: 'included', port: 3310, database: 'fromdir' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
