@@ -68,6 +68,12 @@ export interface DataSourceType extends ExtensionBase {
    * ConfigError with code DATASOURCE_CONFIG naming the element's location.
    */
   create(element: XmlElement, env: SourceEnvironment): DataSource;
+  /**
+   * Creates a source from a class path that the global JSON "datasources" maps a type to
+   * (`{"MYTYPE": "package.module.Class"}`, spec 2.9.5) when no installed type has that name. A
+   * type that runs such classes (the Python plugin) implements it; the first one found is used.
+   */
+  createFromClass?(classPath: string, element: XmlElement, env: SourceEnvironment): DataSource;
   /** default per-read time limit in ms (the engine applies it through ReadContext.signal) */
   readonly defaultTimeoutMs?: number;
   /** closes shared pools and connections when the kernel stops */

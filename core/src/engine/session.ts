@@ -468,19 +468,21 @@ export class WriterSession {
   }
 
   private createSource(sp: SourcePlan): DataSource {
-    const type = this.sourceType(sp);
+    const { type, classPath } = this.sourceType(sp);
+    const env = { createSource: (el: XmlElement) => this.createSource(childPlan(el)) };
     try {
-      return type.create(sp.el, { createSource: (el: XmlElement) => this.createSource(childPlan(el)) });
+      return classPath ? type.createFromClass!(classPath, sp.el, env) : type.create(sp.el, env);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       throw new ConfigError('DATASOURCE_CONFIG', `${sp.type} datasource: ${errorMessage(e)}`, sp.el.location, { cause: e });
     }
   }
 
-  private sourceType(sp: SourcePlan): DataSourceType {
+  /** the type that makes a source; classPath when a JSON-mapped class is run by a type's createFromClass */
+  private sourceType(sp: SourcePlan): { type: DataSourceType; classPath?: string } {
     const ext = this.options.extensions;
     const direct = ext.find<DataSourceType>('datasource', sp.type);
-    if (direct) return direct;
+    if (direct) return { type: direct };
     // the reference registers extra types through the global JSON: {"datasources": {"MCLIENT": "...ClientSource"}}
     const aliases = this._json.datasources;
     if (aliases && typeof aliases === 'object') {
@@ -489,14 +491,16 @@ export class WriterSession {
         const last = target.split('.').at(-1)!;
         const name = REFERENCE_SOURCE_CLASSES[last] ?? target;
         const t = ext.find<DataSourceType>('datasource', name);
-        if (t) return t;
+        if (t) return { type: t };
+        const runner = ext.list<DataSourceType>('datasource').find((x) => x.createFromClass);
+        if (runner && target.includes('.')) return { type: runner, classPath: target };
       }
     }
     const installed = ext.list<DataSourceType>('datasource').map((t) => {
       const by = this.options.extensions.providerOf?.('datasource', t.name);
       return by ? `${t.name} (${by})` : t.name;
     });
-    throw new ConfigError('DATASOURCE_UNKNOWN', `unknown datasource type '${sp.type}'; installed types: ${installed.join(', ') || 'none'} — install a plugin that provides it, or map it in the global JSON "datasources"`, sp.el.location);
+    throw new ConfigError('DATASOURCE_UNKNOWN', `unknown datasource type '${sp.type}'; installed types: ${installed.join(', ') || 'none'} — install a plugin that provides it, or map it in the global JSON "datasources" (to an installed type, or to a class path such as "package.module.Class" when a plugin runs classes, e.g. @nxsw/source-python)`, sp.el.location);
   }
 
   /** a label registered through the global JSON: {"decoders": {"MYLABEL": "...VDEOdecoder"}} */

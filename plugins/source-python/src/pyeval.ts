@@ -1,0 +1,127 @@
+/**
+ * The PYEVAL datasource: a Python 3 script computes the value from child datasources, in the
+ * session's Python worker, with the reference's semantics (spec 2.9.4): `ds.<input>` for the
+ * inputs the script names, `exec` with separate globals and locals, the result in
+ * `ds.<result name>`, `commonblock` with `__counter__`, `__root__` and `__nxroot__`.
+ */
+import { ConfigError, NxswError, childElement, childElements } from '@nxsw/core';
+import type { DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, XmlElement, XmlLocation } from '@nxsw/core';
+import { isWireArray, type WireArray, type WireValue } from './codec.js';
+import { FileApi } from './fileapi.js';
+import { PythonError } from './worker.js';
+import type { PythonRuntime } from './runtime.js';
+import { PythonClassSource } from './pyclass.js';
+
+interface Input {
+  readonly name: string;
+  readonly source: DataSource;
+  /** the reference hands Tango spectra and images to scripts as numpy arrays, everything else as lists */
+  readonly asList: boolean;
+}
+
+let nextId = 0;
+/** a key for one script or class in the worker */
+export function workerKey(kind: string): string {
+  return `${kind}${++nextId}`;
+}
+
+/** the file argument of a request: what `__root__` needs to know of the file being written */
+export function fileInfo(ctx: ReadContext): WireValue {
+  return ctx.file ? { path: ctx.file.path, currentfileid: 0, stepsperfile: 0 } : null;
+}
+
+/** an error from the worker as the typed error of a read */
+export function readError(e: unknown, what: string, where: XmlLocation): unknown {
+  if (!(e instanceof PythonError)) return e;
+  if (e.kind === 'syntax') return new ConfigError('DATASOURCE_CONFIG', `${what} does not compile: ${e.message}`, where);
+  return new NxswError('DATA_NOT_FOUND', `${what} failed: ${e.message}`, { cause: e });
+}
+
+export function resultValue(v: WireValue, what: string): NxValue {
+  if (!isWireArray(v)) throw new NxswError('INTERNAL', `${what}: the Python worker returned no value`);
+  return v.array;
+}
+
+export class PyEvalSource implements DataSource {
+  private readonly key = workerKey('pyeval');
+  private readonly what: string;
+
+  constructor(
+    private readonly code: string,
+    private readonly resultName: string,
+    private readonly inputs: readonly Input[],
+    private readonly runtime: PythonRuntime,
+    private readonly where: XmlLocation,
+  ) {
+    this.what = `the PYEVAL script at line ${where.line} of ${where.path}`;
+  }
+
+  describe(): string {
+    const oneLine = this.code.trim().replace(/\s+/g, ' ');
+    return `PYEVAL ${oneLine.length > 120 ? `${oneLine.slice(0, 117)}...` : oneLine}`;
+  }
+
+  async read(ctx: ReadContext): Promise<NxValue> {
+    const values = await Promise.all(this.inputs.map((i) => i.source.read(ctx)));
+    const inputs: Record<string, WireArray> = {};
+    this.inputs.forEach((inp, k) => {
+      inputs[inp.name] = { array: values[k]!, asList: inp.asList };
+    });
+    const worker = this.runtime.workerFor(ctx.shared);
+    worker.setup(this.key, ['compile', this.key, this.code, this.resultName, this.what]);
+    const file = ctx.file;
+    try {
+      const out = await worker.request(['eval', this.key, inputs, fileInfo(ctx), ctx.step], {
+        what: this.what,
+        timeoutMs: this.runtime.options.scriptTimeoutMs,
+        signal: ctx.signal,
+        onCall: file ? new FileApi(file, this.runtime.options.sinkName(file)).handler : undefined,
+      }, this.key);
+      return resultValue(out, this.what);
+    } catch (e) {
+      throw readError(e, this.what, this.where);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.inputs.map((i) => i.source.close?.()));
+  }
+}
+
+export class PyEvalSourceType implements DataSourceType {
+  readonly kind = 'datasource';
+  readonly name = 'PYEVAL';
+
+  constructor(private readonly runtime: PythonRuntime) {}
+
+  get defaultTimeoutMs(): number {
+    return this.runtime.options.scriptTimeoutMs + 1000;
+  }
+
+  create(element: XmlElement, env: SourceEnvironment): DataSource {
+    const result = childElement(element, 'result');
+    const code = result?.text ?? '';
+    if (!result || code.trim() === '') throw new ConfigError('DATASOURCE_CONFIG', 'PyEval script not defined: a PYEVAL datasource needs <result name="...">script</result>', element.location);
+    this.runtime.interpreter(element.location);
+    const resultName = result.attributes.name?.trim() || 'result';
+    const inputs: Input[] = [];
+    for (const child of childElements(element, 'datasource')) {
+      const name = child.attributes.name?.trim().replace(/^ds\./, '');
+      if (!name) throw new ConfigError('DATASOURCE_CONFIG', 'an input datasource of a PYEVAL datasource needs a name', child.location);
+      // only inputs whose name occurs in the script are read (spec 2.9.4)
+      if (!code.includes(name)) continue;
+      inputs.push({ name, source: env.createSource(child), asList: child.attributes.type?.trim() !== 'TANGO' });
+    }
+    return new PyEvalSource(code, resultName, inputs, this.runtime, result.location);
+  }
+
+  /** Python classes named in the global JSON "datasources" run in the same worker (spec 2.9.5) */
+  createFromClass(classPath: string, element: XmlElement): DataSource {
+    this.runtime.interpreter(element.location);
+    return new PythonClassSource(classPath, element, this.runtime);
+  }
+
+  dispose(): Promise<void> {
+    return this.runtime.dispose();
+  }
+}

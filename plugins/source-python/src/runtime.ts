@@ -1,0 +1,86 @@
+/**
+ * Where the plugin's Python comes from and which worker serves which writer session: one worker
+ * per session, found through the session's shared map (ReadContext.shared), so the common block
+ * is shared by the session's scripts across records and entries and by no one else.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type Logger, type SinkFile, type XmlLocation } from '@nxsw/core';
+import { PythonWorker } from './worker.js';
+
+/** the plugin's own Python package (python/nxsw_python), shipped beside dist/ */
+export const PYTHON_DIR = fileURLToPath(new URL('../../python', import.meta.url));
+
+/** the key under which a session's shared map records that its worker's common block is current */
+const SESSION_MARK = 'nxsw.python.worker';
+
+export interface RuntimeOptions {
+  /** the interpreter named by the plugin option `python` (server configuration or --plugin-option) */
+  readonly python?: string;
+  /** time limit of one script run (ms) */
+  readonly scriptTimeoutMs: number;
+  readonly log: Logger;
+  /** names the sink that writes a file, for messages */
+  readonly sinkName: (file: SinkFile) => string;
+}
+
+interface Interpreter {
+  readonly path: string;
+  readonly setting: string;
+}
+
+function executable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class PythonRuntime {
+  private readonly workers = new WeakMap<Map<string, unknown>, PythonWorker>();
+  private readonly all = new Set<PythonWorker>();
+  private found: Interpreter | undefined;
+
+  constructor(readonly options: RuntimeOptions) {}
+
+  /** the interpreter: the plugin option python, else NXSW_PYTHON, else python3 on PATH */
+  interpreter(where?: XmlLocation): Interpreter {
+    if (this.found) return this.found;
+    const [name, setting] = this.options.python
+      ? [this.options.python, 'the option "python" of @nxsw/source-python (server configuration "pluginOptions" or --plugin-option)']
+      : process.env.NXSW_PYTHON
+        ? [process.env.NXSW_PYTHON, 'the environment variable NXSW_PYTHON']
+        : ['python3', 'the default: python3 on PATH'];
+    const candidates = isAbsolute(name) || name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name));
+    const path = candidates.find(executable);
+    if (!path) {
+      throw new ConfigError('DATASOURCE_CONFIG', `PYEVAL needs a Python 3 interpreter: '${name}' (${setting}) was not found or is not executable; set the option "python" of @nxsw/source-python in the server configuration or NXSW_PYTHON`, where);
+    }
+    this.found = { path, setting };
+    return this.found;
+  }
+
+  /** the worker of the session that owns `shared` (started on its first request) */
+  workerFor(shared: Map<string, unknown>): PythonWorker {
+    let w = this.workers.get(shared);
+    if (!w) {
+      const { path, setting } = this.interpreter();
+      w = new PythonWorker({ python: path, pythonSetting: setting, pythonPath: [PYTHON_DIR], log: this.options.log });
+      this.workers.set(shared, w);
+      this.all.add(w);
+    } else if (!shared.has(SESSION_MARK)) {
+      // the session cleared its shared state (Init): the common block starts again
+      void w.request(['reset'], { what: 'reset' }).catch(() => undefined);
+    }
+    shared.set(SESSION_MARK, true);
+    return w;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.allSettled([...this.all].map((w) => w.close()));
+    this.all.clear();
+  }
+}
