@@ -54,6 +54,7 @@ export class PythonWorker {
   private readonly setups = new Map<string, unknown[]>();
   private readonly done = new Set<string>();
   private restarts = 0;
+  private everStarted = false;
   private closed = false;
 
   constructor(private readonly options: WorkerOptions) {}
@@ -152,9 +153,17 @@ export class PythonWorker {
       this.failPending(new NxswError('SOURCE_UNAVAILABLE', `the Python worker exited (${signal ?? `code ${code}`})${last ? `: ${last}` : ''}; it restarts on the next read, the common block is lost`));
     });
     this.child = child;
+    this.hold(child, false);
     return child;
   }
-  private everStarted = false;
+
+  /** an idle worker does not keep the server's process alive; one running a request does */
+  private hold(child: ChildProcess, busy: boolean): void {
+    for (const h of [child, child.stdin, child.stdout, child.stderr] as Array<{ ref(): void; unref(): void } | null>) {
+      if (busy) h?.ref();
+      else h?.unref();
+    }
+  }
 
   private exchange(message: unknown[], options: RequestOptions): Promise<WireValue> {
     return new Promise<WireValue>((resolve, reject) => {
@@ -169,7 +178,9 @@ export class PythonWorker {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         this.pending = undefined;
+        this.hold(child, false);
       };
+      this.hold(child, true);
       this.pending = {
         resolve: (v) => { finish(); resolve(v); },
         reject: (e) => { finish(); reject(e); },

@@ -55,6 +55,18 @@ def _ftinit(obj, h5object, parent):
         obj._tparent = parent
 
 
+class _Tree(object):
+    """parent and native object, as nxstools' FTObject offers them (also without nxstools)"""
+
+    @property
+    def parent(self):
+        return self._tparent
+
+    @property
+    def h5object(self):
+        return self._h5object
+
+
 def _join(path, name):
     return posixpath.join(path, name) if not name.startswith("/") else name
 
@@ -189,7 +201,7 @@ class SoftLinkInfo(object):
 # ---------------------------------------------------------------------------------------------
 # The nxstools file API
 
-class FTAttribute(_base("FTAttribute")):
+class FTAttribute(_Tree, _base("FTAttribute")):
     def __init__(self, api, path, name, dtype="string", parent=None):
         _ftinit(self, None, parent)
         self._api, self._path, self.name, self._dtype = api, path, name, dtype
@@ -243,7 +255,7 @@ def _cast(value, dtype):
     return value
 
 
-class FTAttributeManager(_base("FTAttributeManager")):
+class FTAttributeManager(_Tree, _base("FTAttributeManager")):
     def __init__(self, api, path, parent):
         _ftinit(self, None, parent)
         self._api, self.path = api, path
@@ -278,7 +290,7 @@ class FTAttributeManager(_base("FTAttributeManager")):
         pass
 
 
-class _FTNodeMixin(object):
+class _FTNodeMixin(_Tree):
     @property
     def attributes(self):
         return FTAttributeManager(self._api, self.path, self)
@@ -406,7 +418,7 @@ class FTGroup(_FTNodeMixin, _base("FTGroup")):
         return self.open(name)
 
 
-class FTFile(_base("FTFile")):
+class FTFile(_Tree, _base("FTFile")):
     """the file: `.name` is its path, `.writer` this module's writer, root() the root group"""
 
     def __init__(self, api, filename, writer):
@@ -493,13 +505,13 @@ def virtual_field_spec(layout, filename):
             "mappings": mappings}
 
 
-class TargetFieldView(_base("FTTargetFieldView")):
+class TargetFieldView(_Tree, _base("FTTargetFieldView")):
     def __init__(self, source, shape):
         _ftinit(self, source, None)
         self.shape = shape
 
 
-class VirtualFieldLayout(_base("FTVirtualFieldLayout")):
+class VirtualFieldLayout(_Tree, _base("FTVirtualFieldLayout")):
     def __init__(self, layout, shape):
         _ftinit(self, layout, None)
         self.shape = shape
