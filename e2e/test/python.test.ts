@@ -194,7 +194,9 @@ test('nxstools template lambdavds: a virtual dataset over the module files (h5py
     const { has, name } = await defaultSinkHasVds(t.dir);
     if (!has) {
       const msg = `the default sink '${name}' does not implement createVirtualField (the native HDF5 sink does)`;
-      if (process.env.CI === 'true') assert.fail(`${msg}; CI=true requires it`);
+      // under CI the default sink must store them; a run that chose a sink explicitly (NXSW_CHOOSE)
+      // is covered by the next test instead
+      if (process.env.CI === 'true' && !process.env.NXSW_CHOOSE) assert.fail(`${msg}; CI=true requires it`);
       ctx.skip(msg);
       return;
     }

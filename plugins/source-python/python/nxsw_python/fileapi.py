@@ -489,16 +489,13 @@ def virtual_field_spec(layout, filename):
         mapping = {"file": "." if os.path.abspath(srcfile) == here else srcfile,
                    "dataset": dcpl.get_virtual_dsetname(i),
                    "virtualSelection": _hyperslab(vspace)}
-        dims = list(sspace.get_simple_extent_dims())
         if sspace.get_select_type() == h5py.h5s.SEL_HYPERSLABS:
             if not sspace.is_regular_hyperslab():
                 raise FileApiError("source %d of the virtual layout is not a regular "
                                    "hyperslab" % i)
-            mapping["sourceSelection"] = sel = _hyperslab(sspace)
-            maxdims = sspace.get_simple_extent_dims(maxdims=True)
-            dims = [-1 if sel["count"][k] == -1 and maxdims[k] == UNLIMITED else d
-                    for k, d in enumerate(dims)]
-        mapping["sourceShape"] = dims
+            mapping["sourceSelection"] = _hyperslab(sspace)
+        # the extent h5py gave the source (an unlimited selection does not need an unlimited one)
+        mapping["sourceShape"] = list(sspace.get_simple_extent_dims())
         mappings.append(mapping)
     return {"type": element_type(vl.dtype), "shape": list(vl.shape),
             "maxShape": [-1 if m is None else m for m in (vl.maxshape or vl.shape)],
