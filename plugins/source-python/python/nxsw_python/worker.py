@@ -158,6 +158,9 @@ class Worker(object):
 
 
 def main():
+    # descriptors the server's libraries opened without close-on-exec (an HDF5 file being
+    # written) would otherwise stay open here, and with them the file's lock
+    os.closerange(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
     # the channel keeps the original stdin/stdout; what scripts print goes to stderr and
     # what they read comes from /dev/null
     channel_in = os.fdopen(os.dup(0), "rb")
