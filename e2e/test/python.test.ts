@@ -234,7 +234,7 @@ test('lambdavds through a sink without virtual datasets: the FINAL read fails wi
 
 test('a hanging script: stopped at the time limit, the session keeps answering meanwhile, the next Record runs in a new worker', { skip }, async () => {
   const t = tempDir();
-  const kernel = await Kernel.start({ cwd: REPO, pluginOptions: { '@nxsw/source-python': { scriptTimeoutMs: 600 } } });
+  const kernel = await Kernel.start({ cwd: REPO, pluginOptions: { '@nxsw/source-python': { scriptTimeoutMs: 1500 } } });
   try {
     const s = new WriterSession({ extensions: kernel });
     s.setFileName(join(t.dir, 'hang.nxs'));
@@ -255,13 +255,13 @@ ds.r = commonblock["n"]</result></datasource></field></group></definition>`);
     assert.ok(performance.now() - started < 400, 'a timer fired late: the server was blocked');
     assert.equal(s.state, 'RUNNING');
     await hanging;
-    assert.ok(performance.now() - started < 3000);
+    assert.ok(performance.now() - started < 6000);
     await s.record('{"data": {"hang": 0}}');
     await s.closeEntry();
     await s.closeFile();
     const r = py('import h5py, json, sys; d = h5py.File(sys.argv[1])["entry1/n"]; print(json.dumps([d[()].tolist(), d.attrs["nexdatas_canfail_error"]]))', join(t.dir, 'hang.nxs'));
     assert.deepEqual(r[0], [1, 2, 2147483647, 1], 'the common block started again after the restart');
-    assert.match(r[1], /ran longer than 600 ms; the Python worker was restarted and the PYEVAL common block is lost/);
+    assert.match(r[1], /ran longer than 1500 ms; the Python worker was restarted and the PYEVAL common block is lost/);
   } finally {
     await kernel.stop();
     t.cleanup();

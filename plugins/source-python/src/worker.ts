@@ -44,6 +44,7 @@ export interface RequestOptions {
 }
 
 const STDERR_KEPT = 4096;
+const STARTUP_TIMEOUT_MS = 30_000;
 
 export class PythonWorker {
   private child: ChildProcess | undefined;
@@ -81,6 +82,8 @@ export class PythonWorker {
   request(message: unknown[], options: RequestOptions, needs?: string): Promise<WireValue> {
     const run = async (): Promise<WireValue> => {
       if (this.closed) throw new NxswError('SOURCE_UNAVAILABLE', 'the Python worker is closed');
+      // starting the interpreter (imports included) does not count against a script's time limit
+      if (!this.child) await this.exchange(['hello'], { what: 'starting the Python worker', timeoutMs: STARTUP_TIMEOUT_MS });
       if (needs && !this.done.has(needs)) {
         const setup = this.setups.get(needs);
         if (setup) {
