@@ -140,8 +140,14 @@ test('supervision: a hanging script is stopped at its time limit, the worker res
     assert.ok(Date.now() - started < 3000);
     assert.ok(warnings.some((w) => /common block is lost/.test(w)), warnings.join('\n'));
     assert.deepEqual(values(await keep.read(ctx(shared))), [1n], 'a new worker, a new common block');
+    // reads are pipelined: one queued behind a hanging script goes to the new worker
+    const [h, k] = await Promise.allSettled([hang.read(ctx(shared)), keep.read(ctx(shared))]);
+    assert.equal(h.status, 'rejected');
+    assert.deepEqual(k.status === 'fulfilled' && values(k.value), [1n]);
     await assert.rejects(crash.read(ctx(shared)), (e: unknown) => e instanceof NxswError && e.code === 'SOURCE_UNAVAILABLE' && /the Python worker exited \(code 3\)/.test(e.message));
     assert.deepEqual(values(await keep.read(ctx(shared))), [1n]);
+    const many = await Promise.all(Array.from({ length: 10 }, () => keep.read(ctx(shared))));
+    assert.deepEqual(many.map((v) => values(v)[0]), [2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n, 11n]);
   } finally {
     await rt.dispose();
   }

@@ -5,6 +5,7 @@ Requests (lists): ["compile", sid, code, result, label], ["eval", sid, inputs, f
 ["forget", sid]. Replies: ["ok", value] or ["error", kind, type, message, line]. While a
 script runs it may send ["call", op, args...] to nxsw (the file API) and waits for the reply.
 """
+import collections
 import copy
 import importlib
 import os
@@ -41,13 +42,19 @@ class Worker(object):
         self.classes = {}
         self.commonblock = {}
         self.files = fileapi.FileCache(self.call)
+        # requests that arrived while a script waited for the answer to one of its calls
+        self.backlog = collections.deque()
 
     # -- the file API's way back to nxsw --------------------------------------------------
     def call(self, op, *args):
         self.channel.send(["call", op] + list(args))
-        reply = self.channel.receive()
-        if reply is None:
-            sys.exit(0)
+        while True:
+            reply = self.channel.receive()
+            if reply is None:
+                sys.exit(0)
+            if reply[0] in ("ok", "error"):
+                break
+            self.backlog.append(reply)
         if reply[0] == "ok":
             return reply[1]
         raise fileapi.FileApiError(reply[1])
@@ -55,7 +62,7 @@ class Worker(object):
     # -- requests -------------------------------------------------------------------------
     def serve(self):
         while True:
-            request = self.channel.receive()
+            request = self.backlog.popleft() if self.backlog else self.channel.receive()
             if request is None:
                 return
             try:
