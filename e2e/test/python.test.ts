@@ -2,7 +2,7 @@
 // PYTHONPATH and its standard templates, every file checked with h5py.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -264,6 +264,26 @@ ds.r = commonblock["n"]</result></datasource></field></group></definition>`);
     assert.match(r[1], /ran longer than 1500 ms; the Python worker was restarted and the PYEVAL common block is lost/);
   } finally {
     await kernel.stop();
+    t.cleanup();
+  }
+});
+
+test('the interpreter on the command line: --plugin-option names it; a missing one is an error naming the setting', { skip }, () => {
+  const t = tempDir();
+  try {
+    const cli = join(REPO, 'core/dist/src/cli/main.js');
+    const xml = '<definition><group type="NXentry" name="entry1"><field name="v" type="NX_CHAR"><strategy mode="INIT"/><datasource type="PYEVAL"><result>import sys\nds.result = "%d.%d" % sys.version_info[:2]</result></datasource></field></group></definition>';
+    const run = (python: string, out: string) => {
+      const r = spawnSync(process.execPath, [cli, 'write', '-', '--output', out, '--plugin-option', `@nxsw/source-python.python=${python}`], { input: xml, encoding: 'utf8' });
+      return { code: r.status, err: r.stderr };
+    };
+    const bad = run('/nonexistent/python3', join(t.dir, 'bad.nxs'));
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /PYEVAL needs a Python 3 interpreter: '\/nonexistent\/python3' \(the option "python" of @nxsw\/source-python/);
+    const good = run(SYSTEM_PYTHON, join(t.dir, 'good.nxs'));
+    assert.equal(good.code, 0, good.err);
+    assert.match(py('import h5py, json, sys; print(json.dumps(h5py.File(sys.argv[1])["entry1/v"][()].decode()))', join(t.dir, 'good.nxs')), /^3\.\d+$/);
+  } finally {
     t.cleanup();
   }
 });

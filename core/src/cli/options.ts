@@ -29,7 +29,28 @@ export function readServerConfig(path: string | undefined): ServerConfig {
   return c as ServerConfig;
 }
 
-export function kernelOptions(flags: { plugin?: string[]; choose?: string[]; config?: string }): KernelOptions {
+/** `--plugin-option PLUGIN.KEY=VALUE` entries over the configuration's pluginOptions; VALUE is JSON or text */
+function withPluginOptions(base: Record<string, unknown> | undefined, entries: readonly string[]): Record<string, unknown> | undefined {
+  if (entries.length === 0) return base;
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, opts] of Object.entries(base ?? {})) out[name] = { ...(opts as Record<string, unknown>) };
+  for (const e of entries) {
+    const eq = e.indexOf('=');
+    const dot = eq < 0 ? -1 : e.lastIndexOf('.', eq);
+    if (dot < 1 || dot === eq - 1) throw new NxswError('PLUGIN_OPTIONS', `--plugin-option '${e}' must look like PLUGIN.KEY=VALUE (e.g. @nxsw/source-python.python=/usr/bin/python3)`);
+    const text = e.slice(eq + 1);
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      /* plain text */
+    }
+    (out[e.slice(0, dot)] ??= {})[e.slice(dot + 1, eq)] = value;
+  }
+  return out;
+}
+
+export function kernelOptions(flags: { plugin?: string[]; choose?: string[]; config?: string; 'plugin-option'?: string[] }): KernelOptions {
   const config = readServerConfig(flags.config);
   const fromEnv = (process.env.NXSW_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const choose: Record<string, string> = { ...(config.choose ?? {}) };
@@ -41,7 +62,7 @@ export function kernelOptions(flags: { plugin?: string[]; choose?: string[]; con
   return {
     plugins: [...(config.plugins ?? []), ...fromEnv, ...(flags.plugin ?? [])],
     choose,
-    pluginOptions: config.pluginOptions,
+    pluginOptions: withPluginOptions(config.pluginOptions, flags['plugin-option'] ?? []),
     disable: config.disable,
   };
 }
