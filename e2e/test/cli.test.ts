@@ -117,12 +117,12 @@ test("the README's example writes the expected tree", { skip }, () => {
   }
 });
 
-test('nxsw plugins --json lists the five built-in plugins and the installed example plugin', () => {
+test('nxsw plugins --json lists the six built-in plugins and the installed example plugin', () => {
   const r = nxsw(['plugins', '--json']);
   assert.equal(r.code, 0);
   const list = JSON.parse(r.out) as { kernelApi: string; plugins: Array<{ name: string; status: string; reason?: string }> };
   assert.equal(list.kernelApi, '1.0.0');
-  for (const n of ['@nxsw/source-json', '@nxsw/source-sql', '@nxsw/source-tango', '@nxsw/sink-hdf5', '@nxsw/frontend-tango', 'nxsw-plugin-site-extras']) {
+  for (const n of ['@nxsw/source-json', '@nxsw/source-python', '@nxsw/source-sql', '@nxsw/source-tango', '@nxsw/sink-hdf5', '@nxsw/frontend-tango', 'nxsw-plugin-site-extras']) {
     const p = list.plugins.find((x) => x.name === n);
     assert.equal(p?.status, 'loaded', `${n}: ${p?.reason ?? 'not listed'}`);
   }
