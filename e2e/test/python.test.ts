@@ -287,3 +287,19 @@ test('the interpreter on the command line: --plugin-option names it; a missing o
     t.cleanup();
   }
 });
+
+test('no interpreter is an error at XMLSettings naming the setting (the device property PythonInterpreter); a valid one writes', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const xml = `<definition><group type="NXentry" name="entry1"><field name="v" type="NX_INT"><strategy mode="INIT"/><datasource type="PYEVAL"><result>ds.result = sum(range(5))</result></datasource></field></group></definition>`;
+    const bad = await newSession({ sourceSettings: { python: '/opt/none/python3' } });
+    assert.throws(() => bad.setXmlSettings(xml), (e: unknown) => e instanceof NxswError && e.code === 'DATASOURCE_CONFIG'
+      && /PYEVAL needs a Python 3 interpreter: '\/opt\/none\/python3' \(the device property PythonInterpreter\).*line 1/.test(e.message));
+    assert.equal(bad.xmlSettings, '');
+    const file = join(t.dir, 'prop.nxs');
+    await runScan({ xml, fileName: file, session: { sourceSettings: { python: SYSTEM_PYTHON } } });
+    assert.deepEqual(py('import h5py, json, sys; print(json.dumps(int(h5py.File(sys.argv[1])["entry1/v"][()])))', file), 10);
+  } finally {
+    t.cleanup();
+  }
+});

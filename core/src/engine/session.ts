@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { resolve as resolvePath, basename } from 'node:path';
 import { ConfigError, NxswError, asNxswError, errorMessage } from '../api/errors.js';
 import type {
-  DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup,
+  DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup, SourceSettings,
 } from '../api/extensions.js';
 import { silentLogger, type ExtensionLookup, type Logger } from '../api/plugin.js';
 import { stringValue, type NxValue } from '../api/values.js';
@@ -56,6 +56,8 @@ export interface SessionOptions {
   readonly maxRecordRuntimeMs?: number;
   /** warn when one element's read takes longer (ms; the Tango property MaxElementRuntime) */
   readonly maxElementRuntimeMs?: number;
+  /** settings for datasource types (ReadContext.settings), e.g. `python` from a device property */
+  readonly sourceSettings?: SourceSettings;
   /** the program's name and version, for the root attribute creator and the logs */
   readonly creator?: { readonly name: string; readonly version: string };
 }
@@ -324,27 +326,18 @@ export class WriterSession {
   async checkConfiguration(xml: string): Promise<ConfigurationSummary> {
     const plan = this.parse(xml);
     const summary: ConfigurationSummary = { groups: 0, fields: 0, attributes: 0, links: 0, modes: {}, sources: {} };
-    const sources: SourcePlan[] = [];
     const count = (mode: string) => { summary.modes[mode] = (summary.modes[mode] ?? 0) + 1; };
-    const walk = (n: PlanNode): void => {
+    const sources = planSources(plan, (n) => {
       if (n.kind === 'group') {
         if (n !== plan) summary.groups++;
-        n.children.forEach(walk);
-        n.attributes.forEach(walk);
         return;
       }
-      if (n.kind === 'field') {
-        summary.fields++;
-        n.attributes.forEach(walk);
-      } else if (n.kind === 'attribute') summary.attributes++;
+      if (n.kind === 'field') summary.fields++;
+      else if (n.kind === 'attribute') summary.attributes++;
       else summary.links++;
-      if (n.kind !== 'link') for (const d of n.dimensions?.dims ?? []) if (d && typeof d === 'object') sources.push(d);
-      if (n.source) {
-        sources.push(n.source);
-        count(n.strategy?.mode ?? 'INIT');
-      } else if (n.kind === 'field') count(n.strategy?.mode === 'POSTRUN' ? 'POSTRUN' : 'STATIC');
-    };
-    walk(plan);
+      if (n.source) count(n.strategy?.mode ?? 'INIT');
+      else if (n.kind === 'field') count(n.strategy?.mode === 'POSTRUN' ? 'POSTRUN' : 'STATIC');
+    });
     const made: DataSource[] = [];
     try {
       for (const sp of sources) {
@@ -364,7 +357,11 @@ export class WriterSession {
     const tags = new Map<string, TagHandler>();
     for (const t of STANDARD_TAGS) tags.set(t.name, t);
     for (const t of this.options.extensions.list<TagHandler>('tag')) tags.set(t.name, t);
-    return buildPlan(root, (n) => tags.get(n), () => [...tags.keys()]);
+    const plan = buildPlan(root, (n) => tags.get(n), () => [...tags.keys()]);
+    // what a datasource type can tell now (no I/O) is told at XMLSettings, located
+    const settings = this.options.sourceSettings ?? {};
+    for (const sp of planSources(plan)) this.options.extensions.find<DataSourceType>('datasource', sp.type)?.check?.(sp.el, settings);
+    return plan;
   }
 
   private allow(what: string, states: readonly WriterState[]): void {
@@ -521,7 +518,7 @@ export class WriterSession {
   private poolBase(phase: Phase, step: number, local: JsonRecord | undefined): PoolBase {
     const ext = this.options.extensions;
     return {
-      phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file,
+      phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file, settings: this.options.sourceSettings ?? {},
       decoder: (name: string): Decoder => {
         const d = ext.find<Decoder>('decoder', name) ?? this.aliasedDecoder(name);
         if (!d) throw new NxswError('DATASOURCE_CONFIG', `no decoder for encoding '${name}' is installed (installed: ${ext.list('decoder').map((x) => x.name).join(', ') || 'none'})`);
@@ -694,6 +691,24 @@ export class WriterSession {
     this.file = undefined;
     this.binding = undefined;
   }
+}
+
+/** every datasource of a plan (fields, attributes, links, CONFIG lengths); `visit` sees each node */
+function planSources(plan: GroupPlan, visit?: (n: PlanNode) => void): SourcePlan[] {
+  const sources: SourcePlan[] = [];
+  const walk = (n: PlanNode): void => {
+    visit?.(n);
+    if (n.kind === 'group') {
+      n.children.forEach(walk);
+      n.attributes.forEach(walk);
+      return;
+    }
+    if (n.kind === 'field') n.attributes.forEach(walk);
+    if (n.kind !== 'link') for (const d of n.dimensions?.dims ?? []) if (d && typeof d === 'object') sources.push(d);
+    if (n.source) sources.push(n.source);
+  };
+  walk(plan);
+  return sources;
 }
 
 function childPlan(el: XmlElement): SourcePlan {

@@ -24,7 +24,7 @@ export class PythonClassSource implements DataSource {
   }
 
   async read(ctx: ReadContext): Promise<NxValue> {
-    const worker = this.runtime.workerFor(ctx.shared);
+    const worker = this.runtime.workerFor(ctx.shared, ctx.settings);
     worker.setup(this.key, ['class', this.key, this.classPath, this.xml]);
     try {
       const out = await worker.request(['classdata', this.key, ctx.globalJson, ctx.localJson ?? null], {

@@ -5,7 +5,7 @@
  * `ds.<result name>`, `commonblock` with `__counter__`, `__root__` and `__nxroot__`.
  */
 import { ConfigError, NxswError, childElement, childElements } from '@nxsw/core';
-import type { DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, XmlElement, XmlLocation } from '@nxsw/core';
+import type { DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, SourceSettings, XmlElement, XmlLocation } from '@nxsw/core';
 import { isWireArray, type WireArray, type WireValue } from './codec.js';
 import { FileApi } from './fileapi.js';
 import { PythonError } from './worker.js';
@@ -67,7 +67,7 @@ export class PyEvalSource implements DataSource {
     this.inputs.forEach((inp, k) => {
       inputs[inp.name] = { array: values[k]!, asList: inp.asList };
     });
-    const worker = this.runtime.workerFor(ctx.shared);
+    const worker = this.runtime.workerFor(ctx.shared, ctx.settings);
     worker.setup(this.key, ['compile', this.key, this.code, this.resultName, this.what]);
     const file = ctx.file;
     try {
@@ -102,7 +102,6 @@ export class PyEvalSourceType implements DataSourceType {
     const result = childElement(element, 'result');
     const code = result?.text ?? '';
     if (!result || code.trim() === '') throw new ConfigError('DATASOURCE_CONFIG', 'PyEval script not defined: a PYEVAL datasource needs <result name="...">script</result>', element.location);
-    this.runtime.interpreter(element.location);
     const resultName = result.attributes.name?.trim() || 'result';
     const inputs: Input[] = [];
     for (const child of childElements(element, 'datasource')) {
@@ -117,8 +116,12 @@ export class PyEvalSourceType implements DataSourceType {
 
   /** Python classes named in the global JSON "datasources" run in the same worker (spec 2.9.5) */
   createFromClass(classPath: string, element: XmlElement): DataSource {
-    this.runtime.interpreter(element.location);
     return new PythonClassSource(classPath, element, this.runtime);
+  }
+
+  /** at XMLSettings: the interpreter must exist (the error names the setting it came from) */
+  check(element: XmlElement, settings: SourceSettings): void {
+    this.runtime.interpreter(settings, element.location);
   }
 
   dispose(): Promise<void> {

@@ -6,7 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, type Logger, type SinkFile, type XmlLocation } from '@nxsw/core';
+import { ConfigError, type Logger, type SinkFile, type SourceSettings, type XmlLocation } from '@nxsw/core';
 import { PythonWorker } from './worker.js';
 
 /** the plugin's own Python package (python/nxsw_python), shipped beside dist/ */
@@ -42,32 +42,40 @@ function executable(p: string): boolean {
 export class PythonRuntime {
   private readonly workers = new WeakMap<Map<string, unknown>, PythonWorker>();
   private readonly all = new Set<PythonWorker>();
-  private found: Interpreter | undefined;
+  private readonly found = new Map<string, Interpreter>();
 
   constructor(readonly options: RuntimeOptions) {}
 
-  /** the interpreter: the plugin option python, else NXSW_PYTHON, else python3 on PATH */
-  interpreter(where?: XmlLocation): Interpreter {
-    if (this.found) return this.found;
-    const [name, setting] = this.options.python
-      ? [this.options.python, 'the option "python" of @nxsw/source-python (server configuration "pluginOptions" or --plugin-option)']
-      : process.env.NXSW_PYTHON
-        ? [process.env.NXSW_PYTHON, 'the environment variable NXSW_PYTHON']
-        : ['python3', 'the default: python3 on PATH'];
+  /**
+   * The interpreter: the session's setting `python` (the Tango property PythonInterpreter), else
+   * the plugin option python, else NXSW_PYTHON, else python3 on PATH. Throws a ConfigError naming
+   * the setting it came from when that one is not an executable.
+   */
+  interpreter(settings: SourceSettings = {}, where?: XmlLocation): Interpreter {
+    const [name, setting] = settings.python
+      ? [settings.python, 'the device property PythonInterpreter']
+      : this.options.python
+        ? [this.options.python, 'the option "python" of @nxsw/source-python (server configuration "pluginOptions" or --plugin-option)']
+        : process.env.NXSW_PYTHON
+          ? [process.env.NXSW_PYTHON, 'the environment variable NXSW_PYTHON']
+          : ['python3', 'the default: python3 on PATH'];
+    const known = this.found.get(name);
+    if (known) return known;
     const candidates = isAbsolute(name) || name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name));
     const path = candidates.find(executable);
     if (!path) {
-      throw new ConfigError('DATASOURCE_CONFIG', `PYEVAL needs a Python 3 interpreter: '${name}' (${setting}) was not found or is not executable; set the option "python" of @nxsw/source-python in the server configuration or NXSW_PYTHON`, where);
+      throw new ConfigError('DATASOURCE_CONFIG', `PYEVAL needs a Python 3 interpreter: '${name}' (${setting}) was not found or is not executable; set the device property PythonInterpreter, the option "python" of @nxsw/source-python, or NXSW_PYTHON`, where);
     }
-    this.found = { path, setting };
-    return this.found;
+    const found = { path, setting };
+    this.found.set(name, found);
+    return found;
   }
 
   /** the worker of the session that owns `shared` (started on its first request) */
-  workerFor(shared: Map<string, unknown>): PythonWorker {
+  workerFor(shared: Map<string, unknown>, settings?: SourceSettings): PythonWorker {
     let w = this.workers.get(shared);
     if (!w) {
-      const { path, setting } = this.interpreter();
+      const { path, setting } = this.interpreter(settings);
       w = new PythonWorker({ python: path, pythonSetting: setting, pythonPath: [PYTHON_DIR], log: this.options.log });
       this.workers.set(shared, w);
       this.all.add(w);

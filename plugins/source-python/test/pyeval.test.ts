@@ -153,8 +153,12 @@ test('supervision: a hanging script is stopped at its time limit, the worker res
   }
 });
 
-test('no interpreter: creating a PYEVAL source names the setting', () => {
+test('no interpreter: the check at XMLSettings names the setting; a session setting (device property) comes first', () => {
   const rt = new PythonRuntime({ python: '/nonexistent/python3', scriptTimeoutMs: 100, log: silentLogger, sinkName: () => '' });
-  assert.throws(() => new PyEvalSourceType(rt).create(parseXml('<datasource type="PYEVAL"><result>ds.result = 1</result></datasource>'), env()),
+  const el = parseXml('<datasource type="PYEVAL"><result>ds.result = 1</result></datasource>');
+  const t = new PyEvalSourceType(rt);
+  assert.throws(() => t.check(el, {}),
     (e: unknown) => e instanceof ConfigError && e.code === 'DATASOURCE_CONFIG' && /'\/nonexistent\/python3' \(the option "python" of @nxsw\/source-python/.test(e.message) && /line 1/.test(e.message));
+  assert.throws(() => t.check(el, { python: '/nowhere/python' }), /'\/nowhere\/python' \(the device property PythonInterpreter\)/);
+  t.check(el, { python: SYSTEM_PYTHON });
 });
