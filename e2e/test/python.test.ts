@@ -303,3 +303,22 @@ test('no interpreter is an error at XMLSettings naming the setting (the device p
     t.cleanup();
   }
 });
+
+test('a FINAL script reads back what the scan wrote: __nxroot__ dataset[()] and __root__ field.read()', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'readback.nxs');
+    const xml = `<definition><group type="NXentry" name="entry1">
+<field name="x" type="NX_FLOAT"><strategy mode="STEP"/>${client('x')}</field>
+<field name="title" type="NX_CHAR"><strategy mode="INIT"/>${client('title')}</field>
+<field name="summary" type="NX_CHAR"><strategy mode="FINAL"/><datasource type="PYEVAL"><result name="r">
+x = commonblock["__nxroot__"]["entry1/x"][()]
+title = commonblock["__root__"].open("entry1").open("title").read()
+ds.r = "%s: n=%d max=%.1f" % (title, len(x), max(x))</result></datasource></field>
+</group></definition>`;
+    await runScan({ xml, fileName: file, global: { data: { title: 'scan 7' } }, records: [{ data: { x: 1.5 } }, { data: { x: 4.25 } }, { data: { x: 2 } }] });
+    assert.equal(py('import h5py, json, sys; print(json.dumps(h5py.File(sys.argv[1])["entry1/summary"][()].decode()))', file), 'scan 7: n=3 max=4.2');
+  } finally {
+    t.cleanup();
+  }
+});

@@ -66,6 +66,11 @@ export class FileApi {
       return { kind: g.keys().includes(name) ? 'link' : 'missing' };
     },
     names: (path: WireValue): WireValue => this.group(path as string).keys(),
+    /** before a script reads data back from the file */
+    flush: (): WireValue => {
+      this.file.flush();
+      return null;
+    },
     create_group: (path: WireValue, name: WireValue, nxClass: WireValue): WireValue => {
       const g = this.group(path as string).createGroup(name as string);
       if (nxClass) g.setAttribute('NX_class', { type: 'string', shape: [], data: [nxClass as string] });

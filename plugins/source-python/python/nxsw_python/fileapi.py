@@ -36,6 +36,10 @@ class FileApiError(Exception):
     """an operation nxsw refused (the message says why)"""
 
 
+def _text(v):
+    return v.decode("utf-8") if isinstance(v, bytes) else str(v)
+
+
 def element_type(dtype):
     name = getattr(dtype, "name", None) or getattr(dtype, "__name__", None) or str(dtype)
     if getattr(dtype, "kind", None) in ("U", "S", "O"):
@@ -109,7 +113,7 @@ class Node(object):
 
 
 class Dataset(Node):
-    """an h5py-like dataset: shape, dtype, attrs; its data is not read back (the sink writes)"""
+    """an h5py-like dataset: shape, dtype, attrs, and its data read back with h5py"""
 
     def __init__(self, api, path, filename, info):
         Node.__init__(self, api, path, filename)
@@ -117,8 +121,21 @@ class Dataset(Node):
         self.dtype = info.get("type")
 
     def __getitem__(self, key):
-        raise FileApiError("reading %s back is not offered by nxsw's sink: scripts write into "
-                           "the file, they do not read datasets from it" % self.name)
+        # the sink writes; what it wrote is read back from the file after a flush, by h5py
+        # without a lock (the writer holds it), as a live viewer of the file reads it
+        if h5py is None:
+            raise FileApiError("reading %s back needs h5py in the Python worker" % self.name)
+        self._api("flush")
+        with h5py.File(self.filename, "r", locking=False) as f:
+            value = f[self.name][key]
+        if isinstance(value, bytes):
+            return value.decode("utf-8")
+        if getattr(value, "dtype", None) is not None and value.dtype.kind in ("O", "S"):
+            return value.astype(str) if value.shape else _text(value[()])
+        return value
+
+    def __len__(self):
+        return self.shape[0] if self.shape else 0
 
 
 class Group(Node):
