@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for nxsw: the Debian packages the tests use as independent peers
-# (h5py, HDF5 tools, PyTango), the npm packages, and the build. Safe to run again.
+# (h5py, HDF5 tools, PyTango), what PYEVAL's tests need beside them (numpy, and pytz for the
+# reference nxstools), the npm packages, and the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in python3-h5py hdf5-tools python3-tango; do
+for pkg in python3-h5py python3-numpy python3-tz hdf5-tools python3-tango; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
