@@ -8,11 +8,13 @@ import { serializeXml } from '@nxsw/core';
 import type { DataSource, NxValue, ReadContext, XmlElement } from '@nxsw/core';
 import { readError, resultValue, workerKey } from './pyeval.js';
 import type { PythonRuntime } from './runtime.js';
+import type { PythonWorker } from './worker.js';
 
 export class PythonClassSource implements DataSource {
   private readonly key = workerKey('class');
   private readonly xml: string;
   private readonly what: string;
+  private worker: PythonWorker | undefined;
 
   constructor(private readonly classPath: string, private readonly element: XmlElement, private readonly runtime: PythonRuntime) {
     this.xml = serializeXml(element);
@@ -24,7 +26,7 @@ export class PythonClassSource implements DataSource {
   }
 
   async read(ctx: ReadContext): Promise<NxValue> {
-    const worker = this.runtime.workerFor(ctx.shared, ctx.settings);
+    const worker = (this.worker = this.runtime.workerFor(ctx.shared, ctx.settings));
     worker.setup(this.key, ['class', this.key, this.classPath, this.xml]);
     try {
       const out = await worker.request(['classdata', this.key, ctx.globalJson, ctx.localJson ?? null], {
@@ -36,5 +38,9 @@ export class PythonClassSource implements DataSource {
     } catch (e) {
       throw readError(e, this.what, this.element.location);
     }
+  }
+
+  async close(): Promise<void> {
+    this.worker?.forget(this.key);
   }
 }

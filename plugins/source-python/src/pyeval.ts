@@ -8,7 +8,7 @@ import { ConfigError, NxswError, childElement, childElements } from '@nxsw/core'
 import type { DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, SourceSettings, XmlElement, XmlLocation } from '@nxsw/core';
 import { isWireArray, type WireArray, type WireValue } from './codec.js';
 import { FileApi } from './fileapi.js';
-import { PythonError } from './worker.js';
+import { PythonError, type PythonWorker } from './worker.js';
 import type { PythonRuntime } from './runtime.js';
 import { PythonClassSource } from './pyclass.js';
 
@@ -45,6 +45,7 @@ export function resultValue(v: WireValue, what: string): NxValue {
 export class PyEvalSource implements DataSource {
   private readonly key = workerKey('pyeval');
   private readonly what: string;
+  private worker: PythonWorker | undefined;
 
   constructor(
     private readonly code: string,
@@ -67,7 +68,7 @@ export class PyEvalSource implements DataSource {
     this.inputs.forEach((inp, k) => {
       inputs[inp.name] = { array: values[k]!, asList: inp.asList };
     });
-    const worker = this.runtime.workerFor(ctx.shared, ctx.settings);
+    const worker = (this.worker = this.runtime.workerFor(ctx.shared, ctx.settings));
     worker.setup(this.key, ['compile', this.key, this.code, this.resultName, this.what]);
     const file = ctx.file;
     try {
@@ -84,6 +85,7 @@ export class PyEvalSource implements DataSource {
   }
 
   async close(): Promise<void> {
+    this.worker?.forget(this.key);
     await Promise.allSettled(this.inputs.map((i) => i.source.close?.()));
   }
 }

@@ -68,16 +68,9 @@ export class PythonWorker {
   /** requests replayed into every new process (compiled scripts, class instances) */
   private readonly setups = new Map<string, unknown[]>();
   private readonly done = new Set<string>();
-  private restarts = 0;
-  private everStarted = false;
   private closed = false;
 
   constructor(private readonly options: WorkerOptions) {}
-
-  /** how many times a process was started after the first (each loses the common block) */
-  get restartCount(): number {
-    return this.restarts;
-  }
 
   /**
    * Registers a setup request (compile a script, instantiate a class) under a key; it is sent
@@ -85,6 +78,12 @@ export class PythonWorker {
    */
   setup(key: string, message: unknown[]): void {
     this.setups.set(key, message);
+  }
+
+  /** drops a setup (its source is closed), in the running process too */
+  forget(key: string): void {
+    this.setups.delete(key);
+    if (this.done.delete(key) && this.child) this.request(['forget', key], { what: 'forget' }).catch(() => undefined);
   }
 
   /** sends a request; `needs` names the setup it depends on */
@@ -160,8 +159,6 @@ export class PythonWorker {
     const { python, pythonPath } = this.options;
     const env = { ...process.env, PYTHONPATH: [...pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':') };
     const child = spawn(python, ['-m', 'nxsw_python.worker'], { stdio: ['pipe', 'pipe', 'pipe'], env });
-    if (this.everStarted) this.restarts++;
-    this.everStarted = true;
     this.stderr = '';
     this.done.clear();
     const frames = new FrameSplitter();
