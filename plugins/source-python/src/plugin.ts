@@ -8,6 +8,7 @@ export default definePlugin({
   register(ctx) {
     const o = ctx.options;
     const runtime = new PythonRuntime({
+      enabled: o.scripts !== false,
       python: typeof o.python === 'string' ? o.python : undefined,
       scriptTimeoutMs: typeof o.scriptTimeoutMs === 'number' ? o.scriptTimeoutMs : 10_000,
       log: ctx.log,

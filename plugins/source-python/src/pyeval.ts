@@ -100,7 +100,15 @@ export class PyEvalSourceType implements DataSourceType {
     return this.runtime.options.scriptTimeoutMs + 1000;
   }
 
+  /** the operator's switch: Python runs arbitrary code with the server's rights */
+  private allow(element: XmlElement): void {
+    if (this.runtime.options.enabled === false) {
+      throw new ConfigError('DATASOURCE_CONFIG', 'PYEVAL scripts (and Python datasource classes) are disabled on this server; an operator enables them with "pluginOptions": {"@nxsw/source-python": {"scripts": true}}', element.location);
+    }
+  }
+
   create(element: XmlElement, env: SourceEnvironment): DataSource {
+    this.allow(element);
     const result = childElement(element, 'result');
     const code = result?.text ?? '';
     if (!result || code.trim() === '') throw new ConfigError('DATASOURCE_CONFIG', 'PyEval script not defined: a PYEVAL datasource needs <result name="...">script</result>', element.location);
@@ -118,11 +126,13 @@ export class PyEvalSourceType implements DataSourceType {
 
   /** Python classes named in the global JSON "datasources" run in the same worker (spec 2.9.5) */
   createFromClass(classPath: string, element: XmlElement): DataSource {
+    this.allow(element);
     return new PythonClassSource(classPath, element, this.runtime);
   }
 
   /** at XMLSettings: the interpreter must exist (the error names the setting it came from) */
   check(element: XmlElement, settings: SourceSettings): void {
+    this.allow(element);
     this.runtime.interpreter(settings, element.location);
   }
 

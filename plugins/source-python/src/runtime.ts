@@ -16,6 +16,8 @@ export const PYTHON_DIR = fileURLToPath(new URL('../../python', import.meta.url)
 const SESSION_MARK = 'nxsw.python.worker';
 
 export interface RuntimeOptions {
+  /** false: the operator turned Python off (plugin option scripts) */
+  readonly enabled?: boolean;
   /** the interpreter named by the plugin option `python` (server configuration or --plugin-option) */
   readonly python?: string;
   /** time limit of one script run (ms) */

@@ -162,3 +162,13 @@ test('no interpreter: the check at XMLSettings names the setting; a session sett
   assert.throws(() => t.check(el, { python: '/nowhere/python' }), /'\/nowhere\/python' \(the device property PythonInterpreter\)/);
   t.check(el, { python: SYSTEM_PYTHON });
 });
+
+test('an operator can turn Python off: PYEVAL and Python classes are refused, saying how to enable them', () => {
+  const rt = new PythonRuntime({ enabled: false, python: SYSTEM_PYTHON, scriptTimeoutMs: 100, log: silentLogger, sinkName: () => '' });
+  const el = parseXml('<datasource type="PYEVAL"><result>ds.result = 1</result></datasource>');
+  const t = new PyEvalSourceType(rt);
+  const off = /PYEVAL scripts \(and Python datasource classes\) are disabled on this server; an operator enables them with "pluginOptions": \{"@nxsw\/source-python": \{"scripts": true\}\}.*line 1/;
+  assert.throws(() => t.check(el, {}), off);
+  assert.throws(() => t.create(el, env()), off);
+  assert.throws(() => t.createFromClass('site.Source', el), off);
+});
