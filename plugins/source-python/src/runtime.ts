@@ -44,6 +44,11 @@ function executable(p: string): boolean {
 export class PythonRuntime {
   private readonly workers = new WeakMap<Map<string, unknown>, PythonWorker>();
   private readonly all = new Set<PythonWorker>();
+  /** a session that is gone (its shared map collected) takes its worker with it */
+  private readonly ended = new FinalizationRegistry<PythonWorker>((w) => {
+    this.all.delete(w);
+    void w.close();
+  });
   private readonly found = new Map<string, Interpreter>();
 
   constructor(readonly options: RuntimeOptions) {}
@@ -81,6 +86,7 @@ export class PythonRuntime {
       w = new PythonWorker({ python: path, pythonSetting: setting, pythonPath: [PYTHON_DIR], log: this.options.log });
       this.workers.set(shared, w);
       this.all.add(w);
+      this.ended.register(shared, w);
     } else if (!shared.has(SESSION_MARK)) {
       // the session cleared its shared state (Init): the common block starts again
       void w.request(['reset'], { what: 'reset' }).catch(() => undefined);

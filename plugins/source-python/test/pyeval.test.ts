@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ConfigError, NxswError, parseXml, silentLogger } from '@nxsw/core';
 import { SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import type { DataSource, JsonRecord, NxValue, ReadContext, XmlElement } from '@nxsw/core';
@@ -171,4 +173,23 @@ test('an operator can turn Python off: PYEVAL and Python classes are refused, sa
   assert.throws(() => t.check(el, {}), off);
   assert.throws(() => t.create(el, env()), off);
   assert.throws(() => t.createFromClass('site.Source', el), off);
+});
+
+test('a session that is gone takes its worker with it', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const rt = runtime();
+  try {
+    const src = new PyEvalSourceType(rt).create(parseXml('<datasource type="PYEVAL"><result>import os\nds.result = os.getpid()</result></datasource>'), env());
+    const pid = await (async () => Number(values(await src.read(ctx(new Map())))[0]))();
+    const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    assert.ok(alive());
+    for (let i = 0; i < 50 && alive(); i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(alive(), false, `worker ${pid} still runs after its session's shared map was collected`);
+  } finally {
+    await rt.dispose();
+  }
 });
