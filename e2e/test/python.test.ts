@@ -216,6 +216,40 @@ print(json.dumps([d.is_virtual, list(d.shape), str(d.dtype), d[()].tolist()]))`,
   }
 });
 
+test('nxstools template lambdavdsnm: two modules side by side through unlimited mappings', { skip }, async (ctx) => {
+  const t = tempDir();
+  try {
+    const { has, name } = await defaultSinkHasVds(t.dir);
+    if (!has) {
+      const msg = `the default sink '${name}' does not implement createVirtualField (the native HDF5 sink does)`;
+      if (process.env.CI === 'true' && !process.env.NXSW_CHOOSE) assert.fail(`${msg}; CI=true requires it`);
+      ctx.skip(msg);
+      return;
+    }
+    const file = join(t.dir, 'scan_00056.nxs');
+    // the template passes the instrument name as a Python expression (nxscreate fills it quoted)
+    const ds = template('lambdavdsnm_triggermode_cb.ds.xml', { name: 'lmbd', entry: 'scan', fileName: file }).replace(', instrument)', ', "instrument")');
+    const xml = `<definition><group type="NXentry" name="scan"><group type="NXinstrument" name="instrument"><group type="NXdetector" name="lmbd">
+<field name="trigger_mode" type="NX_CHAR"><strategy mode="FINAL"/>${ds}</field></group></group></group></definition>`;
+    mkdirSync(join(t.dir, 'scan_00056', 'lmbd'), { recursive: true });
+    for (const [k, m] of ['m1', 'm2'].entries()) {
+      py(`import h5py, numpy, sys\nwith h5py.File(sys.argv[1], "w") as f: f.create_dataset("entry/instrument/detector/data", data=(numpy.arange(24, dtype="int32") + ${k * 100}).reshape(3, 2, 4))\nprint(1)`, join(t.dir, 'scan_00056', 'lmbd', `m_00001_${m}.nxs`));
+    }
+    const final = { data: { lmbd_triggermode: 0, lmbd_translations: JSON.stringify({ m1: [0, 0, 0], m2: [0, 0, 4] }), lmbd_saveallimages: 1, lmbd_filepostfix: 'nxs', lmbd_framenumbers: 3, lmbd_height: 2, lmbd_width: 4, lmbd_opmode: 24, lmbd_savefilename: 'm_00001' } };
+    const { recordErrors } = await runScan({ xml, fileName: file, records: [{}], final });
+    assert.deepEqual(recordErrors, []);
+    const r = py(`import h5py, json, sys
+d = h5py.File(sys.argv[1])["scan/instrument/lmbd/data"]
+print(json.dumps([d.is_virtual, list(d.shape), d[()].tolist()]))`, file);
+    assert.equal(r[0], true);
+    assert.deepEqual(r[1], [3, 2, 8]);
+    const row = (f: number, y: number) => [...Array.from({ length: 4 }, (_, x) => f * 8 + y * 4 + x), ...Array.from({ length: 4 }, (_, x) => 100 + f * 8 + y * 4 + x)];
+    assert.deepEqual(r[2], Array.from({ length: 3 }, (_, f) => [row(f, 0), row(f, 1)]));
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('lambdavds through a sink without virtual datasets: the FINAL read fails with a message naming the sink', { skip }, async (ctx) => {
   const t = tempDir();
   try {
