@@ -6,7 +6,7 @@
  */
 import { serializeXml } from '@nxsw/core';
 import type { DataSource, NxValue, ReadContext, XmlElement } from '@nxsw/core';
-import { readError, resultValue, workerKey } from './pyeval.js';
+import { readError, resultValue, workerKey } from './requests.js';
 import type { PythonRuntime } from './runtime.js';
 import type { PythonWorker } from './worker.js';
 

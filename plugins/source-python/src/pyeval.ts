@@ -4,11 +4,12 @@
  * inputs the script names, `exec` with separate globals and locals, the result in
  * `ds.<result name>`, `commonblock` with `__counter__`, `__root__` and `__nxroot__`.
  */
-import { ConfigError, NxswError, childElement, childElements } from '@nxsw/core';
+import { ConfigError, childElement, childElements } from '@nxsw/core';
 import type { DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, SourceSettings, XmlElement, XmlLocation } from '@nxsw/core';
-import { isWireArray, type WireArray, type WireValue } from './codec.js';
+import type { WireArray } from './codec.js';
 import { FileApi } from './fileapi.js';
-import { PythonError, type PythonWorker } from './worker.js';
+import type { PythonWorker } from './worker.js';
+import { fileInfo, readError, resultValue, workerKey } from './requests.js';
 import type { PythonRuntime } from './runtime.js';
 import { PythonClassSource } from './pyclass.js';
 
@@ -17,29 +18,6 @@ interface Input {
   readonly source: DataSource;
   /** the reference hands Tango spectra and images to scripts as numpy arrays, everything else as lists */
   readonly asList: boolean;
-}
-
-let nextId = 0;
-/** a key for one script or class in the worker */
-export function workerKey(kind: string): string {
-  return `${kind}${++nextId}`;
-}
-
-/** the file argument of a request: what `__root__` needs to know of the file being written */
-export function fileInfo(ctx: ReadContext): WireValue {
-  return ctx.file ? { path: ctx.file.path, currentfileid: 0, stepsperfile: 0 } : null;
-}
-
-/** an error from the worker as the typed error of a read */
-export function readError(e: unknown, what: string, where: XmlLocation): unknown {
-  if (!(e instanceof PythonError)) return e;
-  if (e.kind === 'syntax') return new ConfigError('DATASOURCE_CONFIG', `${what} does not compile: ${e.message}`, where);
-  return new NxswError('DATA_NOT_FOUND', `${what} failed: ${e.message}`, { cause: e });
-}
-
-export function resultValue(v: WireValue, what: string): NxValue {
-  if (!isWireArray(v)) throw new NxswError('INTERNAL', `${what}: the Python worker returned no value`);
-  return v.array;
 }
 
 export class PyEvalSource implements DataSource {
