@@ -41,6 +41,8 @@ export interface ReadContext {
   readonly file: SinkFile | undefined;
   /** looks up a decoder by encoding name (throws a clear error when none is installed) */
   decoder(name: string): Decoder;
+  /** StepsPerFile splitting (spec 3.4): the current file's number (1.., 0 without splitting) and the steps per file */
+  readonly split?: { readonly currentFileId: number; readonly stepsPerFile: number };
   /** the session's settings for sources, from its front end (e.g. `python`: the Tango property PythonInterpreter) */
   readonly settings?: SourceSettings;
 }

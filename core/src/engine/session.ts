@@ -539,6 +539,7 @@ export class WriterSession {
     const ext = this.options.extensions;
     return {
       phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file, settings: this.options.sourceSettings ?? {},
+      split: { currentFileId: this._currentFileId, stepsPerFile: this._stepsPerFile },
       decoder: (name: string): Decoder => {
         const d = ext.find<Decoder>('decoder', name) ?? this.aliasedDecoder(name);
         if (!d) throw new NxswError('DATASOURCE_CONFIG', `no decoder for encoding '${name}' is installed (installed: ${ext.list('decoder').map((x) => x.name).join(', ') || 'none'})`);

@@ -15,7 +15,8 @@ export function workerKey(kind: string): string {
 
 /** the file argument of a request: what `__root__` needs to know of the file being written */
 export function fileInfo(ctx: ReadContext): WireValue {
-  return ctx.file ? { path: ctx.file.path, currentfileid: 0, stepsperfile: 0 } : null;
+  if (!ctx.file) return null;
+  return { path: ctx.file.path, currentfileid: ctx.split?.currentFileId ?? 0, stepsperfile: ctx.split?.stepsPerFile ?? 0 };
 }
 
 /** an error from the worker as the typed error of a read */

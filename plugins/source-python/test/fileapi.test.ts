@@ -46,12 +46,12 @@ function memFile(): { file: SinkFile; det: MemGroup; root: MemGroup } {
   return { root, det, file: { path: '/data/scan_00001.nxs', root, libraryVersion: 'mem', flush() {}, close() {} } };
 }
 
-async function run(script: string, file: SinkFile, step = -2) {
+async function run(script: string, file: SinkFile, step = -2, split?: ReadContext['split']) {
   process.env.PYTHONPATH = NXSTOOLS;
   const rt = new PythonRuntime({ python: SYSTEM_PYTHON, scriptTimeoutMs: 5000, log: silentLogger, sinkName: () => "'memory'" });
   try {
     const src = new PyEvalSourceType(rt).create(parseXml(`<datasource type="PYEVAL"><result>${script}</result></datasource>`), { createSource: () => { throw new Error('no inputs'); } });
-    const ctx: ReadContext = { phase: 'FINAL', step, globalJson: {}, localJson: undefined, signal: new AbortController().signal, shared: new Map(), file, decoder: () => { throw new Error(); } };
+    const ctx: ReadContext = { phase: 'FINAL', step, globalJson: {}, localJson: undefined, signal: new AbortController().signal, shared: new Map(), file, split, decoder: () => { throw new Error(); } };
     return await src.read(ctx);
   } finally {
     await rt.dispose();
@@ -80,6 +80,16 @@ ds.result = [str(isinstance(fld, filewriter.FTField)), str(hasattr(root, "curren
   assert.deepEqual(det.children.get('dist'), { link: '/scan/instrument/lmbd/distance' });
   assert.deepEqual(det.children.get('m1'), { link: 'modules/m1.nxs:/entry/data' });
   assert.ok(root.openGroup('scan'));
+});
+
+test('__root__ knows the split file: currentfileid and stepsperfile as the session has them (the helpers\' split branches)', async () => {
+  const { file } = memFile();
+  const out = await run(`
+from nxstools.pyeval import limaccd
+commonblock["lima_saving_next_number"] = 11
+ds.result = [commonblock["__root__"].currentfileid, commonblock["__root__"].stepsperfile, limaccd.postrun(commonblock, 31, "/data/lima", ".edf", 2, "%05d", "img_", "lima_saving_next_number")]`, file, -2, { currentFileId: 2, stepsPerFile: 5 });
+  // the second file of 5 steps with 2 frames each holds frames 20..29 of the run that started at 10
+  assert.deepEqual(out.data, ['2', '5', '/data/lima/img_%05d.edf:20:29']);
 });
 
 test('create_virtual_field: an h5py VirtualLayout (nxstools h5pywriter) becomes hyperslab mappings, unlimited counts as -1', async () => {
