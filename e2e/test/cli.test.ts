@@ -121,7 +121,7 @@ test('nxsw plugins --json lists the built-in plugins and the installed example p
   assert.equal(r.code, 0);
   const list = JSON.parse(r.out) as { kernelApi: string; plugins: Array<{ name: string; status: string; reason?: string }> };
   assert.equal(list.kernelApi, '1.0.0');
-  for (const n of ['@nxsw/source-json', '@nxsw/source-sql', '@nxsw/source-tango', '@nxsw/frontend-tango', 'nxsw-plugin-site-extras']) {
+  for (const n of ['@nxsw/source-json', '@nxsw/source-python', '@nxsw/source-sql', '@nxsw/source-tango', '@nxsw/frontend-tango', 'nxsw-plugin-site-extras']) {
     const p = list.plugins.find((x) => x.name === n);
     assert.equal(p?.status, 'loaded', `${n}: ${p?.reason ?? 'not listed'}`);
   }
@@ -241,14 +241,17 @@ test('a writer killed mid-scan leaves a file h5py reads up to the last Record, a
 test('a server configuration with scripts off refuses EVAL and PYEVAL at check, saying how to enable them', () => {
   const t = tempDir();
   try {
-    const cfg = join(t.dir, 'eval.xml');
-    writeFileSync(cfg, '<definition><group type="NXentry" name="entry1"><field name="y" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="PYEVAL"><result name="y">ds.y = 2</result></datasource></field></group></definition>');
-    const server = join(t.dir, 'server.json');
-    writeFileSync(server, JSON.stringify({ pluginOptions: { '@nxsw/source-json': { scripts: false } } }));
-    assert.equal(nxsw(['check', cfg]).code, 0, 'scripts run by default');
-    const off = nxsw(['check', cfg, '--config', server]);
-    assert.equal(off.code, 1);
-    assert.match(off.err, /DATASOURCE_CONFIG.*PYEVAL scripts are disabled on this server; an operator enables them with "pluginOptions": \{"@nxsw\/source-json": \{"scripts": true\}\}.*line 1/);
+    for (const [type, plugin, what] of [['EVAL', '@nxsw/source-json', 'EVAL scripts'], ['PYEVAL', '@nxsw/source-python', 'PYEVAL scripts \\(and Python datasource classes\\)']]) {
+      const cfg = join(t.dir, `${type}.xml`);
+      writeFileSync(cfg, `<definition><group type="NXentry" name="entry1"><field name="y" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="${type}"><result name="y">ds.y = 2</result></datasource></field></group></definition>`);
+      const server = join(t.dir, `${type}-server.json`);
+      writeFileSync(server, JSON.stringify({ pluginOptions: { [plugin]: { scripts: false } } }));
+      assert.equal(nxsw(['check', cfg]).code, 0, `${type} scripts run by default`);
+      const off = nxsw(['check', cfg, '--config', server]);
+      assert.equal(off.code, 1);
+      const pluginRe = plugin.replace('/', '\\/');
+      assert.match(off.err, new RegExp(`DATASOURCE_CONFIG.*${what} are disabled on this server; an operator enables them with "pluginOptions": \\{"${pluginRe}": \\{"scripts": true\\}\\}.*line 1`));
+    }
   } finally {
     t.cleanup();
   }

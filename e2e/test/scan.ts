@@ -5,8 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kernel, WriterSession, parseChoices, type SessionOptions } from '@nxsw/core';
+import { SYSTEM_PYTHON } from '@nxsw/core/testkit';
 
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+
+// PYEVAL's worker runs Debian's Python, which has numpy and h5py (the python3 first on PATH may not)
+process.env.NXSW_PYTHON ??= SYSTEM_PYTHON;
 
 let kernel: Promise<Kernel> | undefined;
 /**

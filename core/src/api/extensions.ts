@@ -41,7 +41,14 @@ export interface ReadContext {
   readonly file: SinkFile | undefined;
   /** looks up a decoder by encoding name (throws a clear error when none is installed) */
   decoder(name: string): Decoder;
+  /** StepsPerFile splitting (spec 3.4): the current file's number (1.., 0 without splitting) and the steps per file */
+  readonly split?: { readonly currentFileId: number; readonly stepsPerFile: number };
+  /** the session's settings for sources, from its front end (e.g. `python`: the Tango property PythonInterpreter) */
+  readonly settings?: SourceSettings;
 }
+
+/** Per-session settings for datasource types, by name (each type documents the ones it reads). */
+export type SourceSettings = Readonly<Record<string, string>>;
 
 export interface DataSource {
   /** how errors describe the source, e.g. "CLIENT record exp_c01" */
@@ -68,6 +75,17 @@ export interface DataSourceType extends ExtensionBase {
    * ConfigError with code DATASOURCE_CONFIG naming the element's location.
    */
   create(element: XmlElement, env: SourceEnvironment): DataSource;
+  /**
+   * Creates a source from a class path that the global JSON "datasources" maps a type to
+   * (`{"MYTYPE": "package.module.Class"}`, spec 2.9.5) when no installed type has that name. A
+   * type that runs such classes (the Python plugin) implements it; the first one found is used.
+   */
+  createFromClass?(classPath: string, element: XmlElement, env: SourceEnvironment): DataSource;
+  /**
+   * Cheap checks of a `<datasource>` element when the configuration is set (XMLSettings), no I/O:
+   * what a type can tell before a scan (e.g. its interpreter is missing). Throws a ConfigError.
+   */
+  check?(element: XmlElement, settings: SourceSettings): void;
   /** default per-read time limit in ms (the engine applies it through ReadContext.signal) */
   readonly defaultTimeoutMs?: number;
   /** closes shared pools and connections when the kernel stops */

@@ -46,6 +46,9 @@ Options for every command:
   --plugin PATH|NAME         load a plugin (repeatable); also NXSW_PLUGINS=a,b
   --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension; also NXSW_CHOOSE=a,b
   --config FILE              server configuration (JSON: plugins, choose, pluginOptions, disable, limits)
+  --plugin-option PLUGIN.KEY=VALUE
+                             one plugin option (repeatable; over the configuration's pluginOptions),
+                             e.g. @nxsw/source-python.python=/usr/bin/python3; VALUE is JSON or text
   --limit NAME=N             an input limit (xmlBytes, xmlDepth, xmlElements, xmlAttributes, rank,
                              valueElements, jsonBytes, jsonDepth; repeatable; see docs/limits.md)
   -v, --verbose              log warnings and details to stderr
@@ -67,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
     plugin: { type: 'string', multiple: true },
     choose: { type: 'string', multiple: true },
     config: { type: 'string' },
+    'plugin-option': { type: 'string', multiple: true },
     limit: { type: 'string', multiple: true },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },

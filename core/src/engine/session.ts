@@ -7,7 +7,7 @@ import { resolve as resolvePath, basename } from 'node:path';
 import { ConfigError, NxswError, asNxswError, errorMessage } from '../api/errors.js';
 import { checkOutputPath } from '../api/files.js';
 import type {
-  DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup,
+  DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup, SourceSettings,
 } from '../api/extensions.js';
 import { silentLogger, type ExtensionLookup, type Logger } from '../api/plugin.js';
 import { stringValue, type NxValue } from '../api/values.js';
@@ -61,6 +61,8 @@ export interface SessionOptions {
   readonly maxRecordRuntimeMs?: number;
   /** warn when one element's read takes longer (ms; the Tango property MaxElementRuntime) */
   readonly maxElementRuntimeMs?: number;
+  /** settings for datasource types (ReadContext.settings), e.g. `python` from a device property */
+  readonly sourceSettings?: SourceSettings;
   /** bounds on configurations and JSON records (default DEFAULT_LIMITS) */
   readonly limits?: InputLimits;
   /** the program's name and version, for the root attribute creator and the logs */
@@ -355,27 +357,18 @@ export class WriterSession {
   async checkConfiguration(xml: string): Promise<ConfigurationSummary> {
     const plan = this.planOf(await parseXmlYielding(xml, this.limits));
     const summary: ConfigurationSummary = { groups: 0, fields: 0, attributes: 0, links: 0, modes: {}, sources: {} };
-    const sources: SourcePlan[] = [];
     const count = (mode: string) => { summary.modes[mode] = (summary.modes[mode] ?? 0) + 1; };
-    const walk = (n: PlanNode): void => {
+    const sources = planSources(plan, (n) => {
       if (n.kind === 'group') {
         if (n !== plan) summary.groups++;
-        n.children.forEach(walk);
-        n.attributes.forEach(walk);
         return;
       }
-      if (n.kind === 'field') {
-        summary.fields++;
-        n.attributes.forEach(walk);
-      } else if (n.kind === 'attribute') summary.attributes++;
+      if (n.kind === 'field') summary.fields++;
+      else if (n.kind === 'attribute') summary.attributes++;
       else summary.links++;
-      if (n.kind !== 'link') for (const d of n.dimensions?.dims ?? []) if (d && typeof d === 'object') sources.push(d);
-      if (n.source) {
-        sources.push(n.source);
-        count(n.strategy?.mode ?? 'INIT');
-      } else if (n.kind === 'field') count(n.strategy?.mode === 'POSTRUN' ? 'POSTRUN' : 'STATIC');
-    };
-    walk(plan);
+      if (n.source) count(n.strategy?.mode ?? 'INIT');
+      else if (n.kind === 'field') count(n.strategy?.mode === 'POSTRUN' ? 'POSTRUN' : 'STATIC');
+    });
     const made: DataSource[] = [];
     try {
       for (const sp of sources) {
@@ -395,7 +388,11 @@ export class WriterSession {
     const tags = new Map<string, TagHandler>();
     for (const t of STANDARD_TAGS) tags.set(t.name, t);
     for (const t of this.options.extensions.list<TagHandler>('tag')) tags.set(t.name, t);
-    return buildPlan(root, (n) => tags.get(n), () => [...tags.keys()], this.limits);
+    const plan = buildPlan(root, (n) => tags.get(n), () => [...tags.keys()], this.limits);
+    // what a datasource type can tell now (no I/O) is told at XMLSettings, located
+    const settings = this.options.sourceSettings ?? {};
+    for (const sp of planSources(plan)) this.options.extensions.find<DataSourceType>('datasource', sp.type)?.check?.(sp.el, settings);
+    return plan;
   }
 
   private allow(what: string, states: readonly WriterState[]): void {
@@ -499,19 +496,21 @@ export class WriterSession {
   }
 
   private createSource(sp: SourcePlan): DataSource {
-    const type = this.sourceType(sp);
+    const { type, classPath } = this.sourceType(sp);
+    const env = { createSource: (el: XmlElement) => this.createSource(childPlan(el)) };
     try {
-      return type.create(sp.el, { createSource: (el: XmlElement) => this.createSource(childPlan(el)) });
+      return classPath ? type.createFromClass!(classPath, sp.el, env) : type.create(sp.el, env);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       throw new ConfigError('DATASOURCE_CONFIG', `${sp.type} datasource: ${errorMessage(e)}`, sp.el.location, { cause: e });
     }
   }
 
-  private sourceType(sp: SourcePlan): DataSourceType {
+  /** the type that makes a source; classPath when a JSON-mapped class is run by a type's createFromClass */
+  private sourceType(sp: SourcePlan): { type: DataSourceType; classPath?: string } {
     const ext = this.options.extensions;
     const direct = ext.find<DataSourceType>('datasource', sp.type);
-    if (direct) return direct;
+    if (direct) return { type: direct };
     // the reference registers extra types through the global JSON: {"datasources": {"MCLIENT": "...ClientSource"}}
     const aliases = this._json.datasources;
     if (aliases && typeof aliases === 'object') {
@@ -520,14 +519,16 @@ export class WriterSession {
         const last = target.split('.').at(-1)!;
         const name = REFERENCE_SOURCE_CLASSES[last] ?? target;
         const t = ext.find<DataSourceType>('datasource', name);
-        if (t) return t;
+        if (t) return { type: t };
+        const runner = ext.list<DataSourceType>('datasource').find((x) => x.createFromClass);
+        if (runner && target.includes('.')) return { type: runner, classPath: target };
       }
     }
     const installed = ext.list<DataSourceType>('datasource').map((t) => {
       const by = this.options.extensions.providerOf?.('datasource', t.name);
       return by ? `${t.name} (${by})` : t.name;
     });
-    throw new ConfigError('DATASOURCE_UNKNOWN', `unknown datasource type '${sp.type}'; installed types: ${installed.join(', ') || 'none'} — install a plugin that provides it, or map it in the global JSON "datasources"`, sp.el.location);
+    throw new ConfigError('DATASOURCE_UNKNOWN', `unknown datasource type '${sp.type}'; installed types: ${installed.join(', ') || 'none'} — install a plugin that provides it, or map it in the global JSON "datasources" (to an installed type, or to a class path such as "package.module.Class" when a plugin runs classes, e.g. @nxsw/source-python)`, sp.el.location);
   }
 
   /** a label registered through the global JSON: {"decoders": {"MYLABEL": "...VDEOdecoder"}} */
@@ -548,7 +549,8 @@ export class WriterSession {
   private poolBase(phase: Phase, step: number, local: JsonRecord | undefined): PoolBase {
     const ext = this.options.extensions;
     return {
-      phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file,
+      phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file, settings: this.options.sourceSettings ?? {},
+      split: { currentFileId: this._currentFileId, stepsPerFile: this._stepsPerFile },
       decoder: (name: string): Decoder => {
         const d = ext.find<Decoder>('decoder', name) ?? this.aliasedDecoder(name);
         if (!d) throw new NxswError('DATASOURCE_CONFIG', `no decoder for encoding '${name}' is installed (installed: ${ext.list('decoder').map((x) => x.name).join(', ') || 'none'})`);
@@ -740,6 +742,24 @@ export class WriterSession {
     this.file = undefined;
     this.binding = undefined;
   }
+}
+
+/** every datasource of a plan (fields, attributes, links, CONFIG lengths); `visit` sees each node */
+function planSources(plan: GroupPlan, visit?: (n: PlanNode) => void): SourcePlan[] {
+  const sources: SourcePlan[] = [];
+  const walk = (n: PlanNode): void => {
+    visit?.(n);
+    if (n.kind === 'group') {
+      n.children.forEach(walk);
+      n.attributes.forEach(walk);
+      return;
+    }
+    if (n.kind === 'field') n.attributes.forEach(walk);
+    if (n.kind !== 'link') for (const d of n.dimensions?.dims ?? []) if (d && typeof d === 'object') sources.push(d);
+    if (n.source) sources.push(n.source);
+  };
+  walk(plan);
+  return sources;
 }
 
 function childPlan(el: XmlElement): SourcePlan {

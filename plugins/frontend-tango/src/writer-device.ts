@@ -155,6 +155,7 @@ export class NxsDataWriterDevice implements TangoDevice {
       addingLogs: p.addingLogs,
       metadataOutput: p.metadataOutput,
       sink: this.sinkName(p.writer),
+      sourceSettings: p.pythonInterpreter ? { python: p.pythonInterpreter } : undefined,
       durability: this.env.flushIntervalMs ? { mode: 'interval', intervalMs: this.env.flushIntervalMs } : { mode: 'record' },
       maxRecordRuntimeMs: p.maxRecordRuntime > 0 ? p.maxRecordRuntime * 1000 : undefined,
       maxElementRuntimeMs: p.maxElementRuntime > 0 ? p.maxElementRuntime * 1000 : undefined,

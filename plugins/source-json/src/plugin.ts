@@ -1,4 +1,5 @@
-// Plugin entry: registers the CLIENT datasource and the EVAL/PYEVAL expression datasource.
+// Plugin entry: registers the CLIENT datasource and the EVAL (JavaScript) expression datasource.
+// PYEVAL is Python: @nxsw/source-python provides it.
 import { definePlugin } from '@nxsw/core';
 import { ClientSourceType } from './client.js';
 import { EvalSourceType, type EvalOptions } from './eval.js';
@@ -18,6 +19,5 @@ export default definePlugin({
     if (options.enabled && !snapshotOff) ctx.log.warn('EVAL scripts run in V8 isolates, which need node --no-node-snapshot (the nxsw command sets it); start node with it');
     ctx.provide(new ClientSourceType());
     ctx.provide(new EvalSourceType('EVAL', options));
-    ctx.provide(new EvalSourceType('PYEVAL', options));
   },
 });

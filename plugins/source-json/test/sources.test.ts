@@ -20,10 +20,9 @@ test('the plugin passes the conformance kit', async () => {
     datasource: {
       CLIENT: { valid: '<datasource type="CLIENT"><record name="x"/></datasource>', invalid: '<datasource type="CLIENT"/>', globalJson: { data: { x: 1.5 } } },
       EVAL: { valid: '<datasource type="EVAL"><result>ds.result = 6 * 7</result></datasource>', invalid: '<datasource type="EVAL"/>' },
-      PYEVAL: { valid: '<datasource type="PYEVAL"><result name="r">ds.r = [1, 2, 3]</result></datasource>', invalid: '<datasource type="PYEVAL"><result>  </result></datasource>' },
     },
   });
-  assert.deepEqual(report.checked.sort(), ['datasource:CLIENT', 'datasource:EVAL', 'datasource:PYEVAL']);
+  assert.deepEqual(report.checked.sort(), ['datasource:CLIENT', 'datasource:EVAL']);
 });
 
 test('CLIENT lookup: local before global, then the lower-case name; null counts as missing', async () => {
