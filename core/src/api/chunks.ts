@@ -86,3 +86,25 @@ export function chunkShape(req: ChunkRequest, policy: ChunkPolicy): number[] {
   halveLargest(chunk, elem, max);
   return chunk;
 }
+
+/** The chunk options of an HDF5 sink's plugin configuration (every HDF5 sink names them so). */
+export interface ChunkOptions {
+  /** bytes a chunk aims at (the record axis gets as many records as fit), default 64 KiB */
+  readonly chunkBytes?: number;
+  /** records per chunk at most when the client did not announce the scan's length, default 256 */
+  readonly chunkRecords?: number;
+  /** largest chunk for one big frame, default 4 MiB */
+  readonly maxChunkBytes?: number;
+}
+
+/** The defaults (measurements in plugins/sink-hdf5/README.md). */
+export const DEFAULT_CHUNK_POLICY: ChunkPolicy = { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20, maxRecords: 256 };
+
+/** The policy a sink's chunk options give, defaults where unset. */
+export function chunkPolicy(options: ChunkOptions): ChunkPolicy {
+  return {
+    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_POLICY.chunkBytes,
+    maxChunkBytes: options.maxChunkBytes ?? DEFAULT_CHUNK_POLICY.maxChunkBytes,
+    maxRecords: options.chunkRecords ?? DEFAULT_CHUNK_POLICY.maxRecords,
+  };
+}

@@ -9,23 +9,19 @@
 import { existsSync, statSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath, posix } from 'node:path';
 import {
-  NxswError, castValue, checkValue, sizeOf,
-  type ElementType, type NxValue, type ValueData,
+  NxswError, castValue, checkValue, sizeOf, chunkShape, chunkPolicy,
+  type ChunkPolicy, type ChunkOptions, type ElementType, type NxValue, type ValueData,
   type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
   type VirtualFieldSpec, type Hyperslab,
 } from '@nxsw/core';
 import { hdf5, type H5Lib, type Hid } from './lib.js';
-import { chooseChunks, DEFAULT_CHUNKS, type ChunkPolicy } from './chunks.js';
 
 export type Libver = 'v18' | 'v110' | 'v112' | 'v114' | 'latest';
 
-export interface NativeSinkOptions {
+/** chunkBytes, chunkRecords, maxChunkBytes: core's ChunkOptions, the rule every HDF5 sink applies (core's chunkShape) */
+export interface NativeSinkOptions extends ChunkOptions {
   /** lower format bound; default v110 for SWMR files, else v18 (non-SWMR readers can open the file while it is written) */
   readonly libver?: Libver;
-  /** bytes a record-axis chunk aims at (default 2 KiB, see chunks.ts) */
-  readonly chunkBytes?: number;
-  /** largest chunk for one big frame, default 4 MiB */
-  readonly maxChunkBytes?: number;
   /** buffered bytes per dataset that force a write before the next flush, default 16 MiB */
   readonly blockBytes?: number;
   /** record the creation order of links and attributes (h5py lists them in that order), default true */
@@ -576,7 +572,7 @@ class NativeField extends NativeNode implements SinkField {
     try {
       if (st.opts.trackOrder) fn.H5Pset_attr_creation_order(dcpl, CRT_ORDER_TRACKED_INDEXED);
       if (!scalar) {
-        const chunks = chooseChunks(shape, spec.recordAxis, spec.frameShape, ELEMENT_SIZE[type], st.opts.chunk);
+        const chunks = chunkShape({ shape, recordAxis: spec.recordAxis, frameShape: spec.frameShape, elementBytes: ELEMENT_SIZE[type], expectedRecords: spec.expectedRecords }, st.opts.chunk);
         st.check('set the chunks of', path, fn.H5Pset_chunk(dcpl, chunks.length, big(chunks)));
         // vlen strings are heap ids in the dataset: filters would compress pointers, not text
         if (type !== 'string') setFilters(st, dcpl, path, spec.filters ?? []);
@@ -857,7 +853,7 @@ export class NativeHdf5SinkFactory implements SinkFactory {
   constructor(options: NativeSinkOptions = {}) {
     this.opts = {
       libver: options.libver,
-      chunk: { chunkBytes: options.chunkBytes ?? DEFAULT_CHUNKS.chunkBytes, maxChunkBytes: options.maxChunkBytes ?? DEFAULT_CHUNKS.maxChunkBytes },
+      chunk: chunkPolicy(options),
       blockBytes: options.blockBytes ?? 16 << 20,
       trackOrder: options.trackOrder ?? true,
     };

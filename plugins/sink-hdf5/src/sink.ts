@@ -13,9 +13,9 @@
 import { rmSync } from 'node:fs';
 import { resolve as resolvePath, posix } from 'node:path';
 import {
-  NxswError, checkOutputPath, chunkShape, castValue, checkValue, sizeOf, allocate,
+  NxswError, checkOutputPath, chunkShape, chunkPolicy, castValue, checkValue, sizeOf, allocate,
   type ElementType, type NxValue, type ValueData, type BigArray, type NumberArray,
-  type ChunkPolicy, type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
+  type ChunkPolicy, type ChunkOptions, type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
 } from '@nxsw/core';
 import { loadModule, hdf5Version, h5call, UNLIMITED, type H5Module } from './h5.js';
 import { FileLock, lockPolicy } from './lock.js';
@@ -25,19 +25,14 @@ import {
 
 export type Libver = 'v18' | 'v110' | 'v112' | 'v114' | 'v200' | 'latest';
 
-export interface Hdf5SinkOptions {
+/** chunkBytes, chunkRecords, maxChunkBytes: core's ChunkOptions (the rule is core's chunkShape) */
+export interface Hdf5SinkOptions extends ChunkOptions {
   /**
    * Lower HDF5 format bound (the upper one is at least v110, so HDF5 1.10 reads the files).
    * Default: v110 for files opened with swmr (SWMR needs superblock 3), else v18: with superblock 3
    * HDF5 >= 1.10 marks a file open for writing and refuses non-SWMR readers until it is closed.
    */
   readonly libver?: Libver;
-  /** bytes a chunk aims at (the record axis gets as many rows as fit), default 64 KiB */
-  readonly chunkBytes?: number;
-  /** records per chunk at most when the client did not announce the scan's length, default 256 (see core's chunkShape) */
-  readonly chunkRecords?: number;
-  /** largest chunk for one big frame, default 4 MiB */
-  readonly maxChunkBytes?: number;
   /** buffered bytes per dataset that force a write before the next flush, default 16 MiB */
   readonly blockBytes?: number;
   /**
@@ -824,7 +819,7 @@ class Hdf5File implements SinkFile {
 }
 
 const DEFAULTS: Resolved = {
-  libver: undefined, chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20, maxRecords: 256 }, blockBytes: 16 << 20, fileLocking: true, trackOrder: true,
+  libver: undefined, chunk: chunkPolicy({}), blockBytes: 16 << 20, fileLocking: true, trackOrder: true,
 };
 
 export class Hdf5SinkFactory implements SinkFactory {
@@ -836,11 +831,7 @@ export class Hdf5SinkFactory implements SinkFactory {
   constructor(options: Hdf5SinkOptions = {}) {
     this.opts = {
       libver: options.libver ?? DEFAULTS.libver,
-      chunk: {
-        chunkBytes: options.chunkBytes ?? DEFAULTS.chunk.chunkBytes,
-        maxChunkBytes: options.maxChunkBytes ?? DEFAULTS.chunk.maxChunkBytes,
-        maxRecords: options.chunkRecords ?? DEFAULTS.chunk.maxRecords,
-      },
+      chunk: chunkPolicy(options),
       blockBytes: options.blockBytes ?? DEFAULTS.blockBytes,
       fileLocking: options.fileLocking ?? DEFAULTS.fileLocking,
       trackOrder: options.trackOrder ?? DEFAULTS.trackOrder,
