@@ -53,6 +53,7 @@ const SIGNATURES = {
   H5Gget_info: 'int H5Gget_info(int64_t loc, _Out_ H5G_info_t *info)',
   H5Lget_name_by_idx: 'int64_t H5Lget_name_by_idx(int64_t loc, const char *group, int index, int order, uint64_t n, _Out_ uint8_t *name, size_t size, int64_t lapl)',
   H5Lexists: 'int H5Lexists(int64_t loc, const char *name, int64_t lapl)',
+  H5Lget_val: 'int H5Lget_val(int64_t loc, const char *name, _Out_ uint8_t *buf, size_t size, int64_t lapl)',
   H5Lcreate_soft: 'int H5Lcreate_soft(const char *target, int64_t loc, const char *name, int64_t lcpl, int64_t lapl)',
   H5Lcreate_hard: 'int H5Lcreate_hard(int64_t cur, const char *curName, int64_t dst, const char *dstName, int64_t lcpl, int64_t lapl)',
   H5Lcreate_external: 'int H5Lcreate_external(const char *file, const char *obj, int64_t loc, const char *name, int64_t lcpl, int64_t lapl)',
@@ -87,6 +88,7 @@ const SIGNATURES = {
   H5Dget_type: 'int64_t H5Dget_type(int64_t id)',
   H5Dget_create_plist: 'int64_t H5Dget_create_plist(int64_t id)',
   H5Dset_extent: 'int H5Dset_extent(int64_t id, const uint64_t *size)',
+  H5Dread: 'int H5Dread(int64_t id, int64_t memType, int64_t memSpace, int64_t fileSpace, int64_t xfer, _Out_ void *buf)',
   H5Dwrite: 'int H5Dwrite(int64_t id, int64_t memType, int64_t memSpace, int64_t fileSpace, int64_t xfer, const void *buf)',
   H5Acreate2: 'int64_t H5Acreate2(int64_t loc, const char *name, int64_t type, int64_t space, int64_t acpl, int64_t aapl)',
   H5Aopen: 'int64_t H5Aopen(int64_t obj, const char *name, int64_t aapl)',
@@ -117,7 +119,14 @@ const GLOBALS = {
   GROUP_CREATE: 'H5P_CLS_GROUP_CREATE_ID_g', LINK_CREATE: 'H5P_CLS_LINK_CREATE_ID_g', ATTRIBUTE_CREATE: 'H5P_CLS_ATTRIBUTE_CREATE_ID_g',
 } as const;
 
-export type H5Functions = { readonly [K in keyof typeof SIGNATURES | keyof typeof VARIANTS]: Fn };
+/**
+ * H5Lget_info's struct grew in 1.12 (the function became H5Lget_info2; 1.10 has only
+ * H5Lget_info). Both structs hold the link type at offset 0 and a soft or external link's value
+ * size at offset 24, all the sink reads, so either is bound with a byte buffer for the struct.
+ */
+const LINK_INFO = ['H5Lget_info2', 'H5Lget_info'].map((name) => `int ${name}(int64_t loc, const char *name, _Out_ uint8_t *info, int64_t lapl)`);
+
+export type H5Functions = { readonly [K in keyof typeof SIGNATURES | keyof typeof VARIANTS | 'H5Lget_info']: Fn };
 export type H5Globals = { readonly [K in keyof typeof GLOBALS]: Hid };
 
 export interface H5Lib {
@@ -222,6 +231,15 @@ function load(): H5Lib {
       throw new Error(`${file} lacks ${sig.split('(')[0]!.split(' ').pop()} (${(e as Error).message})`, { cause: e });
     }
   }
+  for (const sig of LINK_INFO) {
+    try {
+      fn['H5Lget_info'] = lib.func(sig);
+      break;
+    } catch {
+      // the other name
+    }
+  }
+  if (!fn['H5Lget_info']) throw new Error(`${file} lacks both H5Lget_info2 and H5Lget_info`);
   fn['H5open']!();
   // HDF5 would close itself (and the filter plugins it loaded) in an atexit handler, after Node
   // has torn down koffi's hold on the library: a crash at exit. Close it while all is mapped.

@@ -52,6 +52,8 @@ const INDEX_CRT_ORDER = 1;
 const ITER_INC = 0;
 const CRT_ORDER_TRACKED_INDEXED = 3;
 const Z_FLAG_OPTIONAL = 1;
+const L_SOFT = 1;
+const L_EXTERNAL = 64;
 const LIBVER: Record<Exclude<Libver, 'latest'>, number> = { v18: 1, v110: 2, v112: 3, v114: 4 };
 
 const big = (a: readonly number[]): BigUint64Array => BigUint64Array.from(a, (x) => (x < 0 ? UNLIMITED : BigInt(x)));
@@ -253,6 +255,43 @@ class FileState {
     else this.change('write', what, fn.H5Dwrite(target, mt, memSpace, fileSpace, 0, type === 'bool' ? Uint8Array.from(data as Uint8Array, (x) => (x ? 1 : 0)) : data));
   }
 
+  /**
+   * Reads a whole attribute or dataset of datatype `tid` and dataspace `space` through
+   * `read(memoryType, buffer)`: numbers in their native type (64-bit integers as BigInt arrays,
+   * exact), bool enums as 0/1, strings (variable or fixed length) as JS strings.
+   */
+  readValue(what: string, tid: Hid, space: Hid, read: (memType: Hid, buf: Uint8Array | Exclude<ValueData, string[]>) => number): NxValue {
+    const { fn } = this.h5;
+    const rank = fn.H5Sget_simple_extent_ndims(space);
+    const dims = new BigUint64Array(Math.max(rank, 1));
+    if (rank > 0) fn.H5Sget_simple_extent_dims(space, dims, null);
+    const shape = rank > 0 ? Array.from(dims, Number) : [];
+    const n = sizeOf(shape);
+    const type = this.elementTypeOf(tid);
+    if (!type) throw new NxswError('VALUE_INVALID', `${this.path}: ${what} has a type nxsw does not read (class ${fn.H5Tget_class(tid)}, size ${fn.H5Tget_size(tid)})`);
+    if (type !== 'string') {
+      const data = allocateOf(type, n);
+      // a bool enum reads through its own type; a big-endian number converts to the native one
+      this.check('read', what, read(type === 'bool' ? tid : this.memType(type), data));
+      return { type, shape, data };
+    }
+    if (fn.H5Tis_variable_str(tid) > 0) {
+      const ptrs = new Uint8Array(8 * Math.max(n, 1));
+      this.check('read', what, read(this.strType, ptrs));
+      const out = this.h5.decodePointers(ptrs, n).map((x) => x ?? '');
+      const dv = new DataView(ptrs.buffer);
+      for (let i = 0; i < n; i++) {
+        const p = dv.getBigUint64(8 * i, true);
+        if (p) fn.H5free_memory(p);
+      }
+      return { type, shape, data: out };
+    }
+    const size = Number(fn.H5Tget_size(tid));
+    const raw = new Uint8Array(size * Math.max(n, 1));
+    this.check('read', what, read(tid, raw));
+    return { type, shape, data: Array.from({ length: n }, (_, i) => Buffer.from(raw.subarray(i * size, (i + 1) * size)).toString('utf8').replace(/[\0 ]+$/, '')) };
+  }
+
   /** a dataspace of this shape ([] scalar), closed after use */
   withSpace<T>(shape: readonly number[] | null, maxShape: readonly number[] | null, use: (space: Hid) => T): T {
     const { fn } = this.h5;
@@ -336,43 +375,12 @@ abstract class NativeNode {
     const tid = fn.H5Aget_type(attr);
     const space = fn.H5Aget_space(attr);
     try {
-      const rank = fn.H5Sget_simple_extent_ndims(space);
-      const dims = new BigUint64Array(Math.max(rank, 1));
-      if (rank > 0) fn.H5Sget_simple_extent_dims(space, dims, null);
-      const shape = rank > 0 ? Array.from(dims, Number) : [];
-      const n = sizeOf(shape);
-      const type = st.elementTypeOf(tid);
-      if (!type) throw new NxswError('VALUE_INVALID', `${st.path}: attribute ${where} has a type nxsw does not read (class ${fn.H5Tget_class(tid)}, size ${fn.H5Tget_size(tid)})`);
-      if (type === 'string') return { type, shape, data: this.readStrings(attr, tid, n, where) };
-      const data = allocateOf(type, n);
-      // an enum or a big-endian integer reads through its own type's native equivalent
-      st.check('read attribute', where, fn.H5Aread(attr, type === 'bool' ? tid : st.memType(type), data));
-      return { type, shape, data };
+      return st.readValue(`attribute ${where}`, tid, space, (memType, buf) => fn.H5Aread(attr, memType, buf));
     } finally {
       fn.H5Sclose(space);
       fn.H5Tclose(tid);
       fn.H5Aclose(attr);
     }
-  }
-
-  private readStrings(attr: Hid, tid: Hid, n: number, where: string): string[] {
-    const st = this.state;
-    const { fn } = st.h5;
-    if (fn.H5Tis_variable_str(tid) > 0) {
-      const ptrs = new Uint8Array(8 * Math.max(n, 1));
-      st.check('read attribute', where, fn.H5Aread(attr, st.strType, ptrs));
-      const dv = new DataView(ptrs.buffer);
-      const out = st.h5.decodePointers(ptrs, n).map((s) => s ?? '');
-      for (let i = 0; i < n; i++) {
-        const p = dv.getBigUint64(8 * i, true);
-        if (p) fn.H5free_memory(p);
-      }
-      return out;
-    }
-    const size = Number(fn.H5Tget_size(tid));
-    const raw = new Uint8Array(size * Math.max(n, 1));
-    st.check('read attribute', where, fn.H5Aread(attr, tid, raw));
-    return Array.from({ length: n }, (_, i) => Buffer.from(raw.subarray(i * size, (i + 1) * size)).toString('utf8').replace(/[\0 ]+$/, ''));
   }
 }
 
@@ -484,6 +492,35 @@ class NativeGroup extends NativeNode implements SinkGroup {
     this.markTarget(abs);
   }
 
+  link(name: string): { file?: string; path: string } | undefined {
+    const st = this.state;
+    const { fn } = st.h5;
+    checkName(st.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    const gid = this.handle('look up a link in');
+    if (fn.H5Lexists(gid, name, 0) <= 0) {
+      st.h5.errorStack();
+      return undefined;
+    }
+    const info = new Uint8Array(64);
+    st.check('look up link', p, fn.H5Lget_info(gid, name, info, 0));
+    const dv = new DataView(info.buffer);
+    const kind = dv.getInt32(0, true);
+    // a hard link is an object stored here
+    if (kind !== L_SOFT && kind !== L_EXTERNAL) return undefined;
+    const value = new Uint8Array(Number(dv.getBigUint64(24, true)));
+    st.check('look up link', p, fn.H5Lget_val(gid, name, value, value.length, 0));
+    const text = (from: number): [string, number] => {
+      const end = value.indexOf(0, from);
+      const stop = end < 0 ? value.length : end;
+      return [Buffer.from(value.subarray(from, stop)).toString('utf8'), stop + 1];
+    };
+    if (kind === L_SOFT) return { path: text(0)[0] };
+    // an external link's value: a version/flags byte, the file name and the object's path, NUL-terminated
+    const [file, next] = text(1);
+    return { file, path: text(next)[0] };
+  }
+
   createExternalLink(file: string, target: string, name: string): void {
     const st = this.state;
     checkName(st.path, this.path, name, 'link');
@@ -548,6 +585,8 @@ class NativeField extends NativeNode implements SinkField {
   /** the frame shape: the extent without the record axis, grown by appends */
   private frame: number[];
   private readonly pending: RowBuffer;
+  /** why values cannot be written to this dataset (one nxsw did not create), if so */
+  unwritable: string | undefined;
 
   private constructor(state: FileState, path: string, readonly type: ElementType, readonly contiguous: boolean, extent: number[], readonly recordAxis: number, readonly virtual = false) {
     super(state, path);
@@ -638,7 +677,6 @@ class NativeField extends NativeNode implements SinkField {
     try {
       const type = st.elementTypeOf(tid);
       if (!type) throw new NxswError('FILE_ERROR', `${st.path}: ${path} has a type nxsw cannot write (class ${fn.H5Tget_class(tid)}, size ${fn.H5Tget_size(tid)})`);
-      if (type === 'string' && fn.H5Tis_variable_str(tid) <= 0) throw new NxswError('FILE_ERROR', `${st.path}: ${path} holds fixed-length strings; nxsw appends variable-length strings only`);
       const rank = fn.H5Sget_simple_extent_ndims(space);
       const dims = new BigUint64Array(Math.max(rank, 1));
       if (rank > 0) fn.H5Sget_simple_extent_dims(space, dims, null);
@@ -649,6 +687,8 @@ class NativeField extends NativeNode implements SinkField {
       }
       const layout = fn.H5Pget_layout(dcpl);
       const field = new NativeField(st, path, type, layout !== D_CHUNKED && layout !== D_VIRTUAL, shape, shape.length > 0 ? recordAxis : 0, layout === D_VIRTUAL);
+      // readable, but written as variable-length strings only
+      if (type === 'string' && fn.H5Tis_variable_str(tid) <= 0) field.unwritable = 'it holds fixed-length strings; nxsw writes variable-length strings only';
       st.fields.set(path, field);
       return field;
     } finally {
@@ -677,6 +717,7 @@ class NativeField extends NativeNode implements SinkField {
   private coerce(value: NxValue, what: string): NxValue {
     checkValue(value, `${what} for ${this.path}`);
     if (this.virtual) throw new NxswError('VALUE_INVALID', `${this.where()} is a virtual dataset: its data comes from its sources`);
+    if (this.unwritable) throw new NxswError('FILE_ERROR', `${this.where()}: cannot ${what}: ${this.unwritable}`);
     if (value.type === this.type) return value;
     try {
       return castValue(value, this.type);
@@ -717,6 +758,23 @@ class NativeField extends NativeNode implements SinkField {
     this.pending.push(b.data, n, frame);
     this.state.dirty.add(this);
     if (this.pending.bytes >= this.state.opts.blockBytes) this.writeOut();
+  }
+
+  /** The whole value as the file holds it, the buffered rows written first. */
+  read(): NxValue {
+    const st = this.state;
+    const { fn } = st.h5;
+    const id = this.handle('read');
+    this.writeOut();
+    st.dirty.delete(this);
+    const tid = st.check('read', this.path, fn.H5Dget_type(id));
+    const space = fn.H5Dget_space(id);
+    try {
+      return st.readValue(this.path, tid, space, (memType, buf) => fn.H5Dread(id, memType, 0, 0, 0, buf));
+    } finally {
+      fn.H5Sclose(space);
+      fn.H5Tclose(tid);
+    }
   }
 
   /** Writes the pending rows: one resize, then one hyperslab per block (per row for a record axis > 0). */

@@ -171,6 +171,13 @@ test('links: soft, hard, external, dangling, and @target', { skip }, async () =>
   assert.throws(() => data.createHardLink('/nothing', 'bad'), isCode('FILE_ERROR', /\/nothing does not exist/));
   assert.deepEqual(data.keys().sort(), ['dangling', 'ext', 'inst', 'x']);
   assert.equal(data.openGroup('dangling'), undefined);
+  // what each link points to: soft and external links name their target, hard links and objects nothing
+  assert.deepEqual(data.link!('x'), { path: '/entry/instrument/x' });
+  assert.deepEqual(data.link!('dangling'), { path: '/entry/nothing' });
+  assert.deepEqual(data.link!('ext'), { file: 'other.h5', path: '/some/path' });
+  assert.equal(data.link!('inst'), undefined);
+  assert.equal(f.root.openGroup('entry')!.link!('instrument'), undefined);
+  assert.equal(data.link!('missing'), undefined);
   f.close();
   const d = readWithH5py(file);
   assert.equal(h5get(d, 'entry/data/x').kind, 'softlink');
@@ -178,6 +185,57 @@ test('links: soft, hard, external, dangling, and @target', { skip }, async () =>
   assert.equal(h5get(d, 'entry/instrument/x').attrs.target!.value, '/entry/instrument/x');
   assert.equal(h5get(d, 'entry/instrument').attrs.target!.value, '/entry/instrument');
   assert.deepEqual(h5get(d, 'entry/data/ext'), { kind: 'externallink', file: 'other.h5', target: '/some/path' });
+});
+
+test('read() gives back every element type exactly, buffered rows included; files h5py wrote too (fixed-length strings, big-endian)', { skip }, async () => {
+  const file = tempFile();
+  const f = await create(file);
+  const g = f.root.createGroup('r');
+  const cases: Array<[ElementType, ArrayLike<unknown>]> = [
+    ['int8', Int8Array.from([-128, 0, 127])], ['uint8', Uint8Array.from([0, 1, 255])], ['int16', Int16Array.from([-32768, 5, 32767])],
+    ['uint16', Uint16Array.from([0, 7, 65535])], ['int32', Int32Array.from([-2147483648, 9, 2147483647])], ['uint32', Uint32Array.from([0, 11, 4294967295])],
+    ['int64', BigInt64Array.from([-(2n ** 63n), 9007199254740993n, 2n ** 63n - 1n])],
+    ['uint64', BigUint64Array.from([0n, 2n ** 64n - 1n, 5n])], ['float32', Float32Array.from([0.1, -2.5, 3])],
+    ['float64', Float64Array.from([0.1, NaN, Number.MAX_VALUE])], ['bool', Uint8Array.from([1, 0, 1])], ['string', ['a', '', 'ünïcode ✓']],
+  ];
+  for (const [type, data] of cases) {
+    const w = g.createField(type, { type, shape: [3] });
+    w.write(v(type, [3], data as never));
+    const back = w.read!();
+    assert.deepEqual([back.type, back.shape, Array.from(back.data as ArrayLike<unknown>)], [type, [3], Array.from(data)], type);
+  }
+  const title = g.createField('title', { type: 'string', shape: [], scalar: true });
+  title.write(str([], ['ünïcode ✓']));
+  assert.deepEqual([title.read!().shape, title.read!().data], [[], ['ünïcode ✓']]);
+  // appended rows still in the buffer, along record axis 1
+  const series = g.createField('series', { type: 'int32', shape: [2, 0], recordAxis: 1 });
+  series.append(v('int32', [2, 2], Int32Array.from([1, 2, 3, 4])));
+  const s = series.read!();
+  assert.deepEqual([s.shape, Array.from(s.data as Int32Array)], [[2, 2], [1, 3, 2, 4]]);
+  series.append(v('int32', [1, 2], Int32Array.from([5, 6])));
+  assert.deepEqual(Array.from(series.read!().data as Int32Array), [1, 3, 5, 2, 4, 6]);
+  f.close();
+  assert.deepEqual(h5get(readWithH5py(file), 'r/series').value, [[1, 3, 5], [2, 4, 6]]);
+
+  const other = tempFile('h5py.h5');
+  execFileSync(SYSTEM_PYTHON, ['-c', [
+    'import h5py, numpy as np, sys',
+    "f = h5py.File(sys.argv[1], 'w')",
+    "f['fixed'] = np.array([b'ab', b'cde'], dtype='S4')",
+    "f['be'] = np.array([1, -2, 2**40], dtype='>i8')",
+    "f['flag'] = np.array([True, False])",
+    'f.close()',
+  ].join('\n'), other]);
+  const h = await new NativeHdf5SinkFactory().open(other, { mode: 'append' });
+  const read = (name: string) => {
+    const x = h.root.openField(name)!.read!();
+    return [x.type, x.shape, Array.from(x.data as ArrayLike<unknown>)];
+  };
+  assert.deepEqual(read('fixed'), ['string', [2], ['ab', 'cde']]);
+  assert.deepEqual(read('be'), ['int64', [3], [1n, -2n, 2n ** 40n]]);
+  assert.deepEqual(read('flag'), ['bool', [2], [1, 0]]);
+  assert.throws(() => h.root.openField('fixed')!.append(str([1], ['x'])), isCode('FILE_ERROR', /\/fixed: cannot append: it holds fixed-length strings/));
+  h.close();
 });
 
 test('virtual datasets: sources in another file, unlimited and strided mappings; h5py reads them while open and after close', { skip }, async () => {
