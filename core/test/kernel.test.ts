@@ -59,8 +59,12 @@ test('precedence: the higher one serves unless chosen; one that fails to load gi
   try {
     const portable = writePlugin(t.dir, 'plugin-portable', manifest([{ kind: 'datasource', name: 'SAME' }]), constantSourceEntry('SAME', 1));
     const fast = writePlugin(t.dir, 'plugin-fast', manifest([{ kind: 'datasource', name: 'SAME' }], { precedence: 10 }), constantSourceEntry('SAME', 2));
-    const k1 = await Kernel.start({ discoverInstalled: false, plugins: [portable, fast] });
+    const logged: string[] = [];
+    const log = { debug() {}, info: (m: string) => logged.push(`info ${m}`), warn: (m: string) => logged.push(`warn ${m}`), error: (m: string) => logged.push(`error ${m}`) };
+    const k1 = await Kernel.start({ discoverInstalled: false, plugins: [portable, fast], log });
     assert.equal(k1.providerOf('datasource', 'SAME'), 'plugin-fast');
+    // giving way is normal operation: listed with the reason, logged as info, never as a warning
+    assert.deepEqual(logged.filter((m) => /plugin-portable/.test(m)).map((m) => m.split(' ')[0]), ['info']);
     assert.deepEqual(k1.plugins.map((p) => p.name), ['plugin-portable', 'plugin-fast'], 'listed in discovery order');
     const loser = k1.plugins.find((p) => p.name === 'plugin-portable')!;
     assert.equal(loser.status, 'refused');
@@ -71,8 +75,10 @@ test('precedence: the higher one serves unless chosen; one that fails to load gi
     assert.equal(k2.providerOf('datasource', 'SAME'), 'plugin-portable');
 
     const broken = writePlugin(t.dir, 'plugin-nolib', manifest([{ kind: 'datasource', name: 'SAME' }], { precedence: 10 }), "throw new Error('no system library libfoo.so');");
-    const k3 = await Kernel.start({ discoverInstalled: false, plugins: [portable, broken] });
+    logged.length = 0;
+    const k3 = await Kernel.start({ discoverInstalled: false, plugins: [portable, broken], log });
     assert.equal(k3.providerOf('datasource', 'SAME'), 'plugin-portable');
+    assert.ok(logged.some((m) => /^warn plugin plugin-nolib refused: loading failed/.test(m)), `a plugin that fails to load is a warning: ${logged.join(' | ')}`);
     assert.match(k3.plugins.find((p) => p.name === 'plugin-nolib')!.reason!, /loading failed: no system library libfoo\.so/);
     assert.equal(k3.plugins.find((p) => p.name === 'plugin-portable')!.reason, 'serves datasource SAME because plugin-nolib could not load');
   } finally {

@@ -69,7 +69,7 @@ test('nxsw write --metadata: the same JSON text as nxstools makes for the file',
     writeFileSync(join(t.dir, 'g.json'), JSON.stringify({ data: { nan: 'nan' } }));
     writeFileSync(join(t.dir, 'r.jsonl'), `${JSON.stringify({ data: { x: 1.25, y: 1 } })}\n`);
     writeFileSync(join(t.dir, 'f.json'), JSON.stringify({ data: { end_time: '2026-11-25 10:05:00.123+01:00', y: 2 } }));
-    const r = spawnSync(process.execPath, [join(REPO, 'core/dist/src/cli/main.js'), 'write', join(t.dir, 'meta.xml'), '--output', file,
+    const r = spawnSync(process.execPath, ['--no-node-snapshot', join(REPO, 'core/dist/src/cli/main.js'), 'write', join(t.dir, 'meta.xml'), '--output', file,
       '--global', join(t.dir, 'g.json'), '--records', join(t.dir, 'r.jsonl'), '--final', join(t.dir, 'f.json'), '--metadata'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const ours = readFileSync(`${file}.scan_17.json`, 'utf8');

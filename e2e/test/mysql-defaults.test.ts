@@ -23,7 +23,7 @@ function writeWithHome(dir: string, home: string, database: string, canfail = fa
   <field name="who" type="NX_CHAR"><strategy mode="INIT"${canfail ? ' canfail="true"' : ''}/><datasource type="DB">${database}<query format="SCALAR">SELECT CURRENT_USER()</query></datasource></field>
 </group></definition>`);
   const out = join(dir, `who-${Math.random().toString(36).slice(2)}.nxs`);
-  const r = spawnSync(process.execPath, [join(REPO, 'core/dist/src/cli/main.js'), 'write', cfg, '--output', out], { encoding: 'utf8', env: { ...process.env, HOME: home } });
+  const r = spawnSync(process.execPath, ['--no-node-snapshot', join(REPO, 'core/dist/src/cli/main.js'), 'write', cfg, '--output', out], { encoding: 'utf8', env: { ...process.env, HOME: home } });
   assert.equal(r.status, 0, r.stderr);
   return h5get(readWithH5py(out), 'entry/who');
 }

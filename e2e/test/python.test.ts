@@ -308,7 +308,7 @@ test('the interpreter on the command line: --plugin-option names it; a missing o
     const cli = join(REPO, 'core/dist/src/cli/main.js');
     const xml = '<definition><group type="NXentry" name="entry1"><field name="v" type="NX_CHAR"><strategy mode="INIT"/><datasource type="PYEVAL"><result>import sys\nds.result = "%d.%d" % sys.version_info[:2]</result></datasource></field></group></definition>';
     const run = (python: string, out: string) => {
-      const r = spawnSync(process.execPath, [cli, 'write', '-', '--output', out, '--plugin-option', `@nxsw/source-python.python=${python}`], { input: xml, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--no-node-snapshot', cli, 'write', '-', '--output', out, '--plugin-option', `@nxsw/source-python.python=${python}`], { input: xml, encoding: 'utf8' });
       return { code: r.status, err: r.stderr };
     };
     const bad = run('/nonexistent/python3', join(t.dir, 'bad.nxs'));

@@ -209,22 +209,26 @@ export class Kernel implements ExtensionLookup {
     for (const entry of ordered) {
       const { pkg } = entry;
       let clash: string | undefined;
+      /** giving way to a chosen or higher-precedence plugin is how providers are picked, not a fault */
+      let gaveWay = false;
       for (const p of pkg.manifest.provides) {
         const key = `${p.kind}:${p.name}`;
         const chosen = choose[key];
         const holder = owner.get(key);
         if (chosen !== undefined && chosen !== pkg.name) {
           clash = `the configuration chooses ${chosen} for ${p.kind} ${p.name}`;
+          gaveWay = true;
         } else if (holder && precedence(holder) > precedence(pkg)) {
           clash = `${p.kind} ${p.name} is served by ${holder.name}, which takes precedence; choose this plugin with --choose ${key}=${pkg.name}`;
           note(holder.name, `serves ${p.kind} ${p.name} ahead of ${pkg.name} (precedence ${precedence(holder)} over ${precedence(pkg)})`);
+          gaveWay = true;
         } else if (holder) {
           clash = `it provides ${p.kind} ${p.name}, which ${holder.name} provides too; choose one with --choose ${key}=<plugin> (or "choose" in the server configuration)`;
         }
         if (clash) break;
       }
       if (clash) {
-        this.refuse({ dir: pkg.dir, origin: entry.origin, name: pkg.name, version: pkg.version, api: pkg.manifest.api, provides: pkg.manifest.provides }, clash);
+        this.refuse({ dir: pkg.dir, origin: entry.origin, name: pkg.name, version: pkg.version, api: pkg.manifest.api, provides: pkg.manifest.provides }, clash, gaveWay ? 'info' : 'warn');
         continue;
       }
       const keys = pkg.manifest.provides.map((p) => `${p.kind}:${p.name}`);
@@ -279,10 +283,11 @@ export class Kernel implements ExtensionLookup {
     return true;
   }
 
-  private refuse(s: Partial<PluginStatus> & { dir: string; origin: Candidate['origin']; name: string }, reason: string): void {
+  /** Records a refused plugin (`nxsw plugins` lists it with the reason) and logs it at `level`. */
+  private refuse(s: Partial<PluginStatus> & { dir: string; origin: Candidate['origin']; name: string }, reason: string, level: 'warn' | 'info' = 'warn'): void {
     const status: PluginStatus = { version: '', api: '', provides: [], ...s, status: 'refused', reason };
     this.plugins.push(status);
-    this.log.warn(`plugin ${status.name} refused: ${reason}`);
+    this.log[level](`plugin ${status.name} refused: ${reason}`);
   }
 }
 

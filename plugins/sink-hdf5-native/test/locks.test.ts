@@ -73,7 +73,7 @@ test('selection: the native sink serves HDF5 where the library loads, else the h
   const chosen = await Kernel.start({ cwd: REPO, choose: { 'sink:HDF5': '@nxsw/sink-hdf5' } });
   assert.equal(chosen.providerOf('sink', 'HDF5'), '@nxsw/sink-hdf5');
   // without a library (NXSW_HDF5_LIB names the only candidate), in a fresh process: nxsw plugins says why
-  const r = spawnSync(process.execPath, [`${REPO}/core/dist/src/cli/main.js`, 'plugins', '--json'], { encoding: 'utf8', cwd: REPO, env: { ...process.env, NXSW_HDF5_LIB: '/nonexistent/libhdf5.so' } });
+  const r = spawnSync(process.execPath, ['--no-node-snapshot', `${REPO}/core/dist/src/cli/main.js`, 'plugins', '--json'], { encoding: 'utf8', cwd: REPO, env: { ...process.env, NXSW_HDF5_LIB: '/nonexistent/libhdf5.so' } });
   assert.equal(r.status, 0, r.stderr);
   const rows = JSON.parse(r.stdout).plugins as Array<{ name: string; status: string; reason?: string }>;
   const native = rows.find((p) => p.name === '@nxsw/sink-hdf5-native')!;

@@ -54,6 +54,16 @@ class FileApi implements ScriptFileApi {
 export interface EvalOptions extends SandboxLimits {
   /** false: the site does not run scripts; EVAL/PYEVAL datasources are refused at XMLSettings */
   readonly enabled?: boolean;
+  /**
+   * called once, at the first EVAL datasource, when node runs with its startup snapshot (isolates
+   * and the snapshot do not mix reliably in Node >= 20; the nxsw command starts node without it)
+   */
+  readonly warn?: (message: string) => void;
+}
+
+/** true when node was started with --no-node-snapshot (on its command line or in NODE_OPTIONS) */
+export function snapshotOff(): boolean {
+  return process.execArgv.includes('--no-node-snapshot') || (process.env.NODE_OPTIONS ?? '').includes('--no-node-snapshot');
 }
 
 /** The session's sandbox, kept in the common state the engine shares across records and entries. */
@@ -95,6 +105,7 @@ export class EvalSource implements DataSource {
 
 export class EvalSourceType implements DataSourceType {
   readonly kind = 'datasource';
+  private warned = false;
 
   constructor(readonly name: string, private readonly options: EvalOptions) {}
 
@@ -112,6 +123,10 @@ export class EvalSourceType implements DataSourceType {
       new Function('ds', 'commonblock', code);
     } catch (e) {
       throw new ConfigError('DATASOURCE_CONFIG', `the EVAL script does not compile: ${(e as Error).message}`, result.location);
+    }
+    if (!this.warned && this.options.warn && !snapshotOff()) {
+      this.warned = true;
+      this.options.warn(`${this.name} scripts run in V8 isolates, which need node --no-node-snapshot (the nxsw command sets it); start node with it`);
     }
     const resultName = result.attributes.name?.trim() || 'result';
     const inputs: Input[] = [];

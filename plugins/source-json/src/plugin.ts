@@ -13,10 +13,9 @@ export default definePlugin({
       timeoutMs: num('scriptTimeoutMs', 1000),
       memoryMb: num('scriptMemoryMb', 64),
       maxResultElements: num('scriptMaxResultElements', 1 << 20),
+      // only where an EVAL datasource is made: a server without one needs no flag
+      warn: (message) => ctx.log.warn(message),
     };
-    // isolated-vm's isolates and Node's startup snapshot do not mix reliably (Node >= 20)
-    const snapshotOff = process.execArgv.includes('--no-node-snapshot') || (process.env.NODE_OPTIONS ?? '').includes('--no-node-snapshot');
-    if (options.enabled && !snapshotOff) ctx.log.warn('EVAL scripts run in V8 isolates, which need node --no-node-snapshot (the nxsw command sets it); start node with it');
     ctx.provide(new ClientSourceType());
     ctx.provide(new EvalSourceType('EVAL', options));
   },
