@@ -8,6 +8,7 @@ export * from './api/extensions.js';
 export * from './api/plugin.js';
 export * from './api/files.js';
 export * from './api/chunks.js';
+export * from './api/sinkchecks.js';
 export * from './api/secrets.js';
 export * from './api/limits.js';
 export * from './engine/plan.js';

@@ -9,7 +9,7 @@
 import { existsSync, statSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath, posix } from 'node:path';
 import {
-  NxswError, castValue, checkValue, sizeOf, chunkShape, chunkPolicy,
+  NxswError, childPath, checkNodeName, valueToWrite, blockToAppend, type FieldTarget, checkValue, sizeOf, chunkShape, chunkPolicy,
   type ChunkPolicy, type ChunkOptions, type ElementType, type NxValue, type ValueData,
   type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
   type VirtualFieldSpec, type Hyperslab,
@@ -57,16 +57,6 @@ const L_EXTERNAL = 64;
 const LIBVER: Record<Exclude<Libver, 'latest'>, number> = { v18: 1, v110: 2, v112: 3, v114: 4 };
 
 const big = (a: readonly number[]): BigUint64Array => BigUint64Array.from(a, (x) => (x < 0 ? UNLIMITED : BigInt(x)));
-
-function childPath(parent: string, name: string): string {
-  return parent === '/' ? `/${name}` : `${parent}/${name}`;
-}
-
-function checkName(file: string, parent: string, name: string, what: string): void {
-  if (typeof name !== 'string' || name === '' || name.includes('/') || name === '.' || name === '..') {
-    throw new NxswError('VALUE_INVALID', `${file}: invalid ${what} name '${String(name)}' in ${parent} (empty, '.', '..' or containing '/')`);
-  }
-}
 
 /** The outermost and innermost messages of an HDF5 error stack: what failed and why. */
 function reason(stack: string[]): string {
@@ -420,7 +410,7 @@ class NativeGroup extends NativeNode implements SinkGroup {
   }
 
   openGroup(name: string): SinkGroup | undefined {
-    checkName(this.state.path, this.path, name, 'group');
+    checkNodeName(this.state.path, this.path, name, 'group');
     this.state.live('open group', name);
     const p = childPath(this.path, name);
     return this.state.kind(p) === 'group' ? new NativeGroup(this.state, p) : undefined;
@@ -429,7 +419,7 @@ class NativeGroup extends NativeNode implements SinkGroup {
   createGroup(name: string): SinkGroup {
     const st = this.state;
     const { fn, g } = st.h5;
-    checkName(st.path, this.path, name, 'group');
+    checkNodeName(st.path, this.path, name, 'group');
     const p = childPath(this.path, name);
     const parent = this.handle('create group in');
     const gcpl = fn.H5Pcreate(g.GROUP_CREATE);
@@ -446,7 +436,7 @@ class NativeGroup extends NativeNode implements SinkGroup {
   }
 
   openField(name: string, options?: { readonly recordAxis?: number }): SinkField | undefined {
-    checkName(this.state.path, this.path, name, 'field');
+    checkNodeName(this.state.path, this.path, name, 'field');
     this.state.live('open field', name);
     const p = childPath(this.path, name);
     if (this.state.kind(p) !== 'dataset') return undefined;
@@ -454,12 +444,12 @@ class NativeGroup extends NativeNode implements SinkGroup {
   }
 
   createField(name: string, spec: FieldSpec): SinkField {
-    checkName(this.state.path, this.path, name, 'field');
+    checkNodeName(this.state.path, this.path, name, 'field');
     return NativeField.create(this.state, this.handle('create field in'), name, childPath(this.path, name), spec);
   }
 
   createVirtualField(name: string, spec: VirtualFieldSpec): SinkField {
-    checkName(this.state.path, this.path, name, 'field');
+    checkNodeName(this.state.path, this.path, name, 'field');
     return NativeField.createVirtual(this.state, this.handle('create field in'), name, childPath(this.path, name), spec);
   }
 
@@ -476,7 +466,7 @@ class NativeGroup extends NativeNode implements SinkGroup {
 
   createSoftLink(target: string, name: string): void {
     const st = this.state;
-    checkName(st.path, this.path, name, 'link');
+    checkNodeName(st.path, this.path, name, 'link');
     const p = childPath(this.path, name);
     st.change('create soft link', `${p} -> ${target}`, st.h5.fn.H5Lcreate_soft(target, this.handle('create link in'), name, st.lcpl, 0));
     this.markTarget(this.absolute(target));
@@ -484,7 +474,7 @@ class NativeGroup extends NativeNode implements SinkGroup {
 
   createHardLink(target: string, name: string): void {
     const st = this.state;
-    checkName(st.path, this.path, name, 'link');
+    checkNodeName(st.path, this.path, name, 'link');
     const p = childPath(this.path, name);
     const abs = this.absolute(target);
     if (!st.kind(abs)) throw new NxswError('FILE_ERROR', `${st.path}: cannot create hard link ${p}: the target ${abs} does not exist`);
@@ -495,7 +485,7 @@ class NativeGroup extends NativeNode implements SinkGroup {
   link(name: string): { file?: string; path: string } | undefined {
     const st = this.state;
     const { fn } = st.h5;
-    checkName(st.path, this.path, name, 'link');
+    checkNodeName(st.path, this.path, name, 'link');
     const p = childPath(this.path, name);
     const gid = this.handle('look up a link in');
     if (fn.H5Lexists(gid, name, 0) <= 0) {
@@ -523,7 +513,7 @@ class NativeGroup extends NativeNode implements SinkGroup {
 
   createExternalLink(file: string, target: string, name: string): void {
     const st = this.state;
-    checkName(st.path, this.path, name, 'link');
+    checkNodeName(st.path, this.path, name, 'link');
     const p = childPath(this.path, name);
     st.change('create external link', `${p} -> ${file}:${target}`, st.h5.fn.H5Lcreate_external(file, target, this.handle('create link in'), name, st.lcpl, 0));
   }
@@ -714,30 +704,21 @@ class NativeField extends NativeNode implements SinkField {
     return `${this.state.path}: ${this.path}`;
   }
 
-  private coerce(value: NxValue, what: string): NxValue {
-    checkValue(value, `${what} for ${this.path}`);
+  /** this dataset, for core's checks of written values; refuses datasets nxsw does not write */
+  private target(what: string): FieldTarget {
     if (this.virtual) throw new NxswError('VALUE_INVALID', `${this.where()} is a virtual dataset: its data comes from its sources`);
     if (this.unwritable) throw new NxswError('FILE_ERROR', `${this.where()}: cannot ${what}: ${this.unwritable}`);
-    if (value.type === this.type) return value;
-    try {
-      return castValue(value, this.type);
-    } catch (e) {
-      throw new NxswError('VALUE_INVALID', `${this.where()}: ${(e as Error).message}`, { cause: e });
-    }
+    return { file: this.state.path, path: this.path, type: this.type, rank: this.extent.length, scalar: this.contiguous };
   }
 
   write(value: NxValue): void {
     const st = this.state;
-    let v = this.coerce(value, 'write');
+    const v = valueToWrite(value, this.target('write'));
     const id = this.handle('write');
     if (this.contiguous) {
-      if (sizeOf(v.shape) !== 1) throw new NxswError('VALUE_INVALID', `${this.where()}: a scalar dataset cannot hold a value of shape [${v.shape.join(',')}]`);
       st.write(this.path, id, this.type, 0, 0, v.data);
       return;
     }
-    const rank = this.extent.length;
-    if (v.shape.length > rank) throw new NxswError('VALUE_INVALID', `${this.where()}: a value of shape [${v.shape.join(',')}] does not fit a dataset of rank ${rank}`);
-    if (v.shape.length < rank) v = { ...v, shape: [...new Array<number>(rank - v.shape.length).fill(1), ...v.shape] };
     this.pending.clear();
     this.frame = v.shape.filter((_, i) => i !== this.recordAxis);
     this.resize(v.shape);
@@ -745,12 +726,7 @@ class NativeField extends NativeNode implements SinkField {
   }
 
   append(block: NxValue): void {
-    const b = this.coerce(block, 'append');
-    if (this.contiguous) throw new NxswError('VALUE_INVALID', `${this.where()}: cannot append to a scalar dataset`);
-    const rank = this.extent.length;
-    if (b.shape.length !== rank) {
-      throw new NxswError('VALUE_INVALID', `${this.where()}: a block of shape [${b.shape.join(',')}] does not fit a dataset of rank ${rank} (expected [n, ...frame] with ${rank - 1} frame axes)`);
-    }
+    const b = blockToAppend(block, this.target('append'));
     const n = b.shape[0]!;
     if (n === 0) return;
     const frame = b.shape.slice(1);

@@ -13,7 +13,7 @@
 import { rmSync } from 'node:fs';
 import { resolve as resolvePath, posix } from 'node:path';
 import {
-  NxswError, checkOutputPath, chunkShape, chunkPolicy, castValue, checkValue, sizeOf, allocate,
+  NxswError, childPath, checkNodeName, valueToWrite, blockToAppend, type FieldTarget, checkOutputPath, chunkShape, chunkPolicy, checkValue, sizeOf, allocate,
   type ElementType, type NxValue, type ValueData, type BigArray, type NumberArray,
   type ChunkPolicy, type ChunkOptions, type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
 } from '@nxsw/core';
@@ -79,16 +79,6 @@ function typeInfo(t: ElementType): TypeInfo {
 /** Size of one element in the file (a vlen string is a 16-byte global heap id). */
 function fileElemSize(t: ElementType): number {
   return t === 'string' ? 16 : typeInfo(t).size;
-}
-
-function childPath(parent: string, name: string): string {
-  return parent === '/' ? `/${name}` : `${parent}/${name}`;
-}
-
-function checkName(file: string, parent: string, name: string, what: string): void {
-  if (typeof name !== 'string' || name === '' || name.includes('/') || name === '.' || name === '..') {
-    throw new NxswError('VALUE_INVALID', `${file}: invalid ${what} name '${String(name)}' in ${parent} (empty, '.', '..' or containing '/')`);
-  }
 }
 
 function bytesOf(data: NumberArray | BigArray): Uint8Array {
@@ -339,27 +329,27 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
   }
 
   openGroup(name: string): SinkGroup | undefined {
-    checkName(this.state.path, this.path, name, 'group');
+    checkNodeName(this.state.path, this.path, name, 'group');
     const p = childPath(this.path, name);
     return this.typeOf(p) === this.state.m.H5G_GROUP ? new Hdf5Group(this.state, p) : undefined;
   }
 
   createGroup(name: string): SinkGroup {
-    checkName(this.state.path, this.path, name, 'group');
+    checkNodeName(this.state.path, this.path, name, 'group');
     const p = childPath(this.path, name);
     this.state.call('create group', p, (m, fid) => m.create_group(fid, p, this.state.opts.trackOrder));
     return new Hdf5Group(this.state, p);
   }
 
   openField(name: string, options?: { readonly recordAxis?: number }): SinkField | undefined {
-    checkName(this.state.path, this.path, name, 'field');
+    checkNodeName(this.state.path, this.path, name, 'field');
     const p = childPath(this.path, name);
     if (this.typeOf(p) !== this.state.m.H5G_DATASET) return undefined;
     return Hdf5Field.open(this.state, p, options?.recordAxis);
   }
 
   createField(name: string, spec: FieldSpec): SinkField {
-    checkName(this.state.path, this.path, name, 'field');
+    checkNodeName(this.state.path, this.path, name, 'field');
     return Hdf5Field.create(this.state, childPath(this.path, name), spec);
   }
 
@@ -400,14 +390,14 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
   }
 
   createSoftLink(target: string, name: string): void {
-    checkName(this.state.path, this.path, name, 'link');
+    checkNodeName(this.state.path, this.path, name, 'link');
     const p = childPath(this.path, name);
     this.state.call('create soft link', `${p} -> ${target}`, (m, fid) => m.create_soft_link(fid, target, p));
     this.markTarget(target);
   }
 
   createHardLink(target: string, name: string): void {
-    checkName(this.state.path, this.path, name, 'link');
+    checkNodeName(this.state.path, this.path, name, 'link');
     const p = childPath(this.path, name);
     const abs = this.absolute(target);
     const t = this.typeOf(abs);
@@ -419,7 +409,7 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
   }
 
   link(name: string): { file?: string; path: string } | undefined {
-    checkName(this.state.path, this.path, name, 'link');
+    checkNodeName(this.state.path, this.path, name, 'link');
     const p = childPath(this.path, name);
     const soft = this.state.call('look up', p, (m, fid) => m.get_symbolic_link(fid, p)) as string | null;
     if (soft !== null) return { path: soft };
@@ -428,7 +418,7 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
   }
 
   createExternalLink(file: string, target: string, name: string): void {
-    checkName(this.state.path, this.path, name, 'link');
+    checkNodeName(this.state.path, this.path, name, 'link');
     const p = childPath(this.path, name);
     this.state.call('create external link', `${p} -> ${file}:${target}`, (m, fid) => m.create_external_link(fid, file, target, p));
   }
@@ -624,26 +614,17 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     return `${this.state.path}: ${this.path}`;
   }
 
-  private coerce(value: NxValue, what: string): NxValue {
-    checkValue(value, `${what} for ${this.path}`);
-    if (value.type === this.type) return value;
-    try {
-      return castValue(value, this.type);
-    } catch (e) {
-      throw new NxswError('VALUE_INVALID', `${this.where()}: ${(e as Error).message}`, { cause: e });
-    }
+  /** this dataset, for core's checks of written values */
+  private get target(): FieldTarget {
+    return { file: this.state.path, path: this.path, type: this.type, rank: this.extent.length, scalar: this.contiguous };
   }
 
   write(value: NxValue): void {
-    let v = this.coerce(value, 'write');
+    const v = valueToWrite(value, this.target);
     if (this.contiguous) {
-      if (sizeOf(v.shape) !== 1) throw new NxswError('VALUE_INVALID', `${this.where()}: a scalar dataset cannot hold a value of shape [${v.shape.join(',')}]`);
       this.writeSlab(null, null, v.data);
       return;
     }
-    const rank = this.extent.length;
-    if (v.shape.length > rank) throw new NxswError('VALUE_INVALID', `${this.where()}: a value of shape [${v.shape.join(',')}] does not fit a dataset of rank ${rank}`);
-    if (v.shape.length < rank) v = { ...v, shape: [...new Array<number>(rank - v.shape.length).fill(1), ...v.shape] };
     this.bufRows = 0;
     this.buf = allocate(this.type, 0);
     this.frame = v.shape.filter((_, i) => i !== this.recordAxis);
@@ -658,12 +639,7 @@ class Hdf5Field extends Hdf5Node implements SinkField {
   }
 
   append(block: NxValue): void {
-    const b = this.coerce(block, 'append');
-    if (this.contiguous) throw new NxswError('VALUE_INVALID', `${this.where()}: cannot append to a scalar dataset`);
-    const rank = this.extent.length;
-    if (b.shape.length !== rank) {
-      throw new NxswError('VALUE_INVALID', `${this.where()}: a block of shape [${b.shape.join(',')}] does not fit a dataset of rank ${rank} (expected [n, ...frame] with ${rank - 1} frame axes)`);
-    }
+    const b = blockToAppend(block, this.target);
     const n = b.shape[0]!;
     if (n === 0) return;
     if (this.deferred) this.state.applyPatches();
