@@ -10,7 +10,10 @@
  * one record per chunk, h5py defaults): sizes as ratios to the reference; for long scans the
  * write time and h5py's time to read every dataset whole, as ratios to the previous rule.
  *
- *   node bench/file-size/run.mjs [--json]
+ *   node bench/file-size/run.mjs [--json] [--sink native|wasm]
+ *
+ * Both HDF5 sinks apply the same rule with the same options; --sink picks one (default: the one
+ * the kernel picks, the native sink where the system library loads). The sink used is printed.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -23,6 +26,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const PY = '/usr/bin/python3';
 const asJson = process.argv.includes('--json');
+const SINKS = { native: '@nxsw/sink-hdf5-native', wasm: '@nxsw/sink-hdf5' };
+const sinkArg = process.argv.includes('--sink') ? process.argv[process.argv.indexOf('--sink') + 1] : undefined;
+if (sinkArg !== undefined && !SINKS[sinkArg]) throw new Error(`--sink ${sinkArg}: expected native or wasm`);
+const choose = sinkArg ? { 'sink:HDF5': SINKS[sinkArg] } : {};
 
 const COUNTERS = ['exp_c01', 'exp_c02', 'exp_c03', 'exp_c04', 'exp_t01', 'exp_mot01'];
 const XML = `<definition><group type="NXentry" name="$var.entryname#'scan'$var.serialno">
@@ -104,7 +111,10 @@ const VARIANTS = [
 
 const dir = mkdtempSync(join(tmpdir(), 'nxsw-bench-size-'));
 const kernels = {};
-for (const v of VARIANTS) kernels[v.key] = await Kernel.start({ cwd: repo, pluginOptions: { '@nxsw/sink-hdf5': v.options } });
+for (const v of VARIANTS) {
+  kernels[v.key] = await Kernel.start({ cwd: repo, choose, pluginOptions: Object.fromEntries(Object.values(SINKS).map((p) => [p, v.options])) });
+}
+const sinkUsed = kernels.rule.providerOf('sink', 'HDF5');
 const rows = [];
 let n = 0;
 try {
@@ -134,8 +144,9 @@ try {
   for (const k of Object.values(kernels)) await k.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-if (asJson) console.log(JSON.stringify(rows, null, 1));
+if (asJson) console.log(JSON.stringify({ sink: sinkUsed, rows }, null, 1));
 else {
+  console.log(`sink: ${sinkUsed}\n`);
   const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
   console.log('| scan | reference layout | rule, points announced | rule, nothing announced | previous rule (64 KiB) |');
   console.log('|---|---:|---:|---:|---:|');
