@@ -2,12 +2,14 @@
 // Record round trip seen by a PyTango client (10 scalar CLIENT fields) against the nxsw Tango
 // server, next to the in-process cost of the same Record (WriterSession.record) in the same run.
 //   npm run build && node bench/tango-record/run.mjs [--records N]
+//   (the HDF5 sink the server picks: the native one where the library loads; NXSW_CHOOSE=sink:HDF5=@nxsw/sink-hdf5 for h5wasm)
 // Writes bench/results/tango-record.json. Needs /usr/bin/python3 with python3-tango.
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNodbServer } from '../nxsw-server.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const N = Number(process.argv[process.argv.indexOf('--records') + 1]) || 2000;
@@ -47,29 +49,22 @@ print(json.dumps({"state": state, "record": rec}))
 
 /** the server in its own process, PyTango in another: what a beamline client sees */
 async function overTango(extra, tag) {
-  const server = spawn(process.execPath, [join(root, 'core/dist/src/cli/main.js'), 'serve', '--nodb', '--port', '0', '--device', 'bench/nxsw/1', '--publish-host', '127.0.0.1', ...extra], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const server = await startNodbServer(root, 'bench/nxsw/1', extra);
+  const port = server.port;
   try {
-    const port = await new Promise((resolve, reject) => {
-      let text = '';
-      server.stderr.on('data', (b) => {
-        text += b;
-        const m = /listening on port (\d+)/.exec(text);
-        if (m) resolve(Number(m[1]));
-      });
-      server.on('exit', (code) => reject(new Error(`server exited (${code}): ${text}`)));
-    });
     return await new Promise((resolve, reject) => {
       execFile('/usr/bin/python3', ['-c', PY, `tango://127.0.0.1:${port}/bench/nxsw/1#dbase=no`, String(N), String(WARMUP), XML, join(dir, `tango-${tag}.nxs`), JSON.stringify(FIELDS)],
         { maxBuffer: 1 << 26 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
     });
   } finally {
-    server.kill('SIGTERM');
+    server.stop();
   }
 }
 
 /** the same Records through the engine directly, in this process */
-const { Kernel, WriterSession } = await import(join(root, 'core/dist/src/index.js'));
-const kernel = await Kernel.start({ cwd: root });
+const { Kernel, WriterSession, parseChoices } = await import(join(root, 'core/dist/src/index.js'));
+// NXSW_CHOOSE (e.g. sink:HDF5=@nxsw/sink-hdf5) applies here as in the server it starts
+const kernel = await Kernel.start({ cwd: root, choose: parseChoices() });
 async function inProcess(durability, tag) {
   const session = new WriterSession({ extensions: kernel, defaultCanFail: true, durability });
   session.setFileName(join(dir, `inproc-${tag}.nxs`));

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-node-snapshot
 /**
  * The nxsw command line: `nxsw write`, `nxsw plugins`, `nxsw serve`. Exit codes: 0 success,
  * 1 the job failed (the message says why), 2 the command line is wrong.
@@ -32,6 +32,8 @@ write: runs OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile.
       --can-fail             set the global CanFail flag (default off)
       --no-logs              do not write /nexus_logs/configuration
       --swmr                 SWMR mode, so viewers can follow the file while it is written
+      --metadata             also write OUT.nxs.<entry>.json: SciCat metadata of each NXentry
+                             (as MetadataOutput "file" in the Tango server)
       --flush-interval MS    flush every MS milliseconds instead of after every Record
       --json                 print the summary as JSON
 
@@ -42,8 +44,11 @@ plugins: lists every discovered plugin: name, version, API range, what it provid
 
 Options for every command:
   --plugin PATH|NAME         load a plugin (repeatable); also NXSW_PLUGINS=a,b
-  --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension
+  --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension; also NXSW_CHOOSE=a,b
   --config FILE              server configuration (JSON: plugins, choose, pluginOptions, disable, limits)
+  --plugin-option PLUGIN.KEY=VALUE
+                             one plugin option (repeatable; over the configuration's pluginOptions),
+                             e.g. @nxsw/source-python.python=/usr/bin/python3; VALUE is JSON or text
   --limit NAME=N             an input limit (xmlBytes, xmlDepth, xmlElements, xmlAttributes, rank,
                              valueElements, jsonBytes, jsonDepth; repeatable; see docs/limits.md)
   -v, --verbose              log warnings and details to stderr
@@ -65,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
     plugin: { type: 'string', multiple: true },
     choose: { type: 'string', multiple: true },
     config: { type: 'string' },
+    'plugin-option': { type: 'string', multiple: true },
     limit: { type: 'string', multiple: true },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -103,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
         'can-fail': { type: 'boolean', default: false },
         'no-logs': { type: 'boolean', default: false },
         swmr: { type: 'boolean', default: false },
+        metadata: { type: 'boolean', default: false },
         'flush-interval': { type: 'string' },
       },
     });
@@ -117,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       return await runWrite(kernel, {
         config: positionals[0]!, output: values.output, global: values.global, records: values.records, final: values.final,
-        stepsPerFile: steps, canFail: values['can-fail'], logs: !values['no-logs'], swmr: values.swmr, flushIntervalMs: interval, json: values.json,
+        stepsPerFile: steps, canFail: values['can-fail'], logs: !values['no-logs'], swmr: values.swmr, metadata: values.metadata, flushIntervalMs: interval, json: values.json,
       });
     } finally {
       await kernel.stop();

@@ -8,6 +8,7 @@ import { limitError, type InputLimits } from '../api/limits.js';
 import type { DataSource, FieldSpec, SinkGroup } from '../api/extensions.js';
 import { castValue, stringValue, type NxValue } from '../api/values.js';
 import { serializeXml, type XmlElement } from '../api/xml.js';
+import { redactSecrets } from '../api/secrets.js';
 import type { Logger } from '../api/plugin.js';
 import type { AttributePlan, DimPlan, FieldPlan, GroupPlan, LinkPlan, PlanNode, SourcePlan } from './plan.js';
 import { resolveLinkPath, type NameTree } from './planner.js';
@@ -29,6 +30,8 @@ export interface EntryEnvironment {
   readonly globalCanFail: boolean;
   /** SkipAcquisition: reopen existing objects instead of creating them */
   readonly reload: boolean;
+  /** records the client announced for the scan (a hint for chunk shapes) */
+  readonly expectedRecords?: number;
   readonly log: Logger;
   readonly limits: InputLimits;
 }
@@ -41,9 +44,9 @@ export interface Entry {
   readonly sources: DataSource[];
 }
 
-/** Passwords never reach the file: any attribute named like a password is masked. */
+/** Passwords never reach the file (api/secrets.ts). */
 export function redactedSourceXml(el: XmlElement): string {
-  return serializeXml(el).replace(/(\s(?:passwd|password|pwd)\s*=\s*")[^"]*(")/gi, '$1***$2');
+  return redactSecrets(serializeXml(el));
 }
 
 function joinPath(parent: string, name: string): string {
@@ -195,7 +198,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
       const recordAxis = Math.min(Math.max((strategy?.grows ?? 1) - 1, 0), rank);
       const shape = [...known];
       shape.splice(recordAxis, 0, 0);
-      spec = { type: f.type, shape, recordAxis, filters: strategy?.filters, frameShape: known };
+      spec = { type: f.type, shape, recordAxis, filters: strategy?.filters, frameShape: known, expectedRecords: env.expectedRecords };
     } else if (mode === 'POSTRUN') {
       spec = { type: f.type, shape: rank === 0 ? [0] : known, recordAxis: rank === 0 ? 0 : undefined, filters: strategy?.filters };
     } else {

@@ -15,13 +15,15 @@ export interface WriterProperties {
   readonly defaultCanFail: boolean;
   readonly addingLogs: boolean;
   readonly metadataOutput: string;
+  /** the Python 3 interpreter of the device's PYEVAL scripts ('' = the plugin's default) */
+  readonly pythonInterpreter: string;
 }
 
 export const DEFAULT_PROPERTIES: WriterProperties = {
-  numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '',
+  numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '', pythonInterpreter: '',
 };
 
-export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput'] as const;
+export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput', 'PythonInterpreter'] as const;
 
 function bool(v: string): boolean | undefined {
   const s = v.trim().toLowerCase();
@@ -61,5 +63,6 @@ export function parseProperties(raw: ReadonlyMap<string, readonly string[]>, dev
     defaultCanFail: get('DefaultCanFail', bool, d.defaultCanFail),
     addingLogs: get('AddingLogs', bool, d.addingLogs),
     metadataOutput: get('MetadataOutput', (s) => s.trim(), d.metadataOutput),
+    pythonInterpreter: get('PythonInterpreter', (s) => s.trim(), d.pythonInterpreter),
   };
 }

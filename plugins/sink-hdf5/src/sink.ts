@@ -10,16 +10,15 @@
  * object headers of files from other writers, SWMR mode, dense attribute storage beyond the
  * root's direct blocks, huge attributes) they are written as int8 0/1 instead.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve as resolvePath, posix } from 'node:path';
+import { rmSync } from 'node:fs';
+import { resolve as resolvePath, posix } from 'node:path';
 import {
-  NxswError, castValue, checkValue, sizeOf, allocate,
+  NxswError, checkOutputPath, chunkShape, castValue, checkValue, sizeOf, allocate,
   type ElementType, type NxValue, type ValueData, type BigArray, type NumberArray,
-  type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
+  type ChunkPolicy, type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
 } from '@nxsw/core';
 import { loadModule, hdf5Version, h5call, UNLIMITED, type H5Module } from './h5.js';
-import { chooseChunks, type ChunkPolicy } from './chunks.js';
-import { FileLock } from './lock.js';
+import { FileLock, lockPolicy } from './lock.js';
 import {
   patchObjectHeader, patchBoolAttributes, boolEnumDatatype, pipelineMessage, MSG_DATATYPE, MSG_PIPELINE, BOOL_PLACEHOLDER_MEMBER, type EncodedFilter,
 } from './ohdr.js';
@@ -35,17 +34,22 @@ export interface Hdf5SinkOptions {
   readonly libver?: Libver;
   /** bytes a chunk aims at (the record axis gets as many rows as fit), default 64 KiB */
   readonly chunkBytes?: number;
+  /** records per chunk at most when the client did not announce the scan's length, default 256 (see core's chunkShape) */
+  readonly chunkRecords?: number;
   /** largest chunk for one big frame, default 4 MiB */
   readonly maxChunkBytes?: number;
   /** buffered bytes per dataset that force a write before the next flush, default 16 MiB */
   readonly blockBytes?: number;
-  /** keep `<file>.lock` while the file is open, default true */
-  readonly lockFile?: boolean;
+  /**
+   * take HDF5's file lock (flock) on the output file while it is written, as the HDF5 library does,
+   * default true; HDF5_USE_FILE_LOCKING=FALSE in the environment turns it off as well
+   */
+  readonly fileLocking?: boolean;
   /** record creation order of links and attributes (h5py lists them in that order), default true */
   readonly trackOrder?: boolean;
 }
 
-interface Resolved { libver: Libver | undefined; chunk: ChunkPolicy; blockBytes: number; lockFile: boolean; trackOrder: boolean }
+interface Resolved { libver: Libver | undefined; chunk: ChunkPolicy; blockBytes: number; fileLocking: boolean; trackOrder: boolean }
 
 const MAX_WRITE_BYTES = 64 << 20; // one hyperslab write at most; keeps the wasm heap (max 2 GiB, never shrinks) small
 
@@ -99,7 +103,7 @@ function bytesOf(data: NumberArray | BigArray): Uint8Array {
 const big = (a: readonly number[]): bigint[] => a.map((x) => BigInt(x));
 
 /** operations that change nothing in the file (they do not make a flush necessary) */
-const READ_ONLY: ReadonlySet<string> = new Set(['list', 'list attributes of', 'look up', 'open dataset', 'read attribute', 'locate']);
+const READ_ONLY: ReadonlySet<string> = new Set(['list', 'list attributes of', 'look up', 'open dataset', 'read attribute', 'read', 'locate']);
 
 /** The open file: its h5wasm id (which changes when the file is reopened after a header patch). */
 class FileState {
@@ -123,7 +127,7 @@ class FileState {
   private scratchPtr = 0;
   private scratchSize = 0;
 
-  constructor(readonly m: H5Module, readonly path: string, fid: bigint, readonly opts: Resolved, readonly bounds: [number, number], private readonly lock: FileLock | undefined) {
+  constructor(readonly m: H5Module, readonly path: string, fid: bigint, readonly opts: Resolved, readonly bounds: [number, number], private readonly lock: FileLock) {
     this.fid = fid;
   }
 
@@ -198,6 +202,10 @@ class FileState {
     return Number(new DataView(Uint8Array.from(ref).buffer).getBigUint64(0, true));
   }
 
+  unlock(): void {
+    this.lock.unlock();
+  }
+
   flush(): void {
     if (this.closed) throw new NxswError('FILE_ERROR', `${this.path}: cannot flush: the file is closed`);
     this.applyPatches();
@@ -221,7 +229,7 @@ class FileState {
       } finally {
         this.closed = true;
         this.releaseScratch();
-        this.lock?.release();
+        this.lock.close();
       }
     }
   }
@@ -280,32 +288,42 @@ abstract class Hdf5Node {
     const st = this.state;
     const where = `${this.path}@${name}`;
     const meta = st.call('read attribute', where, (m, fid) => m.get_attribute_metadata(fid, this.path, name));
-    const shape = (meta.shape ?? []) as number[];
-    const n = meta.total_size;
-    const ptr = st.scratch(Math.max(n * meta.size, 1));
+    const ptr = st.scratch(Math.max(meta.total_size * meta.size, 1));
     st.call('read attribute', where, (m, fid) => m.get_attribute_data(fid, this.path, name, BigInt(ptr)));
-    const heap = st.m.HEAPU8;
-    if (meta.type === H5T_STRING) {
-      const out: string[] = [];
-      const dv = new DataView(heap.buffer);
-      for (let i = 0; i < n; i++) {
-        if (meta.vlen) out.push(st.m.UTF8ToString(dv.getUint32(ptr + 4 * i, true)));
-        else out.push(new TextDecoder().decode(heap.subarray(ptr + i * meta.size, ptr + (i + 1) * meta.size)).replace(/[\0 ]+$/, ''));
-      }
-      if (meta.vlen) st.call('read attribute', where, (m, fid) => m.reclaim_vlen_memory(fid, this.path, name, BigInt(ptr)));
-      return { type: 'string', shape, data: out };
-    }
-    const bytes = heap.slice(ptr, ptr + n * meta.size);
-    if (meta.type === H5T_COMPOUND && meta.size === 1 && meta.compound_type?.members[0]?.name === BOOL_PLACEHOLDER_MEMBER) return { type: 'bool', shape, data: bytes };
-    if (meta.type === H5T_ENUM && meta.size === 1 && meta.enum_type && meta.enum_type.members['FALSE'] === 0 && meta.enum_type.members['TRUE'] === 1) {
-      return { type: 'bool', shape, data: bytes };
-    }
-    const t = elementTypeOf(meta.type === H5T_ENUM ? H5T_INTEGER : meta.type, meta.size, meta.signed);
-    if (!t) throw new NxswError('VALUE_INVALID', `${st.path}: attribute ${where} has a type nxsw does not read (class ${meta.type}, size ${meta.size})`);
-    const data = allocate(t, n) as NumberArray | BigArray;
-    bytesOf(data).set(bytes);
-    return { type: t, shape, data };
+    return decodeRead(st, meta, ptr, where, () => st.call('read attribute', where, (m, fid) => m.reclaim_vlen_memory(fid, this.path, name, BigInt(ptr))));
   }
+}
+
+type ReadMetadata = ReturnType<H5Module['get_dataset_metadata']>;
+
+/**
+ * Turns what HDF5 read into the wasm heap at ptr (an attribute's or a dataset's whole value, of
+ * the type `meta` describes) into an NxValue; `reclaim` frees the strings of a vlen read.
+ */
+function decodeRead(st: FileState, meta: ReadMetadata, ptr: number, where: string, reclaim: () => void): NxValue {
+  const shape = (meta.shape ?? []) as number[];
+  const n = meta.total_size;
+  const heap = st.m.HEAPU8;
+  if (meta.type === H5T_STRING) {
+    const out: string[] = [];
+    const dv = new DataView(heap.buffer);
+    for (let i = 0; i < n; i++) {
+      if (meta.vlen) out.push(st.m.UTF8ToString(dv.getUint32(ptr + 4 * i, true)));
+      else out.push(new TextDecoder().decode(heap.subarray(ptr + i * meta.size, ptr + (i + 1) * meta.size)).replace(/[\0 ]+$/, ''));
+    }
+    if (meta.vlen) reclaim();
+    return { type: 'string', shape, data: out };
+  }
+  const bytes = heap.slice(ptr, ptr + n * meta.size);
+  if (meta.type === H5T_COMPOUND && meta.size === 1 && meta.compound_type?.members[0]?.name === BOOL_PLACEHOLDER_MEMBER) return { type: 'bool', shape, data: bytes };
+  if (meta.type === H5T_ENUM && meta.size === 1 && meta.enum_type && meta.enum_type.members['FALSE'] === 0 && meta.enum_type.members['TRUE'] === 1) {
+    return { type: 'bool', shape, data: bytes };
+  }
+  const t = elementTypeOf(meta.type === H5T_ENUM ? H5T_INTEGER : meta.type, meta.size, meta.signed);
+  if (!t) throw new NxswError('VALUE_INVALID', `${st.path}: ${where} has a type nxsw does not read (class ${meta.type}, size ${meta.size})`);
+  const data = allocate(t, n) as NumberArray | BigArray;
+  bytesOf(data).set(bytes);
+  return { type: t, shape, data };
 }
 
 function elementTypeOf(cls: number, size: number, signed: boolean): ElementType | undefined {
@@ -342,7 +360,7 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     checkName(this.state.path, this.path, name, 'field');
     const p = childPath(this.path, name);
     if (this.typeOf(p) !== this.state.m.H5G_DATASET) return undefined;
-    return Hdf5Field.open(this.state, p, options?.recordAxis ?? 0);
+    return Hdf5Field.open(this.state, p, options?.recordAxis);
   }
 
   createField(name: string, spec: FieldSpec): SinkField {
@@ -354,9 +372,32 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     return posix.normalize(target.startsWith('/') ? target : `${this.path}/${target}`);
   }
 
+  /**
+   * Whether a path names an object of this file: it exists and no part of it is an external link.
+   * A soft link may pass through an external link to a file not written yet (detector files are
+   * often linked before they exist); that link is created dangling, and nothing is looked up in
+   * the other file, let alone written there.
+   */
+  private inThisFile(abs: string): boolean {
+    let path = '';
+    try {
+      for (const part of abs.split('/').filter(Boolean)) {
+        const parent = path || '/';
+        if (!this.state.call('list', parent, (m, fid) => m.get_names(fid, parent, false)).includes(part)) return false;
+        path = `${path}/${part}`;
+        const p = path;
+        if (this.state.call('look up', p, (m, fid) => m.get_external_link(fid, p)).filename) return false;
+      }
+      return true;
+    } catch {
+      return false; // a soft link on the way that leads out of the file
+    }
+  }
+
   /** NeXus: the original object of a link carries @target = its own absolute path. */
   private markTarget(target: string): void {
     const abs = this.absolute(target);
+    if (!this.inThisFile(abs)) return;
     const t = this.typeOf(abs);
     if (t !== this.state.m.H5G_GROUP && t !== this.state.m.H5G_DATASET) return;
     const node = new Hdf5Group(this.state, abs);
@@ -380,6 +421,15 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     }
     this.state.call('create hard link', `${p} -> ${abs}`, (m, fid) => m.create_hard_link(fid, abs, p));
     this.markTarget(abs);
+  }
+
+  link(name: string): { file?: string; path: string } | undefined {
+    checkName(this.state.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    const soft = this.state.call('look up', p, (m, fid) => m.get_symbolic_link(fid, p)) as string | null;
+    if (soft !== null) return { path: soft };
+    const ext = this.state.call('look up', p, (m, fid) => m.get_external_link(fid, p));
+    return ext.filename ? { file: ext.filename, path: ext.obj_path } : undefined;
   }
 
   createExternalLink(file: string, target: string, name: string): void {
@@ -489,7 +539,7 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     if (scalar) {
       Object.assign(meta, { shape: [], maxshape: null, chunks: null });
     } else {
-      const chunks = chooseChunks(shape, spec.recordAxis, spec.frameShape, fileElemSize(type), st.opts.chunk);
+      const chunks = chunkShape({ shape, recordAxis: spec.recordAxis, frameShape: spec.frameShape, elementBytes: fileElemSize(type), expectedRecords: spec.expectedRecords }, st.opts.chunk);
       // created empty and resized: create_dataset would otherwise write a zero buffer of the whole extent
       Object.assign(meta, { shape: shape.map(() => 0n), maxshape: shape.map(() => UNLIMITED), chunks: big(chunks) });
       // vlen strings are 16-byte heap ids: filters would compress pointers, not text
@@ -534,9 +584,11 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     return field;
   }
 
-  static open(st: FileState, path: string, recordAxis: number): Hdf5Field {
+  /** `recordAxis` undefined: the live field as it is (a reader), else axis 0 */
+  static open(st: FileState, path: string, axis: number | undefined): Hdf5Field {
     const live = st.fields.get(path);
-    if (live && (live.contiguous || live.recordAxis === recordAxis)) return live;
+    if (live && (live.contiguous || axis === undefined || live.recordAxis === axis)) return live;
+    const recordAxis = axis ?? 0;
     if (live) {
       // another record axis: the file must hold the rows so far before they are read anew
       if (st.pending.has(path)) st.applyPatches();
@@ -678,6 +730,18 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     this.writeSlab(offset, count, data);
   }
 
+  /** The whole value, as the file holds it after the buffered rows are written. */
+  read(): NxValue {
+    const st = this.state;
+    if (st.pending.has(this.path)) st.applyPatches();
+    this.writeOut();
+    st.dirty.delete(this);
+    const meta = st.call('read', this.path, (m, fid) => m.get_dataset_metadata(fid, this.path));
+    const ptr = st.scratch(Math.max(meta.total_size * meta.size, 1));
+    st.call('read', this.path, (m, fid) => m.get_dataset_data(fid, this.path, null, null, null, BigInt(ptr)));
+    return decodeRead(st, meta, ptr, this.path, () => st.call('read', this.path, (m, fid) => m.reclaim_vlen_memory(fid, this.path, '', BigInt(ptr))));
+  }
+
   /** Called after the header patch, with the file reopened. */
   afterPatch(): void {
     if (this.deferred || this.bufRows) this.state.dirty.add(this);
@@ -750,6 +814,9 @@ class Hdf5File implements SinkFile {
     }
     st.call('start SWMR writing on', '', (m, fid) => m.H5Fstart_swmr_write(fid));
     st.swmr = true;
+    // as the HDF5 library does: from now on SWMR readers may open the file, and the superblock's
+    // write flags keep other writers off
+    st.unlock();
   }
   close(): void {
     this.state.close();
@@ -757,7 +824,7 @@ class Hdf5File implements SinkFile {
 }
 
 const DEFAULTS: Resolved = {
-  libver: undefined, chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20 }, blockBytes: 16 << 20, lockFile: true, trackOrder: true,
+  libver: undefined, chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20, maxRecords: 256 }, blockBytes: 16 << 20, fileLocking: true, trackOrder: true,
 };
 
 export class Hdf5SinkFactory implements SinkFactory {
@@ -769,32 +836,33 @@ export class Hdf5SinkFactory implements SinkFactory {
   constructor(options: Hdf5SinkOptions = {}) {
     this.opts = {
       libver: options.libver ?? DEFAULTS.libver,
-      chunk: { chunkBytes: options.chunkBytes ?? DEFAULTS.chunk.chunkBytes, maxChunkBytes: options.maxChunkBytes ?? DEFAULTS.chunk.maxChunkBytes },
+      chunk: {
+        chunkBytes: options.chunkBytes ?? DEFAULTS.chunk.chunkBytes,
+        maxChunkBytes: options.maxChunkBytes ?? DEFAULTS.chunk.maxChunkBytes,
+        maxRecords: options.chunkRecords ?? DEFAULTS.chunk.maxRecords,
+      },
       blockBytes: options.blockBytes ?? DEFAULTS.blockBytes,
-      lockFile: options.lockFile ?? DEFAULTS.lockFile,
+      fileLocking: options.fileLocking ?? DEFAULTS.fileLocking,
       trackOrder: options.trackOrder ?? DEFAULTS.trackOrder,
     };
   }
 
   async open(path: string, options: SinkOpenOptions): Promise<SinkFile> {
     const file = resolvePath(path);
-    const dir = dirname(file);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new NxswError('FILE_ERROR', `${file}: cannot open: the directory ${dir} does not exist`);
-    if (existsSync(file) && statSync(file).isDirectory()) throw new NxswError('FILE_ERROR', `${file}: cannot open: it is a directory`);
+    checkOutputPath(file);
     const m = await loadModule();
-    const lock = this.opts.lockFile ? FileLock.acquire(file) : undefined;
+    const lock = FileLock.open(file, options.mode, lockPolicy(this.opts.fileLocking));
     try {
-      const exists = existsSync(file);
-      if (options.mode === 'create' && exists) throw new NxswError('FILE_ERROR', `${file}: the file exists (mode 'create' never overwrites it; use mode 'append' to add to it)`);
       const consts = { v18: m.H5F_LIBVER_V18, v110: m.H5F_LIBVER_V110, v112: m.H5F_LIBVER_V112, v114: m.H5F_LIBVER_V114, v200: m.H5F_LIBVER_V200, latest: m.H5F_LIBVER_LATEST };
       const low = consts[this.opts.libver ?? (options.swmr ? 'v110' : 'v18')];
       const bounds: [number, number] = [low, Math.max(low, m.H5F_LIBVER_V110)];
-      const fid = h5call(file, exists ? 'open' : 'create', 'the file', () => BigInt(m.open(file, exists ? m.H5F_ACC_RDWR : m.H5F_ACC_EXCL, this.opts.trackOrder, bounds[0], bounds[1])));
+      // a file the lock just created is empty: HDF5 writes it anew (TRUNC), as it would with EXCL
+      const fid = h5call(file, lock.created ? 'create' : 'open', 'the file', () => BigInt(m.open(file, lock.created ? m.H5F_ACC_TRUNC : m.H5F_ACC_RDWR, this.opts.trackOrder, bounds[0], bounds[1])));
       const state = new FileState(m, file, fid, this.opts, bounds, lock);
-      const sf = new Hdf5File(state, hdf5Version(m));
-      return sf;
+      return new Hdf5File(state, hdf5Version(m));
     } catch (e) {
-      lock?.release();
+      lock.close();
+      if (lock.created) rmSync(file, { force: true });
       throw e;
     }
   }
