@@ -13,3 +13,4 @@ export { WriterSession, STATUS_TEXT, parseJsonRecord, type WriterState, type Ses
 export { parseFileName, nexusTime } from './engine/filename.js';
 export { Kernel, stderrLogger, type KernelOptions, type PluginStatus } from './kernel/kernel.js';
 export { NXSW_VERSION } from './version.js';
+export { nxdlLibrary, checkPlanAgainstNxdl, validateFileAgainstNxdl, formatReport, type NxdlReport, type Finding } from './nxdl/index.js';

@@ -359,7 +359,8 @@ export class WriterSession {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  private parse(xml: string): GroupPlan {
+  /** parses a configuration into its plan (every tag checked; no datasource created) */
+  parse(xml: string): GroupPlan {
     const root = parseXml(xml);
     const tags = new Map<string, TagHandler>();
     for (const t of STANDARD_TAGS) tags.set(t.name, t);

@@ -15,11 +15,12 @@ import { dirname, resolve as resolvePath, posix } from 'node:path';
 import {
   NxswError, castValue, checkValue, sizeOf, allocate,
   type ElementType, type NxValue, type ValueData, type BigArray, type NumberArray,
-  type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
+  type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type SinkReader, type FieldSpec, type FilterSpec,
 } from '@nxsw/core';
 import { loadModule, hdf5Version, h5call, UNLIMITED, type H5Module } from './h5.js';
 import { chooseChunks, type ChunkPolicy } from './chunks.js';
 import { FileLock } from './lock.js';
+import { openReader } from './reader.js';
 import {
   patchObjectHeader, patchBoolAttributes, boolEnumDatatype, pipelineMessage, MSG_DATATYPE, MSG_PIPELINE, BOOL_PLACEHOLDER_MEMBER, type EncodedFilter,
 } from './ohdr.js';
@@ -756,6 +757,10 @@ export class Hdf5SinkFactory implements SinkFactory {
       lockFile: options.lockFile ?? DEFAULTS.lockFile,
       trackOrder: options.trackOrder ?? DEFAULTS.trackOrder,
     };
+  }
+
+  openReader(path: string): Promise<SinkReader> {
+    return openReader(path);
   }
 
   async open(path: string, options: SinkOpenOptions): Promise<SinkFile> {
