@@ -52,7 +52,12 @@ export interface NxdlField extends ItemBase {
   readonly rank: number | string | undefined;
   readonly dims: readonly NxdlDim[];
   readonly attributes: readonly NxdlAttribute[];
+  /** attributes the field element itself names (axis="1", signal="1", long_name, ...): the legacy way */
+  readonly impliedAttributes: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
+
+/** field-element XML attributes that stand for HDF5 attributes of the dataset (nxdl.xsd fieldType) */
+const IMPLIED_ATTRIBUTES = ['signal', 'axis', 'primary', 'axes', 'long_name', 'interpretation'];
 
 export interface NxdlLink extends ItemBase {
   readonly kind: 'link';
@@ -285,6 +290,7 @@ export function parseDefinition(text: string, file: string, category: Category):
       rank: rankRaw === undefined ? (dimsEl ? dims.length : undefined) : /^\d+$/.test(rankRaw) ? Number(rankRaw) : rankRaw,
       dims,
       attributes: el.children.filter((c) => c.name === 'attribute').map((c) => attribute(c, path)),
+      impliedAttributes: IMPLIED_ATTRIBUTES.filter((a) => el.attributes[a] !== undefined).map((a) => ({ name: a, value: el.attributes[a]!.trim() })),
     };
   };
 

@@ -17,7 +17,7 @@ export type Severity = 'error' | 'warning';
 export type FindingCode =
   | 'MISSING_GROUP' | 'MISSING_FIELD' | 'MISSING_ATTRIBUTE' | 'MISSING_LINK' | 'MISSING_UNITS'
   | 'RECOMMENDED_MISSING' | 'TOO_MANY' | 'TYPE' | 'UNITS' | 'UNKNOWN_UNITS' | 'ENUMERATION' | 'VALUE' | 'RANK' | 'DIMENSION'
-  | 'DEPRECATED' | 'UNKNOWN_NAME' | 'UNKNOWN_CLASS' | 'UNKNOWN_APPLICATION' | 'NO_DEFINITION';
+  | 'LEGACY_ATTRIBUTE' | 'DEPRECATED' | 'UNKNOWN_NAME' | 'UNKNOWN_CLASS' | 'UNKNOWN_APPLICATION' | 'NO_DEFINITION';
 
 export interface Finding {
   readonly severity: Severity;
@@ -159,8 +159,23 @@ class Validator {
     this.value(obs, type, def.enumeration, app, def.path, severity, `field ${obs.name}`);
     this.units(obs, def.units ?? baseField?.units, app, def.path, severity);
     this.rank(obs, def, app, severity);
-    if (severity === 'error') this.attributes(obs.attributes, def.attributes, baseField?.attributes, obs.where, app, def.path);
+    if (severity === 'error') {
+      this.attributes(obs.attributes, def.attributes, baseField?.attributes, obs.where, app, def.path);
+      this.impliedAttributes(obs, def, app);
+    }
     if (def.deprecated) this.add('warning', 'DEPRECATED', app, def.path, obs.where, `${def.path} is deprecated: ${def.deprecated}`);
+  }
+
+  /** axis="1" on a field definition: the dataset carries @axis=1 (discouraged by NXDL, hence a warning) */
+  private impliedAttributes(obs: ObservedField, def: NxdlField, app: string): void {
+    for (const { name, value } of def.impliedAttributes) {
+      const attr = obs.attributes.get(name);
+      const actual = attr?.values()?.[0];
+      if (!attr) this.add('warning', 'LEGACY_ATTRIBUTE', app, `${def.path}/@${name}`, obs.where, `field ${obs.name} has no attribute @${name}; ${def.path} names ${name}="${value}" (a legacy NXDL form)`);
+      else if (actual !== undefined && actual.trim() !== value && ['signal', 'axis', 'primary'].includes(name)) {
+        this.add('warning', 'LEGACY_ATTRIBUTE', app, `${def.path}/@${name}`, attr.where, `field ${obs.name} has @${name}=${actual}; ${def.path} names ${name}="${value}"`);
+      }
+    }
   }
 
   private units(obs: ObservedField, category: string | undefined, app: string, path: string, severity: Severity): void {
