@@ -125,7 +125,14 @@ export class NxdlLibrary {
 
   /** application and contributed definitions, by name */
   applications(): string[] {
-    return [...this.files.keys()].filter((k) => this.get(k)?.application).sort();
+    const isApplication = (k: string): boolean => {
+      try {
+        return this.get(k)?.application === true;
+      } catch {
+        return false; // a broken file is reported when it is asked for by name
+      }
+    };
+    return [...this.files.keys()].filter(isApplication).sort();
   }
 
   /** the definition with its `extends` chain merged in; undefined when the folder has none */
@@ -216,6 +223,7 @@ function readXml(text: string, file: string): RawElement {
   };
   try {
     parser.write(text).close();
+    if (stack.length) throw new Error(`<${stack[stack.length - 1]!.name}> is not closed`);
   } catch (e) {
     throw new NxswError('FILE_ERROR', `${file}: not a valid NXDL file: ${errorMessage(e).split('\n')[0]} (line ${parser.line + 1})`);
   }
