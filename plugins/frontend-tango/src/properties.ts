@@ -15,13 +15,17 @@ export interface WriterProperties {
   readonly defaultCanFail: boolean;
   readonly addingLogs: boolean;
   readonly metadataOutput: string;
+  /** refuse an XMLSettings whose entries fail the application definition they name */
+  readonly nxdlStrict: boolean;
+  /** a folder of NeXus definitions; '' for the copy shipped with nxsw */
+  readonly nxdlDirectory: string;
 }
 
 export const DEFAULT_PROPERTIES: WriterProperties = {
-  numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '',
+  numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '', nxdlStrict: false, nxdlDirectory: '',
 };
 
-export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput'] as const;
+export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput', 'NXDLStrict', 'NXDLDirectory'] as const;
 
 function bool(v: string): boolean | undefined {
   const s = v.trim().toLowerCase();
@@ -61,5 +65,7 @@ export function parseProperties(raw: ReadonlyMap<string, readonly string[]>, dev
     defaultCanFail: get('DefaultCanFail', bool, d.defaultCanFail),
     addingLogs: get('AddingLogs', bool, d.addingLogs),
     metadataOutput: get('MetadataOutput', (s) => s.trim(), d.metadataOutput),
+    nxdlStrict: get('NXDLStrict', bool, d.nxdlStrict),
+    nxdlDirectory: get('NXDLDirectory', (s) => s.trim(), d.nxdlDirectory),
   };
 }
