@@ -21,7 +21,11 @@ function attributesOf(list: readonly ReadAttribute[], path: string): Map<string,
   for (const a of list) {
     let cached: string[] | undefined | null = null;
     out.set(a.name, {
-      name: a.name, type: a.type, where: { path: `${path}/@${a.name}` },
+      name: a.name, where: { path: `${path}/@${a.name}` },
+      // read only when a rule asks (a reader may fetch it per call)
+      get type() {
+        return a.type;
+      },
       values: () => (cached === null ? (cached = textOf(a.value())) : cached),
     });
   }

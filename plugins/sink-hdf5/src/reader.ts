@@ -51,13 +51,28 @@ function toValue(raw: unknown, type: ElementType, shape: readonly number[]): NxV
   }
 }
 
+/**
+ * Attributes by name; each one's type and value are read when asked for, because every HDF5 call
+ * re-opens the object by path (a millisecond for a chunked dataset with a long record axis).
+ */
 function attributesOf(obj: h5wasm.Group | h5wasm.Dataset): ReadAttribute[] {
-  const attrs = obj.attrs as Record<string, h5wasm.Attribute>;
-  return Object.keys(attrs).map((name): ReadAttribute => {
-    const a = attrs[name]!;
-    const type = elementType(a.metadata);
-    const shape = a.shape ?? [];
-    return { name, type, shape, value: () => (type ? toValue(a.value, type, shape) : undefined) };
+  const names = h5wasm.Module.get_attribute_names(obj.file_id, obj.path);
+  return names.map((name): ReadAttribute => {
+    let meta: Metadata | undefined;
+    const metadata = (): Metadata => (meta ??= h5wasm.Module.get_attribute_metadata(obj.file_id, obj.path, name));
+    return {
+      name,
+      get type() {
+        return elementType(metadata());
+      },
+      get shape() {
+        return metadata().shape ?? [];
+      },
+      value() {
+        const type = elementType(metadata());
+        return type ? toValue(obj.get_attribute(name, false), type, metadata().shape ?? []) : undefined;
+      },
+    };
   });
 }
 
