@@ -185,6 +185,15 @@ const NXMX_CASES: Case[] = [
     errors: [['RANK', `${MX}/INSTRUMENT/DETECTOR/data`]],
   },
   {
+    name: 'deprecated parts (of the application definition, of a base class) are warnings', example: NXMX,
+    edits: [
+      addChild('entry1/instrument/beam', '<field name="incident_polarisation_stokes" type="NX_FLOAT"><dimensions rank="2"/>1 0 0 0</field>'),
+      addChild('entry1', '<field name="definition_local">NXmx</field>'),
+    ],
+    errors: [],
+    warnings: [['DEPRECATED', `${MX}/INSTRUMENT/BEAM/incident_polarisation_stokes`], ['DEPRECATED', 'NXentry/definition_local']],
+  },
+  {
     name: 'a definition field naming another application, checked with --app NXmx', example: NXMX, application: 'NXmx',
     edits: [setText('entry1/definition', 'NXtomo')], errors: [['ENUMERATION', `${MX}/definition`]],
   },

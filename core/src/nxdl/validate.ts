@@ -236,6 +236,7 @@ class Validator {
       }
       const def = byNameOrder(base.groups).find((g) => g.type === c.nxClass && nameMatches(g, c.name));
       if (!def && c.nxClass) this.add('warning', 'UNKNOWN_NAME', base.type, base.path, c.where, `group ${describeNode(c)} is not defined in base class ${base.type}`);
+      if (def?.deprecated) this.add('warning', 'DEPRECATED', base.type, def.path, c.where, `${def.path} is deprecated: ${def.deprecated}`);
       this.baseGroup(c);
     }
   }
