@@ -137,3 +137,26 @@ test('a configuration checked against its application definition, with locations
   const dynamic = checkPlanAgainstNxdl(session.parse('<definition><group type="NXentry" name="e"><field name="definition"><strategy mode="INIT"/><datasource type="CLIENT"><record name="d"/></datasource></field></group></definition>'), lib);
   assert.deepEqual(dynamic.findings.map((f) => f.code), ['NO_DEFINITION']);
 });
+
+test('a site definition: maxOccurs, required attributes, a partial name', () => {
+  const t = tempDir();
+  try {
+    mkdirSync(join(t.dir, 'applications'));
+    writeFileSync(join(t.dir, 'applications', 'NXsite.nxdl.xml'), `<definition name="NXsite" category="application" type="group" extends="NXobject">
+      <group type="NXentry"><field name="definition"/><attribute name="shift"/>
+        <group type="NXsample" maxOccurs="1"><field name="TEMP_set" nameType="partial" type="NX_FLOAT" units="NX_TEMPERATURE"/></group>
+      </group></definition>`);
+    const session = new WriterSession({ extensions: { get: () => undefined, list: () => [] } as unknown as ExtensionLookup });
+    const config = (sample2: string) => `<definition><group type="NXentry" name="e"><field name="definition">NXsite</field>
+      <group type="NXsample" name="s1"><field name="cryo_set" type="NX_FLOAT" units="K">80</field></group>${sample2}</group></definition>`;
+    const r = checkPlanAgainstNxdl(session.parse(config('<group type="NXsample" name="s2"><field name="x_set" type="NX_FLOAT" units="mm">1</field></group>')), new NxdlLibrary(t.dir));
+    assert.deepEqual(r.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.definition} ${f.where.path}`).sort(), [
+      'MISSING_ATTRIBUTE NXsite/ENTRY/@shift /definition/group[e:NXentry]',
+      'TOO_MANY NXsite/ENTRY/SAMPLE /definition/group[e:NXentry]/group[s2:NXsample]',
+      'UNITS NXsite/ENTRY/SAMPLE/TEMP_set /definition/group[e:NXentry]/group[s2:NXsample]/field[x_set]',
+    ]);
+    assert.equal(checkPlanAgainstNxdl(session.parse(config('')), new NxdlLibrary(t.dir)).errors, 1);
+  } finally {
+    t.cleanup();
+  }
+});
