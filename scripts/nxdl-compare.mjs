@@ -39,6 +39,7 @@ const cases = [
   ['NXxas example', xas, (x) => x],
   ['NXxas without monitor/preset', xas, (x) => cut(x, /<field name="preset"[^>]*>[^<]*<\/field>/)],
   ['NXxas without the energy link', xas, (x) => cut(x, /<link name="energy"[^>]*\/>/)],
+  ['NXxas energy link to I0', xas, (x) => x.replace('target="/NXentry/NXinstrument/monochromator:NXmonochromator/energy"', 'target="/entry/instrument/incoming_beam/data"')],
   ['NXxas mode "Reflection"', xas, (x) => x.replace('<field name="mode">Transmission</field>', '<field name="mode">Reflection</field>')],
   ['NXxas energy of rank 2', xas, (x) => x.replace('<datasource type="CLIENT"><record name="energy"/>', '<dimensions rank="1"><dim index="1" value="1"/></dimensions><datasource type="CLIENT"><record name="energy"/>')],
   ['NXxas without energy@axis', xas, (x) => x.replace(' axis="1"', '')],

@@ -216,6 +216,11 @@ const NXXAS_CASES: Case[] = [
     errors: [missing('MISSING_GROUP', `${XAS}/INSTRUMENT/absorbed_beam`), missing('MISSING_LINK', `${XAS}/DATA/absorbed_beam`)],
   },
   {
+    name: 'a link pointing elsewhere than the definition says', example: NXXAS,
+    edits: [setAttr('entry/data/energy', 'target', '/entry/instrument/incoming_beam/data')],
+    errors: [['LINK_TARGET', `${XAS}/DATA/energy`]],
+  },
+  {
     name: 'a detection mode outside the enumeration', example: NXXAS,
     edits: [setText('entry/data/mode', 'Reflection')], errors: [['ENUMERATION', `${XAS}/DATA/mode`]],
   },

@@ -32,11 +32,21 @@ function attributesOf(list: readonly ReadAttribute[], path: string): Map<string,
   return out;
 }
 
+/** NeXus links carry @target, the path of the object they point at (on the object itself) */
+function targetOf(attributes: Map<string, ObservedAttribute>): string | undefined {
+  const t = attributes.get('target');
+  return t?.type === 'string' ? t.values()?.[0] : undefined;
+}
+
 function field(f: ReadField, name: string): ObservedField {
   let cached: string[] | undefined | null = null;
+  const attributes = attributesOf(f.attributes(), f.path);
   return {
     kind: 'field', name, type: f.type, typeLabel: f.typeLabel, rank: f.shape.length, shape: f.shape,
-    attributes: attributesOf(f.attributes(), f.path), where: { path: f.path },
+    attributes, where: { path: f.path },
+    get linkTarget() {
+      return targetOf(attributes);
+    },
     values: () => (cached === null ? (cached = textOf(f.read(MAX_VALUE_ELEMENTS))) : cached),
   };
 }

@@ -118,8 +118,9 @@ export function observePlan(plan: GroupPlan): ObservedGroup {
     } catch {
       continue;
     }
-    const hit = byPath.get(resolved.startsWith('/') ? resolved : `/${resolved}`);
-    if (hit) parent[index] = { ...hit, name: link.name };
+    const path = resolved.startsWith('/') ? resolved : `/${resolved}`;
+    const hit = byPath.get(path);
+    if (hit && hit.kind !== 'opaque') parent[index] = { ...hit, name: link.name, linkTarget: path };
     else parent[index] = { kind: 'opaque', name: link.name, reason: `a link to ${target}, outside the configuration`, where: whereOf(link) };
   }
   return root;

@@ -35,6 +35,8 @@ export interface ObservedField {
   readonly attributes: ReadonlyMap<string, ObservedAttribute>;
   values(): readonly string[] | undefined;
   readonly where: Where;
+  /** for a link: the path in the file of the object it points at */
+  readonly linkTarget?: string;
 }
 
 export interface ObservedGroup {
@@ -44,6 +46,7 @@ export interface ObservedGroup {
   readonly attributes: ReadonlyMap<string, ObservedAttribute>;
   readonly children: readonly ObservedNode[];
   readonly where: Where;
+  readonly linkTarget?: string;
 }
 
 /** a link whose target is not known (from a datasource, or into another file) */

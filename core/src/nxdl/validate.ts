@@ -6,7 +6,7 @@
  * a base class) are warnings. Each finding names where it is in the observed tree and the
  * definition's path.
  */
-import type { NxdlAttribute, NxdlField, NxdlGroup, NxdlLibrary } from './model.js';
+import type { NxdlAttribute, NxdlField, NxdlGroup, NxdlLibrary, NxdlLink } from './model.js';
 import { nameMatches } from './model.js';
 import type { ObservedAttribute, ObservedField, ObservedGroup, ObservedNode, Where } from './observed.js';
 import { typeFits, valueProblem } from './types.js';
@@ -15,7 +15,7 @@ import { unitsFit, unitsHint } from './units.js';
 export type Severity = 'error' | 'warning';
 
 export type FindingCode =
-  | 'MISSING_GROUP' | 'MISSING_FIELD' | 'MISSING_ATTRIBUTE' | 'MISSING_LINK' | 'MISSING_UNITS'
+  | 'MISSING_GROUP' | 'MISSING_FIELD' | 'MISSING_ATTRIBUTE' | 'MISSING_LINK' | 'LINK_TARGET' | 'MISSING_UNITS'
   | 'RECOMMENDED_MISSING' | 'TOO_MANY' | 'TYPE' | 'UNITS' | 'UNKNOWN_UNITS' | 'ENUMERATION' | 'VALUE' | 'RANK' | 'DIMENSION'
   | 'LEGACY_ATTRIBUTE' | 'DEPRECATED' | 'UNKNOWN_NAME' | 'UNKNOWN_CLASS' | 'UNKNOWN_APPLICATION' | 'NO_DEFINITION';
 
@@ -63,7 +63,7 @@ class Validator {
   readonly findings: Finding[] = [];
   private readonly visitedBase = new Set<ObservedGroup>();
 
-  constructor(private readonly lib: NxdlLibrary) {}
+  constructor(private readonly lib: NxdlLibrary, private readonly root: ObservedGroup) {}
 
   add(severity: Severity, code: FindingCode, definitionName: string, definition: string, where: Where, message: string): void {
     this.findings.push({ severity, code, message, definitionName, definition, where });
@@ -103,11 +103,36 @@ class Validator {
 
     for (const l of def.links) {
       const hit = obs.children.find((c) => !claimed.has(c) && nameMatches(l, c.name));
-      if (hit) claimed.add(hit);
-      else this.missing(l, obs, app, `link '${l.name}'`, 'MISSING_LINK');
+      if (!hit) {
+        this.missing(l, obs, app, `link '${l.name}'`, 'MISSING_LINK');
+        continue;
+      }
+      claimed.add(hit);
+      if (hit.kind !== 'opaque' && hit.linkTarget) this.linkTarget(hit.linkTarget, hit.where, l, app);
     }
 
     this.baseChildren(obs, base, obs.children.filter((c) => !claimed.has(c)));
+  }
+
+  /**
+   * A link's target against the definition's (`/NXentry/NXinstrument/monochromator:NXmonochromator/energy`):
+   * each segment names a class, a name, or both, of the object at that depth of the actual path.
+   */
+  private linkTarget(actual: string, where: Where, def: NxdlLink, app: string): void {
+    const want = def.target.split('/').filter(Boolean);
+    const names = actual.split('/').filter(Boolean);
+    let node: ObservedNode | undefined = this.root;
+    const fits = want.length === names.length && names.every((n, i) => {
+      node = node?.kind === 'group' ? node.children.find((c) => c.name === n) : undefined;
+      if (!node) return false;
+      const seg = want[i]!;
+      const colon = seg.indexOf(':');
+      const cls = node.kind === 'group' ? node.nxClass : undefined;
+      if (colon >= 0) return seg.slice(0, colon) === n && seg.slice(colon + 1) === cls;
+      if (/^NX[a-z]/.test(seg) && this.lib.has(seg)) return seg === cls;
+      return seg === n;
+    });
+    if (!fits) this.add('error', 'LINK_TARGET', app, def.path, where, `link ${def.name} points at ${actual}; ${def.path} asks for ${def.target}`);
   }
 
   private missing(item: { path: string; required: boolean; recommended: boolean }, obs: ObservedGroup, app: string, what: string, code: FindingCode): void {
@@ -259,7 +284,7 @@ function definitionOf(g: ObservedGroup): ObservedNode | undefined {
  * against `options.application`; everything else against the base classes.
  */
 export function validateTree(root: ObservedGroup, lib: NxdlLibrary, options: ValidateOptions = {}): NxdlReport {
-  const v = new Validator(lib);
+  const v = new Validator(lib, root);
   const entries: ValidatedEntry[] = [];
   const validated = new Set<ObservedGroup>();
 
