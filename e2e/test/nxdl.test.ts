@@ -185,6 +185,19 @@ const NXMX_CASES: Case[] = [
     errors: [['RANK', `${MX}/INSTRUMENT/DETECTOR/data`]],
   },
   {
+    name: 'a depends_on chain pointing at nothing', example: NXMX,
+    edits: [setText('entry1/sample/depends_on', 'transformations/phi')], errors: [['DEPENDS_ON', 'NXtransformations']],
+  },
+  {
+    name: 'a depends_on chain that loops', example: NXMX,
+    edits: [setAttr(`${D}/transformations/det_z`, 'depends_on', '/entry1/instrument/detector/transformations/det_z')], errors: [['DEPENDS_ON', 'NXtransformations']],
+  },
+  {
+    name: 'a transformation without @vector, a translation in degrees', example: NXMX,
+    edits: [(root) => delete find(root, `${D}/transformations/det_z`).el.attributes.vector, setAttr(`${D}/transformations/det_z`, 'units', 'deg')],
+    errors: [['TRANSFORMATION', 'NXtransformations'], ['TRANSFORMATION', 'NXtransformations']],
+  },
+  {
     name: 'deprecated parts (of the application definition, of a base class) are warnings', example: NXMX,
     edits: [
       addChild('entry1/instrument/beam', '<field name="incident_polarisation_stokes" type="NX_FLOAT"><dimensions rank="2"/>1 0 0 0</field>'),

@@ -11,13 +11,14 @@ import { nameMatches } from './model.js';
 import type { ObservedAttribute, ObservedField, ObservedGroup, ObservedNode, Where } from './observed.js';
 import { typeFits, valueProblem } from './types.js';
 import { unitsFit, unitsHint } from './units.js';
+import { checkDependsOnChains, pathsOf } from './chains.js';
 
 export type Severity = 'error' | 'warning';
 
 export type FindingCode =
   | 'MISSING_GROUP' | 'MISSING_FIELD' | 'MISSING_ATTRIBUTE' | 'MISSING_LINK' | 'LINK_TARGET' | 'MISSING_UNITS'
   | 'RECOMMENDED_MISSING' | 'TOO_MANY' | 'TYPE' | 'UNITS' | 'UNKNOWN_UNITS' | 'ENUMERATION' | 'VALUE' | 'RANK' | 'DIMENSION'
-  | 'LEGACY_ATTRIBUTE' | 'DEPRECATED' | 'UNKNOWN_NAME' | 'UNKNOWN_CLASS' | 'UNKNOWN_APPLICATION' | 'NO_DEFINITION';
+  | 'DEPENDS_ON' | 'TRANSFORMATION' | 'LEGACY_ATTRIBUTE' | 'DEPRECATED' | 'UNKNOWN_NAME' | 'UNKNOWN_CLASS' | 'UNKNOWN_APPLICATION' | 'NO_DEFINITION';
 
 export interface Finding {
   readonly severity: Severity;
@@ -326,6 +327,12 @@ export function validateTree(root: ObservedGroup, lib: NxdlLibrary, options: Val
       const subApp = fromDefinition(sub);
       if (subApp) run(sub, subApp, 'definition');
     }
+  }
+  // depends_on chains: errors inside an entry checked against an application definition
+  const entryPaths = [...pathsOf(root)].filter(([, n]) => n.kind === 'group' && validated.has(n)).map(([p]) => `${p}/`);
+  for (const c of checkDependsOnChains(root)) {
+    const inEntry = entryPaths.some((p) => c.start.startsWith(p));
+    v.add(inEntry ? 'error' : 'warning', c.code, 'NXtransformations', 'NXtransformations', c.where, c.message);
   }
   // what no application definition covered: base classes only
   const rest = (g: ObservedGroup): void => {
