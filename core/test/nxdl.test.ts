@@ -160,3 +160,16 @@ test('a site definition: maxOccurs, required attributes, a partial name', () => 
     t.cleanup();
   }
 });
+
+test('an NXsubentry naming an application definition is checked against it; its entry against the base classes', () => {
+  const session = new WriterSession({ extensions: { get: () => undefined, list: () => [] } as unknown as ExtensionLookup });
+  const r = checkPlanAgainstNxdl(session.parse(`<definition><group type="NXentry" name="scan">
+    <group type="NXsubentry" name="xas"><field name="definition">NXxas</field><field name="title">t</field><field name="flavour">x</field></group>
+    <field name="colour">red</field></group></definition>`), lib);
+  assert.deepEqual(r.entries, [{ path: '/definition/group[scan:NXentry]/group[xas:NXsubentry]', application: 'NXxas', from: 'definition' }]);
+  assert.ok(r.findings.some((f) => f.severity === 'error' && f.code === 'MISSING_FIELD' && f.definition === 'NXxas/ENTRY/start_time' && f.where.path.endsWith('group[xas:NXsubentry]')));
+  assert.ok(r.findings.some((f) => f.severity === 'warning' && f.code === 'UNKNOWN_NAME' && f.definition === 'NXentry' && f.where.path.endsWith('field[colour]')));
+  // the subentry is not looked at again by the base-class pass: no finding twice
+  const keys = r.findings.map((f) => `${f.code} ${f.definition} ${f.where.path}`);
+  assert.equal(new Set(keys).size, keys.length, keys.join('\n'));
+});

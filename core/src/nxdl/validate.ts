@@ -267,6 +267,11 @@ class Validator {
     }
   }
 
+  /** a group an application definition covers is not looked at again by the base-class pass */
+  covered(g: ObservedGroup): void {
+    this.visitedBase.add(g);
+  }
+
   /** a group no application definition covers: its children against its own base class */
   baseGroup(g: ObservedGroup): void {
     if (this.visitedBase.has(g)) return;
@@ -300,6 +305,7 @@ export function validateTree(root: ObservedGroup, lib: NxdlLibrary, options: Val
     if (!entryDef) return;
     entries.push({ path: g.where.path, application: app, from });
     validated.add(g);
+    v.covered(g);
     v.group(g, entryDef, app);
   };
 
@@ -335,11 +341,7 @@ export function validateTree(root: ObservedGroup, lib: NxdlLibrary, options: Val
     v.add(inEntry ? 'error' : 'warning', c.code, 'NXtransformations', 'NXtransformations', c.where, c.message);
   }
   // what no application definition covered: base classes only
-  const rest = (g: ObservedGroup): void => {
-    if (validated.has(g)) return;
-    v.baseGroup(g);
-  };
-  for (const c of root.children) if (c.kind === 'group') rest(c);
+  for (const c of root.children) if (c.kind === 'group') v.baseGroup(c);
 
   const errors = v.findings.filter((f) => f.severity === 'error').length;
   return { ok: errors === 0, errors, warnings: v.findings.length - errors, nxdlVersion: lib.version, entries, findings: v.findings };
