@@ -207,6 +207,11 @@ const NXMX_CASES: Case[] = [
     warnings: [['DEPRECATED', `${MX}/INSTRUMENT/BEAM/incident_polarisation_stokes`], ['DEPRECATED', 'NXentry/definition_local']],
   },
   {
+    name: 'a beam size of 3 numbers where NXmx asks for 2', example: NXMX,
+    edits: [addChild('entry1/instrument/beam', '<field name="incident_beam_size" type="NX_FLOAT" units="um"><dimensions rank="1"/>10 20 30</field>')],
+    errors: [['DIMENSION', `${MX}/INSTRUMENT/BEAM/incident_beam_size`]],
+  },
+  {
     name: 'a definition field naming another application, checked with --app NXmx', example: NXMX, application: 'NXmx',
     edits: [setText('entry1/definition', 'NXtomo')], errors: [['ENUMERATION', `${MX}/definition`]],
   },

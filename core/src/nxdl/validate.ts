@@ -74,7 +74,7 @@ class Validator {
   group(obs: ObservedGroup, def: NxdlGroup, app: string): void {
     const base = obs.nxClass ? this.lib.get(obs.nxClass)?.root : undefined;
     const claimed = new Set<ObservedNode>();
-    this.attributes(obs.attributes, def.attributes, base?.attributes, obs.where, app, def.path);
+    this.attributes(obs.attributes, def.attributes, base?.attributes, obs.where, app);
 
     for (const f of byNameOrder(def.fields)) {
       const hits = obs.children.filter((c) => !claimed.has(c) && (c.kind === 'field' || c.kind === 'opaque') && nameMatches(f, c.name));
@@ -141,7 +141,7 @@ class Validator {
     else if (item.recommended) this.add('warning', 'RECOMMENDED_MISSING', app, item.path, obs.where, `recommended ${what} (${item.path}) is missing in ${describeNode(obs)}`);
   }
 
-  private attributes(observed: ReadonlyMap<string, ObservedAttribute>, defs: readonly NxdlAttribute[], baseDefs: readonly NxdlAttribute[] | undefined, owner: Where, app: string, ownerPath: string): void {
+  private attributes(observed: ReadonlyMap<string, ObservedAttribute>, defs: readonly NxdlAttribute[], baseDefs: readonly NxdlAttribute[] | undefined, owner: Where, app: string): void {
     for (const a of defs) {
       const hits = [...observed.values()].filter((o) => nameMatches(a, o.name));
       if (hits.length === 0) {
@@ -153,7 +153,6 @@ class Validator {
       for (const h of hits) this.value(h, a.type ?? baseAttr?.type, a.enumeration, app, a.path, 'error', `attribute @${h.name}`);
       if (a.deprecated) this.add('warning', 'DEPRECATED', app, a.path, hits[0]!.where, `${a.path} is deprecated: ${a.deprecated}`);
     }
-    void ownerPath;
   }
 
   /** type and value rules of a field or attribute */
@@ -186,7 +185,7 @@ class Validator {
     this.units(obs, def.units ?? baseField?.units, app, def.path, severity);
     this.rank(obs, def, app, severity);
     if (severity === 'error') {
-      this.attributes(obs.attributes, def.attributes, baseField?.attributes, obs.where, app, def.path);
+      this.attributes(obs.attributes, def.attributes, baseField?.attributes, obs.where, app);
       this.impliedAttributes(obs, def, app);
     }
     if (def.deprecated) this.add('warning', 'DEPRECATED', app, def.path, obs.where, `${def.path} is deprecated: ${def.deprecated}`);
@@ -230,16 +229,17 @@ class Validator {
       min = def.dims.filter((d) => d.required).length;
     } else return;
     // NeXus stores a scalar as shape [] or [1]
-    const scalarLike = obs.rank === 1 && obs.shape?.[0] === 1;
-    const fits = (obs.rank >= min && obs.rank <= max) || (scalarLike && min === 0);
-    if (!fits) {
+    const inRange = obs.rank >= min && obs.rank <= max;
+    const scalarLike = obs.rank === 1 && obs.shape?.[0] === 1 && min === 0;
+    if (!inRange && !scalarLike) {
       const want = min === max ? `rank ${min}` : `rank ${min} to ${max}`;
       this.add(severity, 'RANK', app, def.path, obs.where, `field ${obs.name} has rank ${obs.rank}; ${def.path} asks for ${want}`);
       return;
     }
+    if (!inRange) return; // a scalar stored as [1]: no axes to compare
     for (const d of def.dims) {
       const actual = obs.shape?.[d.index - 1];
-      if (typeof d.value === 'number' && actual !== undefined && actual !== d.value && obs.rank === (typeof def.rank === 'number' ? def.rank : obs.rank)) {
+      if (typeof d.value === 'number' && actual !== undefined && actual !== d.value) {
         this.add(severity, 'DIMENSION', app, def.path, obs.where, `field ${obs.name}: axis ${d.index} has length ${actual}; ${def.path} asks for ${d.value}`);
       }
     }
