@@ -11,6 +11,7 @@ import {
   checkPlanAgainstNxdl, nxdlLibrary, parseXml, serializeXml, validateFileAgainstNxdl,
   type NxdlReport, type SinkFactory, type XmlElement,
 } from '@nxsw/core';
+import { SYSTEM_PYTHON, haveH5py, serviceSkip } from '@nxsw/core/testkit';
 import { REPO, runScan, newSession, sharedKernel, tempDir } from './scan.js';
 
 const CLI = join(REPO, 'core/dist/src/cli/main.js');
@@ -364,4 +365,42 @@ test('the shipped definitions carry their licence notice', () => {
   assert.ok(existsSync(join(REPO, 'core/nxdl/LGPL.txt')));
   assert.match(read('core/nxdl/COPYING'), /LGPL/);
   assert.ok(lib.applications().includes('NXmx') && lib.applications().includes('NXxas'));
+});
+
+test('a file from another writer (h5py): fixed-length strings, external and dangling links', { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'other.nxs');
+    const r = spawnSync(SYSTEM_PYTHON, ['-c', `
+import h5py, numpy as np, sys
+with h5py.File(sys.argv[1], 'w') as f:
+    e = f.create_group('scan'); e.attrs['NX_class'] = np.bytes_('NXentry')
+    e['definition'] = np.bytes_('NXxas ')
+    e['title'] = np.bytes_('x')
+    e['start_time'] = np.bytes_('2026-12-03T10:00:00Z')
+    i = e.create_group('instrument'); i.attrs['NX_class'] = 'NXinstrument'
+    s = i.create_group('source'); s.attrs['NX_class'] = 'NXsource'
+    for k, v in (('type', 'Synchrotron X-ray Source'), ('name', 'P'), ('probe', 'neutron')): s[k] = np.bytes_(v)
+    m = i.create_group('monochromator'); m.attrs['NX_class'] = 'NXmonochromator'
+    m['energy'] = np.linspace(8.9, 9.1, 5); m['energy'].attrs['axis'] = 1; m['energy'].attrs['units'] = np.bytes_('keV')
+    for n in ('incoming_beam', 'absorbed_beam'):
+        d = i.create_group(n); d.attrs['NX_class'] = 'NXdetector'
+        d['data'] = h5py.ExternalLink('elsewhere.h5', '/data')
+    e['sample'] = h5py.SoftLink('/nowhere')
+    mon = e.create_group('monitor'); mon.attrs['NX_class'] = 'NXmonitor'
+    mon['mode'] = np.bytes_('timer'); mon['preset'] = 1.0; mon['data'] = np.ones(5)
+    mon['preset'].attrs['units'] = 's'; mon['data'].attrs['units'] = 'counts'
+    d = e.create_group('data'); d.attrs['NX_class'] = 'NXdata'
+    d['mode'] = np.bytes_('Transmission')
+    d['energy'] = h5py.SoftLink('/scan/instrument/monochromator/energy')
+    d['absorbed_beam'] = h5py.SoftLink('/scan/instrument/absorbed_beam/data')
+`, file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const report = await validateFile(file);
+    // the padded fixed-length definition names NXxas; the dangling sample link is no NXsample group
+    assert.deepEqual(report.entries, [{ path: '/scan', application: 'NXxas', from: 'definition' }]);
+    assert.deepEqual(errorsOf(report), ['ENUMERATION NXxas/ENTRY/INSTRUMENT/SOURCE/probe', 'MISSING_GROUP NXxas/ENTRY/SAMPLE']);
+  } finally {
+    t.cleanup();
+  }
 });
