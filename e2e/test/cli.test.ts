@@ -150,6 +150,29 @@ test('nxsw check validates a configuration and its datasources without writing',
   assert.match(bad.err, /DATASOURCE_CONFIG.*Database query or its format not defined \(line 3, column \d+, at \/definition\/group\[:NXentry\]\/field\[x\]\/datasource\)/);
 });
 
+test('input limits: nxsw check and nxsw write refuse at once with the limit and the place; --limit and the configuration file change them', () => {
+  const rank = (n: number) => `<definition>\n<group type="NXentry"><field name="x" type="NX_INT"><dimensions rank="${n}"/>1</field></group></definition>`;
+  const attack = nxsw(['check', '-'], rank(2147483648));
+  assert.equal(attack.code, 1);
+  assert.match(attack.err, /\[LIMIT_EXCEEDED\]: rank 2147483648 is more than 32 \(HDF5's maximum rank\).*line 2, column \d+, at \/definition\/group\[:NXentry\]\/field\[x\]\/dimensions/);
+  assert.equal(nxsw(['check', '-'], rank(3)).code, 0);
+  assert.match(nxsw(['check', '-', '--limit', 'rank=2'], rank(3)).err, /rank 3 is more than 2 \(limit rank/);
+  const t = tempDir();
+  try {
+    const config = join(t.dir, 'server.json');
+    writeFileSync(config, JSON.stringify({ limits: { jsonDepth: 2 } }));
+    writeFileSync(join(t.dir, 'c.xml'), XML);
+    writeFileSync(join(t.dir, 'r.jsonl'), '{"data": {"x": 1}}\n{"data": {"x": [[1]]}}\n');
+    const out = join(t.dir, 'o.nxs');
+    const w = nxsw(['write', join(t.dir, 'c.xml'), '-o', out, '-r', join(t.dir, 'r.jsonl'), '--config', config]);
+    assert.equal(w.code, 1);
+    assert.match(w.err, /\[LIMIT_EXCEEDED\]: .*r\.jsonl line 2: Record argument: objects and arrays nest more than 2 deep at line 1, column 16, inside data\.x \(limit jsonDepth/);
+    assert.match(nxsw(['check', 'c.xml', '--limit', 'ranks=3'], undefined, t.dir).err, /unknown limit 'ranks'/);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('plugins named by NXSW_PLUGINS, --plugin and a server configuration file; choose and disable', () => {
   const t = tempDir();
   try {

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'VALUE_INVALID'        // a value cannot be represented or cast
   | 'JSON_INVALID'
+  | 'LIMIT_EXCEEDED'       // an input beyond a configured bound (docs/limits.md)
   | 'WRONG_STATE'          // a command not allowed in the current state
   | 'FILE_ERROR'           // output file cannot be created / opened / written
   | 'FILE_LOCKED'
@@ -45,7 +46,7 @@ export function formatLocation(loc: XmlLocation): string {
 /** An error in the XML configuration; the message ends with where it is. */
 export class ConfigError extends NxswError {
   readonly location: XmlLocation | undefined;
-  constructor(code: 'CONFIG_SYNTAX' | 'CONFIG_INVALID' | 'UNSUPPORTED_TAG' | 'DATASOURCE_UNKNOWN' | 'DATASOURCE_CONFIG', message: string, location?: XmlLocation, options?: { cause?: unknown }) {
+  constructor(code: 'CONFIG_SYNTAX' | 'CONFIG_INVALID' | 'UNSUPPORTED_TAG' | 'DATASOURCE_UNKNOWN' | 'DATASOURCE_CONFIG' | 'LIMIT_EXCEEDED', message: string, location?: XmlLocation, options?: { cause?: unknown }) {
     super(code, location ? `${message} (${formatLocation(location)})` : message, options);
     this.location = location;
     this.name = 'ConfigError';

@@ -55,7 +55,9 @@ plugins: lists every discovered plugin: name, version, API range, what it provid
 Options for every command:
   --plugin PATH|NAME         load a plugin (repeatable); also NXSW_PLUGINS=a,b
   --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension
-  --config FILE              server configuration (JSON: plugins, choose, pluginOptions, disable)
+  --config FILE              server configuration (JSON: plugins, choose, pluginOptions, disable, limits)
+  --limit NAME=N             an input limit (xmlBytes, xmlDepth, xmlElements, xmlAttributes, rank,
+                             valueElements, jsonBytes, jsonDepth; repeatable; see docs/limits.md)
   -v, --verbose              log warnings and details to stderr
 
 Exit codes: 0 success, 1 the job failed, 2 bad command line.
@@ -75,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
     plugin: { type: 'string', multiple: true },
     choose: { type: 'string', multiple: true },
     config: { type: 'string' },
+    limit: { type: 'string', multiple: true },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
     json: { type: 'boolean', default: false },

@@ -64,14 +64,14 @@ export async function runWrite(kernel: Kernel, f: WriteFlags): Promise<number> {
   if (f.config === '-' && f.records === '-') throw new NxswError('FILE_ERROR', 'the configuration and the records cannot both come from standard input');
   // validate the JSON inputs before anything touches the output file
   const globalJson = f.global ? readText(f.global, 'the global JSON') : undefined;
-  if (globalJson !== undefined) parseJsonRecord(globalJson, f.global!);
+  if (globalJson !== undefined) parseJsonRecord(globalJson, f.global!, kernel.limits);
   const finalJson = f.final ? readText(f.final, 'the final JSON') : undefined;
-  if (finalJson !== undefined) parseJsonRecord(finalJson, f.final!);
+  if (finalJson !== undefined) parseJsonRecord(finalJson, f.final!, kernel.limits);
 
   const durability: Durability = f.flushIntervalMs ? { mode: 'interval', intervalMs: f.flushIntervalMs } : { mode: 'record' };
   const session = new WriterSession({
     extensions: kernel, defaultCanFail: false, addingLogs: f.logs, durability, swmr: f.swmr,
-    log: kernel.log, creator: { name: 'nxsw', version: NXSW_VERSION },
+    log: kernel.log, creator: { name: 'nxsw', version: NXSW_VERSION }, limits: kernel.limits,
   });
   session.setXmlSettings(xml);
   session.setFileName(f.output);
@@ -124,7 +124,7 @@ export async function runWrite(kernel: Kernel, f: WriteFlags): Promise<number> {
  */
 export async function runCheck(kernel: Kernel, config: string, json: boolean, nxdl: NxdlFlags = {}): Promise<number> {
   const xml = readText(config, 'the configuration');
-  const session = new WriterSession({ extensions: kernel, log: kernel.log });
+  const session = new WriterSession({ extensions: kernel, log: kernel.log, limits: kernel.limits });
   const s = await session.checkConfiguration(xml);
   const report = checkPlan(session.parse(xml), nxdl);
   if (json) {

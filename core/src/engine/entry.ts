@@ -11,6 +11,7 @@ import type { Logger } from '../api/plugin.js';
 import type { AttributePlan, DimPlan, FieldPlan, GroupPlan, LinkPlan, PlanNode, SourcePlan } from './plan.js';
 import { resolveLinkPath, type NameTree } from './planner.js';
 import { parseStaticText, typedXmlAttribute } from './static.js';
+import { slicer } from './yielding.js';
 import { AttributeElement, FieldElement, FileBinding, LinkElement, type Acquirable, type FieldLayout } from './elements.js';
 
 export interface EntryEnvironment {
@@ -51,6 +52,8 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
   const entry: Entry = { init: [], step: [], final: [], triggers: new Map(), sources: [] };
   const writes: Array<() => void> = [];
   const { binding } = env;
+  // thousands of objects take seconds: the other devices are served in between
+  const tick = slicer();
 
   const makeSource = (sp: SourcePlan): DataSource => {
     const s = env.createSource(sp);
@@ -264,6 +267,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
 
   const prepareChildren = async (children: readonly PlanNode[], parentPath: string, parentLabel: string, top = false): Promise<void> => {
     for (const c of children) {
+      await tick();
       if (c.kind === 'group') await prepareGroup(c, parentPath, parentLabel, top);
       else if (c.kind === 'field') await prepareField(c, parentPath, parentLabel);
       else if (c.kind === 'link') prepareLink(c, parentPath, parentLabel);
@@ -277,7 +281,10 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     await Promise.allSettled(entry.sources.map((s) => s.close?.()));
     throw e;
   }
-  for (const w of writes) w();
+  for (const w of writes) {
+    w();
+    await tick();
+  }
   if (!env.reload) writeDefaultChain(plan, env);
   return entry;
 }

@@ -4,6 +4,7 @@
  * parse writes nothing; then it materialises the plan into the sink and the phase pools.
  */
 import type { ExtensionBase } from '../api/extensions.js';
+import type { InputLimits } from '../api/limits.js';
 import type { ElementType, NxValue } from '../api/values.js';
 import type { XmlElement } from '../api/xml.js';
 import type { FilterSpec } from '../api/extensions.js';
@@ -95,6 +96,8 @@ export type BuildResult =
   | { readonly kind: 'none' };
 
 export interface BuildContext {
+  /** the bounds the configuration must respect (rank, sizes) */
+  readonly limits: InputLimits;
   /** builds every child element through its tag handler (unknown tags are errors) */
   buildChildren(el: XmlElement): BuildResult[];
   /** throws a CONFIG_INVALID ConfigError at the element's location */

@@ -3,13 +3,15 @@
  * Unknown tags and tags in the wrong place are errors with line, column and element path.
  */
 import { ConfigError } from '../api/errors.js';
+import { DEFAULT_LIMITS, type InputLimits } from '../api/limits.js';
 import type { XmlElement } from '../api/xml.js';
 import type { BuildContext, BuildResult, GroupPlan, TagHandler } from './plan.js';
 
 export type TagLookup = (name: string) => TagHandler | undefined;
 
-export function buildPlan(root: XmlElement, tags: TagLookup, tagNames: () => string[]): GroupPlan {
+export function buildPlan(root: XmlElement, tags: TagLookup, tagNames: () => string[], limits: InputLimits = DEFAULT_LIMITS): GroupPlan {
   const ctx: BuildContext = {
+    limits,
     buildChildren: (el) => el.children.map((c) => buildOne(c)),
     fail: (el, message) => {
       throw new ConfigError('CONFIG_INVALID', message, el.location);
@@ -44,14 +46,21 @@ export function buildPlan(root: XmlElement, tags: TagLookup, tagNames: () => str
 export interface NameTree {
   readonly name: string;
   readonly nxClass: string;
-  readonly children: NameTree[];
+  /** child groups by name, and the first child group of each class: one lookup per link segment */
+  readonly byName: ReadonlyMap<string, NameTree>;
+  readonly firstOfClass: ReadonlyMap<string, NameTree>;
 }
 
 export function nameTree(plan: GroupPlan): NameTree {
-  return {
-    name: plan.name, nxClass: plan.nxClass,
-    children: plan.children.filter((c): c is GroupPlan => c.kind === 'group').map(nameTree),
-  };
+  const byName = new Map<string, NameTree>();
+  const firstOfClass = new Map<string, NameTree>();
+  for (const c of plan.children) {
+    if (c.kind !== 'group') continue;
+    const t = nameTree(c);
+    if (!byName.has(t.name)) byName.set(t.name, t);
+    if (!firstOfClass.has(t.nxClass)) firstOfClass.set(t.nxClass, t);
+  }
+  return { name: plan.name, nxClass: plan.nxClass, byName, firstOfClass };
 }
 
 /**
@@ -73,13 +82,11 @@ export function resolveLinkPath(target: string, tree: NameTree, where: XmlElemen
     if (colon >= 0) {
       const name = seg.slice(0, colon);
       out.push(name);
-      level = level?.children.find((c) => c.name === name);
+      level = level?.byName.get(name);
       continue;
     }
     if (level) {
-      const byClass = seg.startsWith('NX') ? level.children.find((c) => c.nxClass === seg) : undefined;
-      const byName = level.children.find((c) => c.name === seg);
-      const hit = byClass ?? byName;
+      const hit = (seg.startsWith('NX') ? level.firstOfClass.get(seg) : undefined) ?? level.byName.get(seg);
       if (hit) {
         out.push(hit.name);
         level = hit;

@@ -11,7 +11,9 @@ import type {
 import { silentLogger, type ExtensionLookup, type Logger } from '../api/plugin.js';
 import { stringValue, type NxValue } from '../api/values.js';
 import type { XmlElement } from '../api/xml.js';
-import { parseXml } from './xmlparse.js';
+import { parseXml, parseXmlYielding } from './xmlparse.js';
+import { checkJsonBounds } from './json-limits.js';
+import { DEFAULT_LIMITS, type InputLimits } from '../api/limits.js';
 import { buildPlan, nameTree } from './planner.js';
 import { STANDARD_TAGS } from './tags.js';
 import type { GroupPlan, PlanNode, SourcePlan, TagHandler } from './plan.js';
@@ -56,6 +58,8 @@ export interface SessionOptions {
   readonly maxRecordRuntimeMs?: number;
   /** warn when one element's read takes longer (ms; the Tango property MaxElementRuntime) */
   readonly maxElementRuntimeMs?: number;
+  /** bounds on configurations and JSON records (default DEFAULT_LIMITS) */
+  readonly limits?: InputLimits;
   /** the program's name and version, for the root attribute creator and the logs */
   readonly creator?: { readonly name: string; readonly version: string };
 }
@@ -75,6 +79,8 @@ const REFERENCE_DECODER_CLASSES: Record<string, string> = {
 const REFERENCE_SOURCE_CLASSES: Record<string, string> = {
   ClientSource: 'CLIENT', TangoSource: 'TANGO', DBaseSource: 'DB', PyEvalSource: 'PYEVAL',
 };
+
+const XML_STATES: readonly WriterState[] = ['ON', 'OPEN', 'FAULT'];
 
 export class WriterSession {
   private _state: WriterState = 'ON';
@@ -142,15 +148,36 @@ export class WriterSession {
   }
   /** Parses and validates the whole configuration; on error nothing changes. */
   setXmlSettings(xml: string): void {
-    this.allow('write XMLSettings', ['ON', 'OPEN', 'FAULT']);
-    if (xml.trim() === '') {
-      this._xml = '';
-      this.plan = undefined;
-      return;
-    }
-    const plan = this.parse(xml);
-    this._xml = xml;
+    this.allow('write XMLSettings', XML_STATES);
+    this.useXml(xml, xml.trim() === '' ? undefined : this.planOf(parseXml(xml, this.limits)));
+  }
+
+  /**
+   * setXmlSettings for servers: the document is read in slices with pauses between them, so that a
+   * large configuration does not keep the other devices of the process from answering.
+   */
+  async writeXmlSettings(xml: string, vet?: (plan: GroupPlan | undefined) => void): Promise<void> {
+    this.allow('write XMLSettings', XML_STATES);
+    const plan = xml.trim() === '' ? undefined : this.planOf(await parseXmlYielding(xml, this.limits));
+    // the state may have changed during the pauses
+    this.allow('write XMLSettings', XML_STATES);
+    // the caller's own check of the new plan (the Tango device's NXDL report); throwing refuses it
+    vet?.(plan);
+    this.useXml(xml, plan);
+  }
+
+  /** parses a configuration into its plan (every tag checked; no datasource created; nothing changes) */
+  parse(xml: string): GroupPlan {
+    return this.planOf(parseXml(xml, this.limits));
+  }
+
+  private useXml(xml: string, plan: GroupPlan | undefined): void {
+    this._xml = plan ? xml : '';
     this.plan = plan;
+  }
+
+  private get limits(): InputLimits {
+    return this.options.limits ?? DEFAULT_LIMITS;
   }
 
   get jsonRecord(): string {
@@ -158,7 +185,7 @@ export class WriterSession {
   }
   setJsonRecord(text: string): void {
     this.allow('write JSONRecord', ['ON', 'OPEN', 'EXTRACT', 'FAULT']);
-    this._json = parseJsonRecord(text, 'JSONRecord');
+    this._json = parseJsonRecord(text, 'JSONRecord', this.limits);
     this._jsonText = text;
   }
 
@@ -277,7 +304,7 @@ export class WriterSession {
 
   record(json?: string): Promise<void> {
     return this.command('Record', ['EXTRACT'], () => 'EXTRACT', async () => {
-      const local = json === undefined || json.trim() === '' ? undefined : parseJsonRecord(json, 'Record argument');
+      const local = json === undefined || json.trim() === '' ? undefined : parseJsonRecord(json, 'Record argument', this.limits);
       const skip = this.takeSkip();
       if (!this.entry) return;
       this.step = this.step < 1 ? 1 : this.step + 1;
@@ -322,7 +349,7 @@ export class WriterSession {
    * configuration checked) and released again. Throws the first error, located.
    */
   async checkConfiguration(xml: string): Promise<ConfigurationSummary> {
-    const plan = this.parse(xml);
+    const plan = this.planOf(await parseXmlYielding(xml, this.limits));
     const summary: ConfigurationSummary = { groups: 0, fields: 0, attributes: 0, links: 0, modes: {}, sources: {} };
     const sources: SourcePlan[] = [];
     const count = (mode: string) => { summary.modes[mode] = (summary.modes[mode] ?? 0) + 1; };
@@ -359,13 +386,12 @@ export class WriterSession {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  /** parses a configuration into its plan (every tag checked; no datasource created) */
-  parse(xml: string): GroupPlan {
-    const root = parseXml(xml);
+  /** the plan of a parsed configuration, built by the standard and the plugins' tag handlers */
+  private planOf(root: XmlElement): GroupPlan {
     const tags = new Map<string, TagHandler>();
     for (const t of STANDARD_TAGS) tags.set(t.name, t);
     for (const t of this.options.extensions.list<TagHandler>('tag')) tags.set(t.name, t);
-    return buildPlan(root, (n) => tags.get(n), () => [...tags.keys()]);
+    return buildPlan(root, (n) => tags.get(n), () => [...tags.keys()], this.limits);
   }
 
   private allow(what: string, states: readonly WriterState[]): void {
@@ -699,8 +725,12 @@ function childPlan(el: XmlElement): SourcePlan {
   return { type, name: el.attributes.name?.trim() || undefined, el };
 }
 
-/** Parses a JSON record; it must be an object, `data` an object and `triggers` a list of strings. */
-export function parseJsonRecord(text: string, what: string): JsonRecord {
+/**
+ * Parses a JSON record within the size and nesting limits; it must be an object, `data` an object
+ * and `triggers` a list of strings.
+ */
+export function parseJsonRecord(text: string, what: string, limits: InputLimits = DEFAULT_LIMITS): JsonRecord {
+  checkJsonBounds(text, what, limits);
   let v: unknown;
   try {
     v = JSON.parse(text);

@@ -17,7 +17,7 @@ export function parseStaticText(text: string, rank: number, type: ElementType): 
   const flat: string[] = [];
   for (const r of rows) {
     if (r.length !== cols) throw new Error(`the rows of the text have different lengths (${cols} and ${r.length})`);
-    flat.push(...r);
+    for (const x of r) flat.push(x); // not push(...r): a long row would overflow the stack
   }
   return castValue(stringValue(flat, [rows.length, cols]), type);
 }

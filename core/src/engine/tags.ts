@@ -2,6 +2,7 @@
  * The standard tags of the configuration language (spec section 2), one handler each. They are
  * registered through the kernel like a plugin's tags, so a site can add or replace one.
  */
+import { HDF5_MAX_RANK, limitError } from '../api/limits.js';
 import { elementTypeOfNx, isNxType } from '../api/values.js';
 import type { FilterSpec } from '../api/extensions.js';
 import type { XmlElement } from '../api/xml.js';
@@ -118,11 +119,18 @@ const dimensions = tag('dimensions', ['field', 'attribute'], (el, ctx) => {
   const rankText = el.attributes.rank?.trim() ?? '0';
   if (!/^\d+$/.test(rankText)) return ctx.fail(el, `rank '${rankText}' is not a non-negative integer`);
   const rank = Number(rankText);
+  const { limits } = ctx;
+  // before anything is sized by the rank
+  if (rank > limits.rank) throw limitError(`rank ${rankText} is more than ${limits.rank}${limits.rank === HDF5_MAX_RANK ? ' (HDF5\'s maximum rank)' : ''}`, 'rank', el.location);
   const dims: DimPlan[] = new Array<DimPlan>(rank).fill(undefined);
   for (const r of ctx.buildChildren(el)) {
     if (r.kind !== 'dim') continue;
     if (r.index < 1 || r.index > rank) return ctx.fail(el, `<dim index="${r.index}"> is outside rank ${rank}`);
     dims[r.index - 1] = r.dim;
+  }
+  const elements = dims.reduce<number>((n, d) => (typeof d === 'number' ? n * d : n), 1);
+  if (elements > limits.valueElements) {
+    throw limitError(`the lengths [${dims.map((d) => (typeof d === 'number' ? d : '?')).join(', ')}] make ${elements} elements per value, more than ${limits.valueElements}`, 'valueElements', el.location);
   }
   const plan: DimensionsPlan = { rank, dims };
   return { kind: 'dimensions', dimensions: plan };

@@ -10,6 +10,8 @@ import { join, dirname } from 'node:path';
 import { extensionToken, type ExtensionBase, type ExtensionKind } from '../api/extensions.js';
 import type { ExtensionLookup, Logger, NxswPlugin, PluginContext } from '../api/plugin.js';
 import { PLUGIN_API_VERSION, silentLogger } from '../api/plugin.js';
+import { DEFAULT_LIMITS, type InputLimits } from '../api/limits.js';
+import { rateLimitedLogger } from './log.js';
 import { readPluginPackage, apiMismatch, validateOptions, ManifestError, type PluginPackage } from './manifest.js';
 import { discoverInstalled, resolveExplicit, type Candidate } from './discovery.js';
 import { STANDARD_TAGS } from '../engine/tags.js';
@@ -31,6 +33,8 @@ export interface KernelOptions {
   /** package names not to load */
   readonly disable?: readonly string[];
   readonly log?: Logger;
+  /** bounds on client input, for every front end and command (default DEFAULT_LIMITS) */
+  readonly limits?: InputLimits;
 }
 
 export type PluginState = 'loaded' | 'refused' | 'disabled';
@@ -52,12 +56,13 @@ interface Registered {
 }
 
 
-export const stderrLogger: Logger = {
+/** the command line's log: stderr, repeated lines counted rather than printed */
+export const stderrLogger: Logger = rateLimitedLogger({
   debug: (m) => { if (process.env.NXSW_DEBUG) console.error(`debug: ${m}`); },
   info: (m) => console.error(m),
   warn: (m) => console.error(`warning: ${m}`),
   error: (m) => console.error(`error: ${m}`),
-};
+});
 
 const kernelDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -68,7 +73,8 @@ export class Kernel implements ExtensionLookup {
   readonly log: Logger;
   private readonly registry = new Map<string, Map<string, Registered>>();
 
-  private constructor(log: Logger) {
+  /** `limits`: bounds on client input (the server configuration's "limits", --limit) */
+  private constructor(log: Logger, readonly limits: InputLimits = DEFAULT_LIMITS) {
     this.container = rootContainer.createChildContainer();
     this.log = log;
     // the standard tags are tag handlers like a plugin's, so a plugin can add or replace one
@@ -77,14 +83,14 @@ export class Kernel implements ExtensionLookup {
 
   /** Discovers and loads plugins. Never throws for a bad plugin: it is refused and reported. */
   static async start(options: KernelOptions = {}): Promise<Kernel> {
-    const kernel = new Kernel(options.log ?? silentLogger);
+    const kernel = new Kernel(options.log ?? silentLogger, options.limits);
     await kernel.load(options);
     return kernel;
   }
 
   /** Registers extensions directly, without a plugin package (tests and embedding). */
-  static withExtensions(extensions: ExtensionBase[], log: Logger = silentLogger): Kernel {
-    const kernel = new Kernel(log);
+  static withExtensions(extensions: ExtensionBase[], log: Logger = silentLogger, limits?: InputLimits): Kernel {
+    const kernel = new Kernel(log, limits);
     for (const e of extensions) kernel.add(e, '(built in)');
     return kernel;
   }

@@ -53,20 +53,30 @@ function planField(f: FieldPlan): ObservedField {
   const mode = fieldMode(f);
   const rank = f.dimensions?.rank ?? 0;
   const dims: Array<number | undefined> = (f.dimensions?.dims ?? new Array<undefined>(rank).fill(undefined)).map((d) => (typeof d === 'number' ? d : undefined));
-  let staticValues: string[] | undefined;
-  let shape: Array<number | undefined>;
-  if (mode === 'STATIC') {
-    staticValues = f.staticValue ? textOf(f.staticValue) : safeStatic(f.text, rank, f);
-    const parsedShape = f.staticValue?.shape ?? (staticValues && rank === 1 ? [staticValues.length] : undefined);
-    shape = rank === 0 ? (f.type === 'string' ? [] : [1]) : parsedShape ? [...parsedShape] : dims;
-  } else if (mode === 'STEP') {
-    shape = [...dims];
-    shape.splice(Math.min(Math.max((f.strategy?.grows ?? 1) - 1, 0), rank), 0, undefined);
-  } else if (mode === 'POSTRUN') {
-    shape = rank === 0 ? [undefined] : dims;
-  } else {
-    shape = rank === 0 ? (f.type === 'string' ? [] : [1]) : dims;
-  }
+  // static text is parsed only when a rule asks for its values or an axis length the dims leave open:
+  // a configuration may hold megabytes of it, and the Tango device checks while other devices wait
+  let parsed: NxValue | undefined | null = null;
+  const staticValue = (): NxValue | undefined => {
+    if (parsed === null) {
+      try {
+        parsed = f.staticValue ?? parseStaticText(f.text, rank, f.type);
+      } catch {
+        parsed = undefined; // the engine reports unparseable text when it writes; here it is just unknown
+      }
+    }
+    return parsed;
+  };
+  const scalar = f.type === 'string' ? [] : [1];
+  let shape: () => Array<number | undefined>;
+  if (mode === 'STATIC') shape = () => (rank === 0 ? scalar : dims.every((d) => d !== undefined) ? dims : [...(staticValue()?.shape ?? dims)]);
+  else if (mode === 'STEP') {
+    const withRecords = [...dims];
+    withRecords.splice(Math.min(Math.max((f.strategy?.grows ?? 1) - 1, 0), rank), 0, undefined);
+    shape = () => withRecords;
+  } else if (mode === 'POSTRUN') shape = () => (rank === 0 ? [undefined] : dims);
+  else shape = () => (rank === 0 ? scalar : dims);
+  const fileRank = mode === 'STEP' ? rank + 1 : rank === 0 ? (mode === 'POSTRUN' ? 1 : scalar.length) : rank;
+
   const attributes = new Map<string, ObservedAttribute>();
   for (const [k, v] of Object.entries(f.xmlAttributes)) attributes.set(k, fixedAttribute(k, typedXmlAttribute(k, v), where));
   if (f.source) attributes.set('nexdatas_source', fixedAttribute('nexdatas_source', stringValue(''), where));
@@ -74,7 +84,16 @@ function planField(f: FieldPlan): ObservedField {
   for (const a of f.attributes) attributes.set(a.name, planAttribute(a));
   return {
     kind: 'field', name: f.name, type: f.type, typeLabel: f.nxType ?? 'NX_CHAR (no type given)',
-    rank: shape.length, shape, attributes, values: () => staticValues, where,
+    rank: fileRank,
+    get shape() {
+      return shape();
+    },
+    attributes, where,
+    values: () => {
+      if (mode !== 'STATIC') return undefined;
+      const v = staticValue();
+      return v ? textOf(v) : undefined;
+    },
   };
 }
 
@@ -120,7 +139,8 @@ export function observePlan(plan: GroupPlan): ObservedGroup {
     }
     const path = resolved.startsWith('/') ? resolved : `/${resolved}`;
     const hit = byPath.get(path);
-    if (hit && hit.kind !== 'opaque') parent[index] = { ...hit, name: link.name, linkTarget: path };
+    // the target seen under the link's name; its lazy parts (static values, shape) stay lazy
+    if (hit && hit.kind !== 'opaque') parent[index] = Object.assign(Object.create(hit) as typeof hit, { name: link.name, linkTarget: path });
     else parent[index] = { kind: 'opaque', name: link.name, reason: `a link to ${target}, outside the configuration`, where: whereOf(link) };
   }
   return root;

@@ -9,7 +9,12 @@ export class CdrError extends Error {
   override readonly name = 'CdrError';
 }
 
-export type StringCodec = 'latin1' | 'utf8';
+/**
+ * How strings are encoded. Tango's string encoding is ISO-8859-1: 'latin1' refuses other
+ * characters (a CdrError), 'latin1-transliterated' replaces them (what a server sends, so that a
+ * message with an em dash reaches the client instead of a MARSHAL exception).
+ */
+export type StringCodec = 'latin1' | 'latin1-transliterated' | 'utf8';
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8Decoder = new TextDecoder('utf-8');
@@ -401,6 +406,7 @@ export class CdrWriter {
 
 function encodeString(s: string, codec: StringCodec): Uint8Array {
   if (codec === 'utf8') return utf8Encoder.encode(s);
+  if (codec === 'latin1-transliterated') s = transliterateLatin1(s);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -408,4 +414,20 @@ function encodeString(s: string, codec: StringCodec): Uint8Array {
     out[i] = c;
   }
   return out;
+}
+
+/** ASCII spellings of the non-Latin-1 characters messages use; any other becomes '?'. */
+const TRANSLITERATIONS: Readonly<Record<string, string>> = {
+  '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2013': '-', '\u2014': '-', '\u2015': '-', '\u2212': '-',
+  '\u2018': "'", '\u2019': "'", '\u201a': ',', '\u201c': '"', '\u201d': '"', '\u201e': '"', '\u2026': '...', '\u2022': '*',
+  '\u2190': '<-', '\u2192': '->', '\u2194': '<->', '\u21d0': '<=', '\u21d2': '=>',
+  '\u2264': '<=', '\u2265': '>=', '\u2260': '!=', '\u2248': '~', '\u221e': 'inf', '\u2009': ' ', '\u202f': ' ',
+};
+
+/** The string with every character outside ISO-8859-1 spelled in ASCII or replaced by '?'. */
+export function transliterateLatin1(s: string): string {
+  // one test for the common case: nothing to replace
+  if (!/[\u0100-\uffff]/.test(s)) return s;
+  // by code point: a surrogate pair (an emoji) is one '?'
+  return s.replace(/[\u0100-\u{10ffff}]/gu, (c) => TRANSLITERATIONS[c] ?? '?');
 }

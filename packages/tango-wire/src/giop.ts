@@ -2,7 +2,7 @@
  * GIOP 1.0/1.1/1.2 messages: the 12-byte header, Request/Reply/Locate headers, and the stream
  * splitter that cuts a TCP byte stream into whole messages and reassembles fragments.
  */
-import { CdrError, CdrReader, CdrWriter } from './cdr.js';
+import { CdrError, CdrReader, CdrWriter, type StringCodec } from './cdr.js';
 
 export const GIOP_HEADER_SIZE = 12;
 /** omniORB's default giopMaxMsgSize; larger messages are refused rather than buffered. */
@@ -54,8 +54,8 @@ export function parseHeader(b: Uint8Array): GiopHeader {
 }
 
 /** Starts a message: the header with a size to be patched by finishMessage. */
-export function beginMessage(minor: number, type: MsgType, littleEndian = true, moreFragments = false): CdrWriter {
-  const w = new CdrWriter(littleEndian, 0);
+export function beginMessage(minor: number, type: MsgType, littleEndian = true, moreFragments = false, codec: StringCodec = 'latin1'): CdrWriter {
+  const w = new CdrWriter(littleEndian, 0, codec);
   w.octet(0x47).octet(0x49).octet(0x4f).octet(0x50).octet(1).octet(minor);
   w.octet((littleEndian ? 1 : 0) | (moreFragments && minor > 0 ? 2 : 0)).octet(type);
   w.ulong(0);
@@ -190,8 +190,9 @@ export function writeReply(
   h: { requestId: number; status: ReplyStatus; serviceContexts?: ServiceContext[] },
   body?: (w: CdrWriter) => void,
   littleEndian = true,
+  codec: StringCodec = 'latin1',
 ): Uint8Array {
-  const w = beginMessage(minor, MsgType.Reply, littleEndian);
+  const w = beginMessage(minor, MsgType.Reply, littleEndian, false, codec);
   if (minor <= 1) {
     writeServiceContexts(w, h.serviceContexts ?? []);
     w.ulong(h.requestId);
@@ -305,8 +306,21 @@ export class GiopStreamParser {
   private buffered = 0;
   /** GIOP 1.2: partial messages by request id; GIOP 1.1: the single partial message under key -1 */
   private partial = new Map<number, Partial>();
+  /** bytes held by the partial messages together */
+  private partialBytes = 0;
 
-  constructor(private readonly maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE) {}
+  /**
+   * @param maxMessageSize  largest message (fragments joined)
+   * @param maxHeldBytes    largest number of bytes held at once: an incomplete message plus every
+   *                        partial fragmented one (default: maxMessageSize), so that many
+   *                        half-sent messages cannot add up
+   */
+  constructor(private readonly maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE, private readonly maxHeldBytes = maxMessageSize) {}
+
+  /** the bytes held now (incomplete and partial fragmented messages) */
+  get heldBytes(): number {
+    return this.buffered + this.partialBytes;
+  }
 
   /** Feeds bytes; returns the complete messages. Throws GiopError on a corrupt stream (the connection must then be dropped). */
   push(chunk: Uint8Array): GiopMessage[] {
@@ -322,6 +336,9 @@ export class GiopStreamParser {
       const bytes = this.take(total);
       const m = this.assemble(bytes, h);
       if (m) out.push(m);
+    }
+    if (this.heldBytes > this.maxHeldBytes) {
+      throw new GiopError(`the connection holds ${this.heldBytes} bytes of incomplete messages (${this.partial.size} fragmented), more than its limit of ${this.maxHeldBytes}`);
     }
     return out;
   }
@@ -366,6 +383,8 @@ export class GiopStreamParser {
     if (h.type !== MsgType.Fragment) {
       if (!h.moreFragments) return toMessage(bytes, h);
       const key = h.minor >= 2 ? this.requestIdOf(bytes, h) : -1;
+      // a second first fragment under the same request id replaces the first
+      this.partialBytes += bytes.length - (this.partial.get(key)?.size ?? 0);
       this.partial.set(key, { first: h, parts: [bytes], size: bytes.length });
       return undefined;
     }
@@ -381,9 +400,11 @@ export class GiopStreamParser {
     if (!p) throw new GiopError(`Fragment for request ${key} without a preceding fragmented message`);
     p.parts.push(bytes.subarray(payloadStart));
     p.size += bytes.length - payloadStart;
+    this.partialBytes += bytes.length - payloadStart;
     if (p.size > this.maxMessageSize) throw new GiopError(`fragmented GIOP message exceeds the limit of ${this.maxMessageSize} bytes`);
     if (h.moreFragments) return undefined;
     this.partial.delete(key);
+    this.partialBytes -= p.size;
     const joined = new Uint8Array(p.size);
     let off = 0;
     for (const part of p.parts) { joined.set(part, off); off += part.length; }

@@ -59,8 +59,16 @@ export function unalias(t: TypeCode): TypeCode {
 
 // ------------------------------------------------------------------------------------ reading
 
+/** TypeCodes and values nest at most this deep (Tango's types nest a few levels; more is an attack on the stack). */
+const MAX_NESTING = 64;
+
+function checkDepth(depth: number, what: string): void {
+  if (depth > MAX_NESTING) throw new CdrError(`${what} nests more than ${MAX_NESTING} levels deep`);
+}
+
 /** Reads a TypeCode. `seen` maps absolute buffer offsets to TypeCodes for indirections (0xffffffff). */
-export function readTypeCode(r: CdrReader, seen = new Map<number, TypeCode>()): TypeCode {
+export function readTypeCode(r: CdrReader, seen = new Map<number, TypeCode>(), depth = 0): TypeCode {
+  checkDepth(depth, 'TypeCode');
   r.align(4);
   const at = r.pos;
   const kind = r.ulong();
@@ -96,7 +104,7 @@ export function readTypeCode(r: CdrReader, seen = new Map<number, TypeCode>()): 
       const t = { kind, id: e.string(), name: e.string(), members: [] as { name: string; type: TypeCode }[] } as TypeCode & { members: { name: string; type: TypeCode }[] };
       seen.set(at, t);
       const n = e.count(8, 'struct member count');
-      for (let i = 0; i < n; i++) t.members.push({ name: e.string(), type: readTypeCode(e, seen) });
+      for (let i = 0; i < n; i++) t.members.push({ name: e.string(), type: readTypeCode(e, seen, depth + 1) });
       return t;
     }
     case TCKind.enum: {
@@ -107,7 +115,7 @@ export function readTypeCode(r: CdrReader, seen = new Map<number, TypeCode>()): 
       return t;
     }
     case TCKind.sequence: case TCKind.array: {
-      const content = readTypeCode(e, seen);
+      const content = readTypeCode(e, seen, depth + 1);
       const n = e.ulong();
       const t: TypeCode = kind === TCKind.sequence ? { kind, content, bound: n } : { kind, content, length: n };
       seen.set(at, t);
@@ -118,20 +126,20 @@ export function readTypeCode(r: CdrReader, seen = new Map<number, TypeCode>()): 
       const name = e.string();
       const t = { kind, id, name, content: tc.null } as { kind: TCKind.alias; id: string; name: string; content: TypeCode };
       seen.set(at, t);
-      t.content = readTypeCode(e, seen);
+      t.content = readTypeCode(e, seen, depth + 1);
       return t;
     }
     case TCKind.union: {
       const id = e.string();
       const name = e.string();
-      const discriminator = readTypeCode(e, seen);
+      const discriminator = readTypeCode(e, seen, depth + 1);
       const defaultIndex = e.long();
       const t = { kind, id, name, discriminator, defaultIndex, members: [] as { label: number | bigint | boolean; name: string; type: TypeCode }[] };
       seen.set(at, t);
       const n = e.count(8, 'union member count');
       for (let i = 0; i < n; i++) {
         const label = readSimple(e, unalias(discriminator)) as number | bigint | boolean;
-        t.members.push({ label, name: e.string(), type: readTypeCode(e, seen) });
+        t.members.push({ label, name: e.string(), type: readTypeCode(e, seen, depth + 1) });
       }
       return t;
     }
@@ -164,28 +172,33 @@ function readSimple(r: CdrReader, t: TypeCode): unknown {
  * other sequences/arrays → arrays, struct → object by member name, union → {discriminator, value},
  * any → AnyValue, TypeCode → TypeCode.
  */
-export function readValue(r: CdrReader, t: TypeCode): unknown {
+export function readValue(r: CdrReader, t: TypeCode, depth = 0): unknown {
+  checkDepth(depth, 'a value');
   switch (t.kind) {
-    case TCKind.alias: return readValue(r, t.content);
+    case TCKind.alias: return readValue(r, t.content, depth + 1);
     case TCKind.sequence: {
       const c = unalias(t.content);
-      const min = minSize(c);
-      const n = r.count(min, 'sequence');
-      return readElements(r, c, n);
+      // an element of no bytes (an empty struct) still counts one: the count stays bounded by the message
+      const n = r.count(Math.max(minSize(c), 1), 'sequence');
+      return readElements(r, c, n, depth);
     }
-    case TCKind.array: return readElements(r, unalias(t.content), t.length);
+    case TCKind.array: {
+      const c = unalias(t.content);
+      if (t.length * Math.max(minSize(c), 1) > r.remaining) throw new CdrError(`array of ${t.length} elements exceeds the ${r.remaining} bytes left`);
+      return readElements(r, c, t.length, depth);
+    }
     case TCKind.struct: case TCKind.except: {
       const o: Record<string, unknown> = {};
-      for (const m of t.members) o[m.name] = readValue(r, m.type);
+      for (const m of t.members) o[m.name] = readValue(r, m.type, depth + 1);
       return o;
     }
     case TCKind.union: {
       const d = readSimple(r, unalias(t.discriminator)) as number | bigint | boolean;
       const m = t.members.find((x, i) => i !== t.defaultIndex && x.label === d) ?? t.members[t.defaultIndex];
-      return { discriminator: d, value: m ? readValue(r, m.type) : undefined };
+      return { discriminator: d, value: m ? readValue(r, m.type, depth + 1) : undefined };
     }
-    case TCKind.any: return readAny(r);
-    case TCKind.TypeCode: return readTypeCode(r);
+    case TCKind.any: return readAny(r, depth + 1);
+    case TCKind.TypeCode: return readTypeCode(r, undefined, depth + 1);
     case TCKind.objref: throw new CdrError('object references inside an any are not supported');
     default: return readSimple(r, t);
   }
@@ -201,7 +214,7 @@ function minSize(t: TypeCode): number {
   }
 }
 
-function readElements(r: CdrReader, c: TypeCode, n: number): unknown {
+function readElements(r: CdrReader, c: TypeCode, n: number, depth: number): unknown {
   switch (c.kind) {
     case TCKind.boolean: case TCKind.octet: return r.raw(n).slice();
     case TCKind.short: return r.int16Array(n);
@@ -214,13 +227,13 @@ function readElements(r: CdrReader, c: TypeCode, n: number): unknown {
     case TCKind.ulonglong: return r.bigUint64Array(n);
   }
   const out = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) out[i] = readValue(r, c);
+  for (let i = 0; i < n; i++) out[i] = readValue(r, c, depth + 1);
   return out;
 }
 
-export function readAny(r: CdrReader): AnyValue {
-  const type = readTypeCode(r);
-  return { type, value: readValue(r, type) };
+export function readAny(r: CdrReader, depth = 0): AnyValue {
+  const type = readTypeCode(r, undefined, depth);
+  return { type, value: readValue(r, type, depth) };
 }
 
 // ------------------------------------------------------------------------------------ writing

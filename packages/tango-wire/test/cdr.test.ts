@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CdrError, CdrReader, CdrWriter } from '../src/cdr.js';
+import { CdrError, CdrReader, CdrWriter, transliterateLatin1 } from '../src/cdr.js';
 
 for (const le of [true, false]) {
   const order = le ? 'little-endian' : 'big-endian';
@@ -110,4 +110,12 @@ test('the writer grows past its initial size', () => {
   w.numbers('double', big);
   const r = new CdrReader(w.bytes(), 0, true);
   assert.deepEqual(r.float64Array(r.ulong()), big);
+});
+
+test('transliterated Latin-1: dashes, arrows and quotes in ASCII, other characters as one ?', () => {
+  assert.equal(transliterateLatin1('a — b → c ≥ 1 “q” … 😀 é µ'), 'a - b -> c >= 1 "q" ... ? é µ');
+  const w = new CdrWriter(true, 0, 'latin1-transliterated');
+  w.string('x → y');
+  assert.equal(new CdrReader(w.bytes()).string(), 'x -> y');
+  assert.throws(() => new CdrWriter(true, 0).string('x → y'), CdrError);
 });

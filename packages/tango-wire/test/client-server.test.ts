@@ -51,10 +51,14 @@ const basic: Dispatcher = {
         for (let i = 0; i < n; i++) s += req.body.double();
         return (w) => w.double(s);
       }
+      case 'not_latin1_result':
+        return (w) => w.string('π → ∞ — is not latin-1');
+      case 'not_latin1_error':
+        throw devFailed('API_X', 'π ≥ 3', 'here');
       case 'bad_result':
-        return (w) => w.string('π is not latin-1');
-      case 'bad_error':
-        throw devFailed('API_X', 'π', 'here');
+        return () => {
+          throw new RangeError('a value the type cannot carry');
+        };
       case 'maybe_drop':
         if (closeOnNext) { const srv = closeOnNext; closeOnNext = undefined; srv.closeConnections(); return new Promise(() => undefined); }
         if (dropNext) { dropNext = false; return new Promise(() => undefined); }
@@ -100,10 +104,13 @@ test('system exceptions: unknown operation and unknown object key', async () => 
   await assert.rejects(orb.invoke(ref(2), 'echo', undefined, () => 0), (e: Error) => e instanceof CorbaSystemException && e.exceptionName === 'MARSHAL');
 });
 
-test('results or errors that cannot be encoded become MARSHAL, the server survives', async () => {
-  for (const op of ['bad_result', 'bad_error']) {
-    await assert.rejects(orb.invoke(ref(2), op, undefined, () => 0), (e: Error) => e instanceof CorbaSystemException && e.exceptionName === 'MARSHAL');
-  }
+test('strings outside Latin-1 in results and errors are transliterated, never MARSHAL', async () => {
+  assert.equal(await orb.invoke(ref(2), 'not_latin1_result', undefined, (r) => r.string()), '? -> inf - is not latin-1');
+  await assert.rejects(orb.invoke(ref(2), 'not_latin1_error', undefined, () => 0), (e: Error) => e instanceof TangoDevFailed && e.errors[0]!.desc === '? >= 3');
+});
+
+test('results that cannot be encoded become MARSHAL, the server survives', async () => {
+  await assert.rejects(orb.invoke(ref(2), 'bad_result', undefined, () => 0), (e: Error) => e instanceof CorbaSystemException && e.exceptionName === 'MARSHAL');
   assert.equal(await orb.invoke(ref(2), 'echo', (w) => w.double(8), (r) => r.double()), 8);
 });
 

@@ -122,3 +122,16 @@ test('stream parser refuses oversize messages and orphan fragments instead of bu
   const orphan = fragmentMessage(writeReply(2, { requestId: 3, status: 0 }, (w) => w.raw(new Uint8Array(100))), 48)[1];
   assert.throws(() => new GiopStreamParser().push(orphan), /without a preceding/);
 });
+
+test('stream parser bounds the bytes held by all partial fragmented messages together', () => {
+  const p = new GiopStreamParser(1000, 1500);
+  const firsts = [1, 2, 3].map((id) => fragmentMessage(writeRequest(2, { requestId: id, responseExpected: true, objectKey: key, operation: 'x' }, (w) => w.raw(new Uint8Array(900))), 600)[0]!);
+  p.push(firsts[0]!);
+  p.push(firsts[1]!);
+  assert.equal(p.heldBytes, firsts[0]!.length + firsts[1]!.length);
+  assert.throws(() => p.push(firsts[2]!), /holds \d+ bytes of incomplete messages \(3 fragmented\), more than its limit of 1500/);
+  // completed messages are released
+  const q = new GiopStreamParser(1000, 1500);
+  for (const f of fragmentMessage(writeRequest(2, { requestId: 9, responseExpected: true, objectKey: key, operation: 'x' }, (w) => w.raw(new Uint8Array(900))), 600)) q.push(f);
+  assert.equal(q.heldBytes, 0);
+});

@@ -4,21 +4,28 @@
  *   [--instance] NAME [--device a/b/c ...]    registered in the Tango database given by TANGO_HOST
  */
 import { parseArgs } from 'node:util';
-import { NxswError } from '@nxsw/core';
-import { parseTangoHost, type HostPort } from '@nxsw/tango-wire/server';
+import { NxswError, limitOverrides } from '@nxsw/core';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, parseTangoHost, type HostPort } from '@nxsw/tango-wire/server';
 
 export const USAGE = `nxsw serve — the NXSDataWriter Tango device server
   without a database:  nxsw serve --nodb [--port 10123] [--device test/nxsw/1 ...] [--property Name=value ...]
   with the database:   nxsw serve [--instance] NAME [--device a/b/c ...] [--tango-host host:port]
 options:
   --port P              TCP port (default 10123 without a database, a free port with one)
-  --host ADDR           address to listen on (default: all)
-  --publish-host NAME   host name clients are told to connect to (default: this machine's name)
+  --listen-host ADDR    address to listen on (default: all interfaces, as Tango servers do; --host is the same)
+  --publish-host NAME   host clients are told to connect to, in the IORs (default: the --listen-host
+                        address when one is given, else this machine's name)
   --device NAME         a writer device (repeatable); with the database, missing ones are defined
   --instance NAME       server instance: the server is NXSDataWriter/NAME
   --property N=V        a device property for every device (without a database; repeatable)
   --flush-interval MS   flush the file every MS ms instead of after every Record (faster, less durable)
-  --max-message-size B  largest GIOP message accepted (default 64 MiB)`;
+  --max-message-size B  largest GIOP message accepted (default 64 MiB)
+  --max-connection-memory B  bytes one connection may hold in incomplete requests, and in unread
+                        replies (default: the message size)
+  --max-connections N   connections at once (default ${DEFAULT_MAX_CONNECTIONS}; at the limit the longest idle one is closed)
+  --idle-timeout S      close a connection idle for S seconds (default ${DEFAULT_IDLE_TIMEOUT_MS / 1000}; 0: never)
+  (input limits — XML and JSON sizes, rank — are set with --limit NAME=N or the configuration file:
+   docs/limits.md)`;
 
 export interface ServeOptions {
   readonly nodb: boolean;
@@ -31,6 +38,11 @@ export interface ServeOptions {
   readonly tangoHost: HostPort | undefined;
   readonly properties: ReadonlyMap<string, string[]>;
   readonly maxMessageSize: number | undefined;
+  readonly maxConnectionBytes: number | undefined;
+  readonly maxConnections: number | undefined;
+  readonly idleTimeoutMs: number | undefined;
+  /** --limit name=value: input limits over the kernel's (the CLI applies them too) */
+  readonly limits: Readonly<Record<string, string>>;
   /** undefined: flush after every Record */
   readonly flushIntervalMs: number | undefined;
 }
@@ -39,6 +51,13 @@ const DEVICE_NAME = /^[^/\s#]+\/[^/\s#]+\/[^/\s#]+$/;
 
 function bad(msg: string): NxswError {
   return new NxswError('PLUGIN_OPTIONS', `nxsw serve: ${msg}\n${USAGE}`);
+}
+
+function integerOption(raw: string | undefined, name: string, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw bad(`${name} must be an integer ≥ ${min}, not '${raw}'`);
+  return n;
 }
 
 export function parseServeArgs(raw: unknown): ServeOptions {
@@ -50,6 +69,7 @@ export function parseServeArgs(raw: unknown): ServeOptions {
       options: {
         nodb: { type: 'boolean', default: false },
         port: { type: 'string' },
+        'listen-host': { type: 'string' },
         host: { type: 'string' },
         'publish-host': { type: 'string' },
         device: { type: 'string', multiple: true },
@@ -58,6 +78,10 @@ export function parseServeArgs(raw: unknown): ServeOptions {
         'tango-host': { type: 'string' },
         property: { type: 'string', multiple: true },
         'max-message-size': { type: 'string' },
+        'max-connection-memory': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        limit: { type: 'string', multiple: true },
         'flush-interval': { type: 'string' },
         // the CLI's own options, handled before the front end starts
         plugin: { type: 'string', multiple: true },
@@ -90,8 +114,12 @@ export function parseServeArgs(raw: unknown): ServeOptions {
     properties.set(name, [...(properties.get(name) ?? []), p.slice(eq + 1)]);
   }
   if (properties.size > 0 && !nodb) throw bad('--property is for the mode without a database; with it, set properties in the database');
-  const max = v['max-message-size'] === undefined ? undefined : Number(v['max-message-size']);
-  if (max !== undefined && (!Number.isInteger(max) || max < 1024)) throw bad('--max-message-size must be an integer ≥ 1024');
+  const max = integerOption(v['max-message-size'], '--max-message-size', 1024);
+  const maxConnectionBytes = integerOption(v['max-connection-memory'], '--max-connection-memory', 1024);
+  const maxConnections = integerOption(v['max-connections'], '--max-connections', 1);
+  const idle = v['idle-timeout'] === undefined ? undefined : Number(v['idle-timeout']);
+  if (idle !== undefined && (!Number.isFinite(idle) || idle < 0)) throw bad('--idle-timeout must be a number of seconds (0: never)');
+  if (v['listen-host'] !== undefined && v.host !== undefined && v['listen-host'] !== v.host) throw bad('--listen-host and --host name two different addresses');
   const flush = v['flush-interval'] === undefined ? undefined : Number(v['flush-interval']);
   if (flush !== undefined && (!Number.isFinite(flush) || flush <= 0)) throw bad('--flush-interval must be a positive number of milliseconds');
   let tangoHost: HostPort | undefined;
@@ -103,8 +131,9 @@ export function parseServeArgs(raw: unknown): ServeOptions {
     }
   }
   return {
-    nodb, port, listenHost: v.host, publishHost: v['publish-host'],
+    nodb, port, listenHost: v['listen-host'] ?? v.host, publishHost: v['publish-host'],
     devices: devices.length === 0 && nodb ? ['test/nxsw/1'] : devices,
     executable: v.executable ?? 'NXSDataWriter', instance, tangoHost, properties, maxMessageSize: max, flushIntervalMs: flush,
+    maxConnectionBytes, maxConnections, idleTimeoutMs: idle === undefined ? undefined : idle * 1000, limits: limitOverrides(v.limit),
   };
 }

@@ -3,8 +3,7 @@
  * database or registered in the one TANGO_HOST names (defined if missing, exported on start,
  * unexported on stop), and tells the user the line that connects PyTango to it.
  */
-import { hostname } from 'node:os';
-import { NxswError, type FrontEnd, type Kernel, type Logger, type RunningFrontEnd } from '@nxsw/core';
+import { NxswError, resolveLimits, type FrontEnd, type Kernel, type Logger, type RunningFrontEnd } from '@nxsw/core';
 import { DatabaseRegistry, DeviceServer, defaultTangoHost, type HostPort } from '@nxsw/tango-wire/server';
 import { USAGE, parseServeArgs, type ServeOptions } from './args.js';
 import { DEFAULT_PROPERTIES, PROPERTY_NAMES, parseProperties, type WriterProperties } from './properties.js';
@@ -38,8 +37,7 @@ async function startNoDb(kernel: Kernel, opts: ServeOptions, log: Logger): Promi
   const props = (device: string): Promise<WriterProperties> => Promise.resolve(parseProperties(opts.properties, device, log));
   const { server, devices } = await build(kernel, opts, log, props);
   await listen(server, opts);
-  const where = opts.publishHost ?? hostname();
-  const urls = opts.devices.map((d) => `tango://${where}:${server.port}/${d}#dbase=no`);
+  const urls = opts.devices.map((d) => `tango://${server.publishHost}:${server.port}/${d}#dbase=no`);
   const description = [
     `NXSDataWriter device server ${server.serverName} listening on port ${server.port} (no database). Connect with:`,
     ...urls.map((u) => `  tango.DeviceProxy("${u}")`),
@@ -111,17 +109,21 @@ async function startWithDb(kernel: Kernel, opts: ServeOptions, log: Logger): Pro
 
 async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProperties: (d: string) => Promise<WriterProperties>) {
   const devices = new Map<string, NxsDataWriterDevice>();
+  const limits = resolveLimits({ ...kernel.limits, ...opts.limits }, '--limit');
   const server = new DeviceServer({
     serverName: `${opts.executable}/${opts.instance}`,
     listenHost: opts.listenHost,
     port: opts.port,
     publishHost: opts.publishHost,
     maxMessageSize: opts.maxMessageSize,
+    maxConnectionBytes: opts.maxConnectionBytes,
+    maxConnections: opts.maxConnections,
+    idleTimeoutMs: opts.idleTimeoutMs,
     onError: (m) => log.warn(m),
     onKill: () => process.kill(process.pid, 'SIGTERM'),
   });
   for (const name of opts.devices) {
-    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties, flushIntervalMs: opts.flushIntervalMs });
+    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties, flushIntervalMs: opts.flushIntervalMs, limits });
     devices.set(name, d);
     server.add(d);
   }

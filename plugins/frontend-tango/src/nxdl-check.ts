@@ -4,7 +4,7 @@
  * exposed as JSON by the attribute NXDLReport, its findings logged as warnings. With the
  * property NXDLStrict a configuration that fails its application definition is refused.
  */
-import { ConfigError, NxswError, checkPlanAgainstNxdl, formatReport, nxdlLibrary, type Logger, type NxdlReport, type WriterSession } from '@nxsw/core';
+import { NxswError, checkPlanAgainstNxdl, formatReport, nxdlLibrary, type GroupPlan, type Logger, type NxdlReport } from '@nxsw/core';
 
 export class NxdlConfigurationCheck {
   private last: NxdlReport | undefined;
@@ -18,19 +18,19 @@ export class NxdlConfigurationCheck {
   ) {}
 
   /**
-   * Checks a new configuration before the session takes it. Syntax and tag errors are left to
-   * the session, which reports them as before; an empty configuration clears the report.
+   * Checks the plan of a new configuration before the session takes it (the session has parsed
+   * it already; syntax and tag errors never get here). No plan (an empty configuration) clears
+   * the report.
    */
-  check(session: WriterSession, xml: string): void {
-    if (xml.trim() === '') {
+  check(plan: GroupPlan | undefined): void {
+    if (!plan) {
       this.last = undefined;
       return;
     }
     let report: NxdlReport;
     try {
-      report = checkPlanAgainstNxdl(session.parse(xml), nxdlLibrary(this.directory || undefined));
+      report = checkPlanAgainstNxdl(plan, nxdlLibrary(this.directory || undefined));
     } catch (e) {
-      if (e instanceof ConfigError) return;
       // an unreadable NXDL folder must not stop a beamline's configuration
       this.log.warn(`${this.device}: no NXDL report: ${e instanceof Error ? e.message : String(e)}`);
       this.last = undefined;

@@ -3,7 +3,7 @@
  * DevState, its errors' codes to DevFailed reasons, exposes the spec 4.2/4.3 commands and
  * attributes, and runs the *Asynch commands in the background (clients poll State).
  */
-import { NXSW_VERSION, NxswError, WriterSession, type ExtensionLookup, type Logger, type SinkFactory, type WriterState } from '@nxsw/core';
+import { NXSW_VERSION, NxswError, WriterSession, type ExtensionLookup, type InputLimits, type Logger, type SinkFactory, type WriterState } from '@nxsw/core';
 import { CmdArgType, DevState, DispLevel, type AttributeSpec, type CommandSpec, type TangoDevice } from '@nxsw/tango-wire/server';
 import type { WriterProperties } from './properties.js';
 import { NxdlConfigurationCheck } from './nxdl-check.js';
@@ -20,6 +20,8 @@ export interface WriterDeviceEnv {
   readonly log: Logger;
   /** undefined: the file is flushed after every Record */
   readonly flushIntervalMs?: number;
+  /** bounds on configurations and JSON records (the kernel's) */
+  readonly limits?: InputLimits;
   /** reads the device properties (from the database, or the command line) */
   loadProperties(device: string): Promise<WriterProperties>;
 }
@@ -81,10 +83,7 @@ export class NxsDataWriterDevice implements TangoDevice {
       {
         name: 'XMLSettings', type: CmdArgType.DevString, writable: true, level: DispLevel.EXPERT, description: 'the XML configuration',
         readStates: [ON, OPEN, FAULT], writeStates: [ON, OPEN, FAULT], read: () => s().xmlSettings,
-        write: (v) => {
-          this.nxdl.check(s(), String(v));
-          s().setXmlSettings(String(v));
-        },
+        write: (v) => s().writeXmlSettings(String(v), (plan) => this.nxdl.check(plan)),
       },
       {
         name: 'NXDLReport', type: CmdArgType.DevString, description: 'JSON: what the configuration will lack or get wrong against the NeXus application definitions it names',
@@ -163,6 +162,7 @@ export class NxsDataWriterDevice implements TangoDevice {
       maxRecordRuntimeMs: p.maxRecordRuntime > 0 ? p.maxRecordRuntime * 1000 : undefined,
       maxElementRuntimeMs: p.maxElementRuntime > 0 ? p.maxElementRuntime * 1000 : undefined,
       log: this.env.log,
+      limits: this.env.limits,
       creator: { name: 'nxsw', version: NXSW_VERSION },
     });
   }

@@ -1,7 +1,10 @@
 // The `nxsw serve` command line of the Tango front end, and the device property parsing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { silentLogger } from '@nxsw/core';
+import { iorToObjectRef } from '@nxsw/tango-wire';
+import { DeviceServer } from '@nxsw/tango-wire/server';
 import { parseServeArgs, parseProperties, DEFAULT_PROPERTIES } from '../src/index.js';
 
 test('no-database mode: defaults and repeated options', () => {
@@ -31,6 +34,31 @@ test('bad command lines are refused with a reason', () => {
   refused(['x', '--property', 'A=1'], /without a database/);
   refused(['--nodb', '--property', 'novalue'], /Name=value/);
   refused(['--nodb', '--bogus'], /bogus/);
+  refused(['--nodb', '--listen-host', '127.0.0.1', '--host', '10.0.0.1'], /two different addresses/);
+  refused(['--nodb', '--max-connections', '0'], /--max-connections must be an integer ≥ 1, not '0'/);
+  refused(['--nodb', '--max-connection-memory', '1k'], /--max-connection-memory must be an integer/);
+  refused(['--nodb', '--idle-timeout=-1'], /--idle-timeout must be a number of seconds/);
+});
+
+test('--listen-host (default: all interfaces) and the connection bounds', () => {
+  const d = parseServeArgs(['--nodb']);
+  assert.equal(d.listenHost, undefined);
+  assert.deepEqual([d.maxConnections, d.maxConnectionBytes, d.idleTimeoutMs], [undefined, undefined, undefined]);
+  assert.equal(parseServeArgs(['--nodb', '--listen-host', '192.168.7.2']).listenHost, '192.168.7.2');
+  assert.equal(parseServeArgs(['--nodb', '--host', '192.168.7.2']).listenHost, '192.168.7.2', '--host is the same option');
+  const o = parseServeArgs(['--nodb', '--max-connections', '16', '--max-connection-memory', '1048576', '--idle-timeout', '2.5', '--limit', 'rank=8']);
+  assert.deepEqual([o.maxConnections, o.maxConnectionBytes, o.idleTimeoutMs], [16, 1048576, 2500]);
+  assert.deepEqual(o.limits, { rank: '8' });
+});
+
+test('the IOR carries a reachable host: the listen address when it is one, else the machine name', () => {
+  const hostOf = (listenHost: string | undefined, publishHost?: string) =>
+    iorToObjectRef(new DeviceServer({ serverName: 'X/y', port: 0, listenHost, publishHost }).ior('a/b/c')).host;
+  assert.equal(hostOf('127.0.0.1'), '127.0.0.1');
+  assert.equal(hostOf(undefined), hostname());
+  assert.equal(hostOf('0.0.0.0'), hostname());
+  assert.equal(hostOf('::'), hostname());
+  assert.equal(hostOf('127.0.0.1', 'beamline-pc'), 'beamline-pc', '--publish-host wins');
 });
 
 test('device properties: typed, case-insensitive, invalid values fall back to the defaults', () => {

@@ -114,6 +114,11 @@ class FileState {
   readonly pending = new Map<string, { addr: number; replace: Map<number, Uint8Array>; field: Hdf5Field }>();
   /** bool attributes still holding their placeholder type, by object path, then name */
   readonly pendingAttrs = new Map<string, Map<string, NxValue>>();
+  /**
+   * attribute names by object path: listed once, then kept by this writer (listing them before
+   * every write made N attributes on one object cost N² name transfers)
+   */
+  private readonly attributeNameSets = new Map<string, Set<string>>();
   /** something changed since the last H5Fflush (true at first: a new file needs one) */
   modified = true;
   private scratchPtr = 0;
@@ -148,9 +153,19 @@ class FileState {
     this.scratchSize = 0;
   }
 
+  attributeNamesOf(path: string): Set<string> {
+    let names = this.attributeNameSets.get(path);
+    if (!names) {
+      names = new Set(this.call('list attributes of', path, (m, fid) => m.get_attribute_names(fid, path)));
+      this.attributeNameSets.set(path, names);
+    }
+    return names;
+  }
+
   /** Closes the file, rewrites placeholder headers, reopens it, then writes what waited for that. */
   applyPatches(reopen = true): void {
     if (this.pending.size === 0 && this.pendingAttrs.size === 0) return;
+    this.attributeNameSets.clear();
     if (this.swmr && this.pending.size) throw new NxswError('FILE_ERROR', `${this.path}: cannot finish datasets ${[...this.pending.keys()].join(', ')} in SWMR mode`);
     // deleting the reserve attribute leaves a free message in the header for the patch
     for (const path of this.pending.keys()) this.call('delete attribute', `${path}@${HEADER_RESERVE}`, (m, fid) => m.delete_attribute(fid, path, HEADER_RESERVE));
@@ -231,7 +246,8 @@ abstract class Hdf5Node {
     const st = this.state;
     const waiting = st.pendingAttrs.get(this.path);
     if (waiting?.delete(name) && waiting.size === 0) st.pendingAttrs.delete(this.path);
-    if (this.attributeNames().includes(name)) st.call('delete attribute', `${this.path}@${name}`, (m, fid) => m.delete_attribute(fid, this.path, name));
+    const names = st.attributeNamesOf(this.path);
+    if (names.delete(name)) st.call('delete attribute', `${this.path}@${name}`, (m, fid) => m.delete_attribute(fid, this.path, name));
     const info = typeInfo(value.type);
     const meta: Record<string, unknown> = { ...info, littleEndian: true, shape: big(value.shape), maxshape: null, chunks: null };
     if (value.type === 'bool') {
@@ -241,12 +257,14 @@ abstract class Hdf5Node {
     }
     if (value.type === 'string') {
       st.call('write attribute', `${this.path}@${name}`, (m, fid) => m.create_vlen_str_attribute(fid, this.path, name, value.data as string[], meta as any));
+      names.add(name);
       return;
     }
     const bytes = bytesOf(value.data as NumberArray | BigArray);
     const ptr = st.scratch(Math.max(bytes.length, 1));
     st.m.HEAPU8.set(bytes, ptr);
     st.call('write attribute', `${this.path}@${name}`, (m, fid) => m.create_attribute(fid, this.path, name, BigInt(ptr), meta as any));
+    names.add(name);
     if (meta['type'] === H5T_COMPOUND) {
       const map = st.pendingAttrs.get(this.path) ?? new Map<string, NxValue>();
       map.set(name, value);
@@ -255,11 +273,11 @@ abstract class Hdf5Node {
   }
 
   attributeNames(): string[] {
-    return this.state.call('list attributes of', this.path, (m, fid) => m.get_attribute_names(fid, this.path));
+    return [...this.state.attributeNamesOf(this.path)];
   }
 
   getAttribute(name: string): NxValue | undefined {
-    if (!this.attributeNames().includes(name)) return undefined;
+    if (!this.state.attributeNamesOf(this.path).has(name)) return undefined;
     const st = this.state;
     const where = `${this.path}@${name}`;
     const meta = st.call('read attribute', where, (m, fid) => m.get_attribute_metadata(fid, this.path, name));

@@ -17,9 +17,13 @@ export interface DeviceServerOptions {
   readonly listenHost?: string;
   /** 0: a free port */
   readonly port: number;
-  /** the host name put in IORs (default: this machine's name) */
+  /** the host put in IORs (default: the listen address when it is one address, else this machine's name) */
   readonly publishHost?: string;
   readonly maxMessageSize?: number;
+  /** connection bounds (GiopServerOptions) */
+  readonly maxConnectionBytes?: number;
+  readonly maxConnections?: number;
+  readonly idleTimeoutMs?: number;
   /** re-creates a device (admin DevRestart / RestartServer); default: its init() */
   readonly restart?: (device: TangoDevice) => Promise<TangoDevice | void>;
   /** the admin Kill command */
@@ -37,8 +41,11 @@ export class DeviceServer implements Dispatcher {
   constructor(private readonly options: DeviceServerOptions) {
     if (!/^[^/\s]+\/[^/\s]+$/.test(options.serverName)) throw new Error(`server name '${options.serverName}' must be Executable/instance`);
     this.adminName = `dserver/${options.serverName}`;
-    this.ctx = { serverName: options.serverName, hostName: options.publishHost ?? hostname(), adminName: this.adminName };
-    this.giop = new GiopServer({ dispatcher: this, host: options.listenHost, port: options.port, maxMessageSize: options.maxMessageSize, onError: options.onError });
+    this.ctx = { serverName: options.serverName, hostName: options.publishHost ?? publishedHostFor(options.listenHost), adminName: this.adminName };
+    this.giop = new GiopServer({
+      dispatcher: this, host: options.listenHost, port: options.port, onError: options.onError,
+      maxMessageSize: options.maxMessageSize, maxConnectionBytes: options.maxConnectionBytes, maxConnections: options.maxConnections, idleTimeoutMs: options.idleTimeoutMs,
+    });
     const admin = new AdminDevice({
       serverName: options.serverName,
       adminName: this.adminName,
@@ -119,4 +126,10 @@ export class DeviceServer implements Dispatcher {
       await s.device.init?.();
     }
   }
+}
+
+/** Listening on every interface, clients reach the machine by its name; on one address, by that address. */
+function publishedHostFor(listenHost: string | undefined): string {
+  const all = listenHost === undefined || listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::';
+  return all ? hostname() : listenHost;
 }

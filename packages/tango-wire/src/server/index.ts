@@ -1,6 +1,6 @@
 // Server-side Tango: the GIOP transport, the device model and servant, the admin device, the
 // database registry. Re-exports the wire types a device implementation needs.
-export { GiopServer, systemException, CORBA_PREFIX, type GiopRequest, type ReplyWriter, type Dispatcher, type GiopServerOptions } from './transport.js';
+export { GiopServer, systemException, CORBA_PREFIX, DEFAULT_MAX_CONNECTIONS, DEFAULT_IDLE_TIMEOUT_MS, type GiopRequest, type ReplyWriter, type Dispatcher, type GiopServerOptions } from './transport.js';
 export { DeviceServant, toDevFailed, type ServerContext } from './servant.js';
 export { AdminDevice, type AdminHost } from './admin.js';
 export { DeviceServer, type DeviceServerOptions } from './device-server.js';

@@ -4,8 +4,10 @@
  * dispatcher and writes its reply in the request's GIOP version and byte order: a result, a
  * DevFailed/MultiDevFailed user exception, a CORBA system exception or NEEDS_ADDRESSING_MODE.
  * Answers LocateRequest, honours CancelRequest, oneway requests and CloseConnection; a corrupt
- * stream gets a MessageError and the connection is closed, the process keeps running. Knows
- * nothing about devices: that is the dispatcher's job.
+ * stream gets a MessageError and the connection is closed, the process keeps running. What a
+ * client can make the server hold is bounded: bytes per connection (incomplete requests together,
+ * unread replies), the number of connections, and idle connections are closed. Strings outside
+ * Latin-1 are transliterated in replies. Knows nothing about devices: that is the dispatcher's job.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { CdrError, decodeLatin1, type CdrReader, type CdrWriter } from '../cdr.js';
@@ -57,6 +59,16 @@ export interface GiopServerOptions {
   readonly port?: number;
   /** larger messages are refused (MessageError + close); default 64 MiB */
   readonly maxMessageSize?: number;
+  /**
+   * bytes one connection may hold: its incomplete and partial fragmented requests together, and
+   * separately its replies not yet taken by the client; beyond it the connection is closed.
+   * Default: maxMessageSize
+   */
+  readonly maxConnectionBytes?: number;
+  /** connections open at once (default 128); at the limit the longest idle one is closed for a new one */
+  readonly maxConnections?: number;
+  /** a connection with no traffic and no request in progress for this long is closed (ms; default 180 s, 0: never) */
+  readonly idleTimeoutMs?: number;
   /** told about protocol errors and handler crashes */
   readonly onError?: (msg: string) => void;
 }
@@ -69,6 +81,9 @@ export function systemException(name: string, minor = 0, completed = CompletionS
 }
 
 const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 128;
+/** as omniORB closes idle incoming connections (inConScanPeriod) */
+export const DEFAULT_IDLE_TIMEOUT_MS = 180_000;
 
 /** Per-connection state: the requests awaiting a reply and those the client cancelled. */
 interface Connection {
@@ -76,16 +91,26 @@ interface Connection {
   readonly peer: string;
   readonly pending: Set<number>;
   readonly cancelled: Set<number>;
+  /** when the client last sent something (performance.now()) */
+  lastActive: number;
+}
+
+/** CloseConnection, then the socket is closed: the client reconnects and resends what was pending */
+function closeOrderly(s: Socket): void {
+  if (!s.destroyed && !s.writableEnded) s.end(writeCloseConnection(0));
+  setTimeout(() => s.destroy(), 200).unref();
 }
 
 export class GiopServer {
   private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Set<Connection>();
   private readonly maxSize: number;
+  private readonly maxHeld: number;
   private closing = false;
 
   constructor(private readonly options: GiopServerOptions) {
     this.maxSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.maxHeld = options.maxConnectionBytes ?? this.maxSize;
     this.server = createServer((s) => this.accept(s));
   }
 
@@ -103,7 +128,7 @@ export class GiopServer {
   }
 
   get connectionCount(): number {
-    return this.sockets.size;
+    return this.connections.size;
   }
 
   /**
@@ -111,10 +136,7 @@ export class GiopServer {
    * connections, as omniORB does): clients reconnect and resend what was pending.
    */
   closeConnections(): void {
-    for (const s of this.sockets) {
-      if (!s.destroyed && !s.writableEnded) s.end(writeCloseConnection(0));
-      setTimeout(() => s.destroy(), 200).unref();
-    }
+    for (const c of this.connections) closeOrderly(c.s);
   }
 
   /** Stops accepting, closes every connection with CloseConnection and resolves once all are gone. */
@@ -126,15 +148,27 @@ export class GiopServer {
   }
 
   private accept(s: Socket): void {
-    if (this.closing) {
+    if (this.closing || !this.makeRoom(s)) {
       s.destroy();
       return;
     }
-    this.sockets.add(s);
     s.setNoDelay(true);
-    const c: Connection = { s, peer: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`, pending: new Set(), cancelled: new Set() };
-    const parser = new GiopStreamParser(this.maxSize);
+    const c: Connection = {
+      s, peer: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`, pending: new Set(), cancelled: new Set(), lastActive: performance.now(),
+    };
+    const parser = new GiopStreamParser(this.maxSize, this.maxHeld);
+    this.connections.add(c);
+    const idle = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (idle > 0) {
+      s.setTimeout(idle);
+      // no traffic for that long: closed, a half-sent message included (a client that stalls
+      // mid-message holds memory); a connection waiting for its reply is not idle
+      s.on('timeout', () => {
+        if (c.pending.size === 0) closeOrderly(s);
+      });
+    }
     s.on('data', (chunk: Buffer) => {
+      c.lastActive = performance.now();
       let messages: GiopMessage[];
       try {
         messages = parser.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
@@ -153,7 +187,38 @@ export class GiopServer {
       }
     });
     s.on('error', () => s.destroy());
-    s.on('close', () => this.sockets.delete(s));
+    s.on('close', () => this.connections.delete(c));
+  }
+
+  /**
+   * At the connection limit, the connection silent the longest gives way (closed in order: its
+   * client reconnects when it needs to), so that held-open connections cannot lock clients out.
+   * Connections waiting for a reply are kept; when all are, the new one is refused (false).
+   */
+  private makeRoom(s: Socket): boolean {
+    const max = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (this.connections.size < max) return true;
+    let oldest: Connection | undefined;
+    for (const c of this.connections) if (c.pending.size === 0 && (!oldest || c.lastActive < oldest.lastActive)) oldest = c;
+    if (!oldest) {
+      this.options.onError?.(`refused a connection from ${s.remoteAddress ?? '?'}: ${max} connections are open and busy (the limit)`);
+      return false;
+    }
+    this.connections.delete(oldest);
+    closeOrderly(oldest.s);
+    return true;
+  }
+
+  /** sends bytes; a client that leaves more than its bound of replies unread is dropped */
+  private write(c: Connection, bytes: Uint8Array): void {
+    const s = c.s;
+    if (s.destroyed || s.writableEnded) return;
+    if (s.writableLength + bytes.length > this.maxHeld && s.writableLength > 0) {
+      this.options.onError?.(`closing the connection: ${c.peer}: more than ${this.maxHeld} bytes of replies not taken by the client`);
+      s.destroy();
+      return;
+    }
+    s.write(bytes);
   }
 
   /** a protocol violation: MessageError, then the connection is dropped */
@@ -174,11 +239,11 @@ export class GiopServer {
         const req = readLocateRequest(m.reader(), minor);
         if (req.target && req.target.kind !== 'key') {
           // only KeyAddr is understood: ask the client to use it (AddressingDisposition 0)
-          write(c.s, writeLocateReply(minor, req.requestId, LocateStatus.LOC_NEEDS_ADDRESSING_MODE, (w) => w.short(0), littleEndian));
+          this.write(c, writeLocateReply(minor, req.requestId, LocateStatus.LOC_NEEDS_ADDRESSING_MODE, (w) => w.short(0), littleEndian));
           return;
         }
         const here = this.options.dispatcher.hasObject?.(decodeLatin1(req.objectKey)) ?? true;
-        write(c.s, writeLocateReply(minor, req.requestId, here ? LocateStatus.OBJECT_HERE : LocateStatus.UNKNOWN_OBJECT, undefined, littleEndian));
+        this.write(c, writeLocateReply(minor, req.requestId, here ? LocateStatus.OBJECT_HERE : LocateStatus.UNKNOWN_OBJECT, undefined, littleEndian));
         return;
       }
       case MsgType.CancelRequest: {
@@ -211,14 +276,15 @@ export class GiopServer {
       if (c.cancelled.delete(id)) return;
       let bytes: Uint8Array;
       try {
-        bytes = writeReply(minor, { requestId: id, status }, body, littleEndian);
+        // characters outside Latin-1 are transliterated: the client gets the message, not MARSHAL
+        bytes = writeReply(minor, { requestId: id, status }, body, littleEndian, 'latin1-transliterated');
       } catch (e) {
-        // a result or exception its type cannot carry (e.g. a non-latin-1 string): MARSHAL instead of a hung client
+        // a result or exception its type cannot carry: MARSHAL instead of a hung client
         this.options.onError?.(`${hdr.operation}: encoding the reply failed: ${(e as Error).message}`);
         bytes = writeReply(minor, { requestId: id, status: ReplyStatus.SYSTEM_EXCEPTION },
           (w) => writeSystemException(w, { id: `${CORBA_PREFIX}MARSHAL:1.0`, minor: 0, completed: CompletionStatus.MAYBE }), littleEndian);
       }
-      write(c.s, bytes);
+      this.write(c, bytes);
     };
     if (hdr.target && hdr.target.kind !== 'key') {
       // only KeyAddr is understood: ask the client to use it (AddressingDisposition 0)
@@ -259,6 +325,4 @@ export class GiopServer {
   }
 }
 
-function write(s: Socket, bytes: Uint8Array): void {
-  if (!s.destroyed && !s.writableEnded) s.write(bytes);
-}
+
