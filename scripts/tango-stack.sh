@@ -12,7 +12,7 @@ STATE=${TANGO_STACK_STATE:-/tmp/nxsw-tango-stack}
 PORT=${TANGO_PORT:-10000}
 TIMEOUT=${TANGO_STACK_TIMEOUT:-60}
 DBPASS=tango
-PACKAGES=(mariadb-server mariadb-client dbconfig-no-thanks tango-db tango-test libtango-tools python3-tango)
+PACKAGES=(mariadb-server mariadb-client dbconfig-no-thanks tango-db tango-test tango-starter libtango-tools python3-tango)
 export TANGO_HOST=localhost:$PORT
 
 die() { echo "tango-stack: $*" >&2; exit 1; }

@@ -2,7 +2,7 @@
 // How long nxsw takes to check or refuse large and hostile inputs (the attacks of issue 9), next
 // to the cost of merely reading the same document (sax without a tree, or JSON.parse of the record
 // without its nesting) in the same run.
-//   npm run build && node bench/limits/run.mjs [--core ROOT] [--json]
+//   npm run build && node bench/limits/run.mjs [--core ROOT] [--only TEXT] [--json]
 // --core ROOT measures another built checkout (e.g. an older commit) with the same inputs, so a
 // before/after comparison runs the same script twice. Each workload runs in its own process
 // (2 GiB heap, 120 s): a crash or a time-out is reported as such instead of ending the run.
@@ -23,6 +23,10 @@ const WORKLOADS = {
   'XMLSettings: 8 000 static attributes on one group': { xml: () => entry(repeat(8000, (i) => `<attribute name="a${i}">v${i}</attribute>`)) },
   'XMLSettings + OpenEntry: 8 000 static attributes': { xml: () => entry(repeat(8000, (i) => `<attribute name="a${i}">v${i}</attribute>`)), open: true },
   'XMLSettings + OpenEntry: 10 000 static fields': { xml: () => entry(repeat(10_000, (i) => `<field name="f${i}" type="NX_INT">${i}</field>`)), open: true },
+  'XMLSettings + OpenEntry: 4 000 datasource links': {
+    xml: () => entry(`<field name="t" type="NX_INT">1</field>${repeat(4000, (i) => `<link name="l${i}"><datasource type="CLIENT"><record name="tgt"/></datasource></link>`)}`),
+    global: '{"data": {"tgt": "/entry1/t"}}', open: true,
+  },
   'refuse: rank 2147483648': { xml: () => entry('<field name="f" type="NX_INT"><dimensions rank="2147483648"/>1</field>'), open: true },
   'refuse: rank 100 000 000': { xml: () => entry('<field name="f" type="NX_INT"><dimensions rank="100000000"/>1</field>'), open: true },
   'refuse: elements nested 100 000 deep': { xml: () => `<definition>${'<group type="NXentry">'.repeat(100_000)}${'</group>'.repeat(100_000)}</definition>` },
@@ -51,6 +55,7 @@ async function worker(root, name, dir) {
     else if (w.check) await session.checkConfiguration(text);
     else {
       session.setXmlSettings(text);
+      if (w.global) session.setJsonRecord(w.global);
       if (w.open) {
         session.setFileName(join(dir, 'bench.nxs'));
         await session.openFile();
@@ -71,7 +76,8 @@ if (process.argv[2] === '--worker') {
 } else {
   const root = arg('--core') ?? fileURLToPath(new URL('../..', import.meta.url));
   const rows = [];
-  for (const name of Object.keys(WORKLOADS)) {
+  const only = arg('--only');
+  for (const name of Object.keys(WORKLOADS).filter((n) => !only || n.includes(only))) {
     const dir = mkdtempSync(join(tmpdir(), 'nxsw-bench-limits-'));
     const r = spawnSync(process.execPath, ['--max-old-space-size=2048', here, '--worker', root, name, dir], { encoding: 'utf8', timeout: 120_000, cwd: root });
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // equivalent h5py script, same machine, same run. Each cell is the median of REP runs (default 3);
 // the machine is shared, so compare columns of one run, not runs.
 // Usage: node bench/sink-hdf5/bench.mjs [records]   (after `npx tsc -b plugins/sink-hdf5`)
-//   CHUNK=<bytes>  chunkBytes for the sink (and the matching rows for the floor and h5py)
+//   CHUNK=<bytes>  the chunk of a float64 series for the sink (chunkBytes, chunkRecords) and the floor and h5py
 //   BEFORE=<path>  also time another build of the sink (its dist/src/index.js), e.g. the last commit's
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +18,9 @@ const N = Number(process.argv[2] ?? 10000);
 const REP = Number(process.env.REP ?? 3);
 const chunkBytes = Number(process.env.CHUNK ?? 65536);
 const dir = mkdtempSync(join(tmpdir(), 'nxsw-bench-'));
-const fac = new Hdf5SinkFactory({ chunkBytes });
-const before = process.env.BEFORE ? new (await import(resolve(process.env.BEFORE))).Hdf5SinkFactory({ chunkBytes }) : undefined;
+const sinkOptions = { chunkBytes, chunkRecords: chunkBytes / 8 };
+const fac = new Hdf5SinkFactory(sinkOptions);
+const before = process.env.BEFORE ? new (await import(resolve(process.env.BEFORE))).Hdf5SinkFactory(sinkOptions) : undefined;
 let seq = 0;
 
 async function sink(fields, every, factory = fac) {

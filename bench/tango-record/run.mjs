@@ -3,11 +3,12 @@
 // server, next to the in-process cost of the same Record (WriterSession.record) in the same run.
 //   npm run build && node bench/tango-record/run.mjs [--records N]
 // Writes bench/results/tango-record.json. Needs /usr/bin/python3 with python3-tango.
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNodbServer } from '../nxsw-server.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const N = Number(process.argv[process.argv.indexOf('--records') + 1]) || 2000;
@@ -47,23 +48,15 @@ print(json.dumps({"state": state, "record": rec}))
 
 /** the server in its own process, PyTango in another: what a beamline client sees */
 async function overTango(extra, tag) {
-  const server = spawn(process.execPath, [join(root, 'core/dist/src/cli/main.js'), 'serve', '--nodb', '--port', '0', '--device', 'bench/nxsw/1', '--publish-host', '127.0.0.1', ...extra], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const server = await startNodbServer(root, 'bench/nxsw/1', extra);
+  const port = server.port;
   try {
-    const port = await new Promise((resolve, reject) => {
-      let text = '';
-      server.stderr.on('data', (b) => {
-        text += b;
-        const m = /listening on port (\d+)/.exec(text);
-        if (m) resolve(Number(m[1]));
-      });
-      server.on('exit', (code) => reject(new Error(`server exited (${code}): ${text}`)));
-    });
     return await new Promise((resolve, reject) => {
       execFile('/usr/bin/python3', ['-c', PY, `tango://127.0.0.1:${port}/bench/nxsw/1#dbase=no`, String(N), String(WARMUP), XML, join(dir, `tango-${tag}.nxs`), JSON.stringify(FIELDS)],
         { maxBuffer: 1 << 26 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
     });
   } finally {
-    server.kill('SIGTERM');
+    server.stop();
   }
 }
 

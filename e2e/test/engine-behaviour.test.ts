@@ -2,11 +2,12 @@
 // lengths read from datasources, time limits, and nothing written for a bad configuration.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { readWithH5py, h5get, haveH5py, serviceSkip } from '@nxsw/core/testkit';
+import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { Kernel, NxswError, type DataSourceType } from '@nxsw/core';
-import { newSession, runScan, sharedKernel, tempDir } from './scan.js';
+import { newSession, runScan, sharedKernel, tempDir, REPO } from './scan.js';
 
 const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
 const XML = `<definition><group type="NXentry" name="entry1">
@@ -14,7 +15,7 @@ const XML = `<definition><group type="NXentry" name="entry1">
   <field name="label"><strategy mode="STEP"/><datasource type="CLIENT"><record name="label"/></datasource></field>
 </group></definition>`;
 
-test('when Record returns, its data is in the file and another process reads it while the file is open', { skip }, async () => {
+test('when Record returns, its data is in the file and another process reads it while the file is open (as a live viewer, without HDF5 locking)', { skip }, async () => {
   const t = tempDir();
   try {
     const file = join(t.dir, 'live.nxs');
@@ -25,7 +26,7 @@ test('when Record returns, its data is in the file and another process reads it 
     await s.openEntry();
     for (let i = 1; i <= 3; i++) {
       await s.record(JSON.stringify({ data: { x: i * 1.5, label: `point ${i}` } }));
-      const h = readWithH5py(file);
+      const h = readWithH5py(file, { unlocked: true });
       assert.deepEqual(h5get(h, 'entry1/x').value, Array.from({ length: i }, (_, k) => (k + 1) * 1.5));
       assert.equal((h5get(h, 'entry1/label').value as string[])[i - 1], `point ${i}`);
     }
@@ -36,7 +37,7 @@ test('when Record returns, its data is in the file and another process reads it 
   }
 });
 
-test('a second writer is kept off an open file (lock file) and can write once it is closed', { skip }, async () => {
+test('a second writer is kept off an open file (HDF5 file lock) and can write once it is closed', { skip }, async () => {
   const t = tempDir();
   try {
     const file = join(t.dir, 'locked.nxs');
@@ -45,12 +46,56 @@ test('a second writer is kept off an open file (lock file) and can write once it
     await a.openFile();
     const b = await newSession();
     b.setFileName(file);
-    await assert.rejects(b.openFile(), (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED' && e.message.includes(String(process.pid)));
+    await assert.rejects(b.openFile(), (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED' && e.message.startsWith(`${file} is locked: this process (${process.pid})`));
     assert.equal(b.state, 'FAULT');
     await a.closeFile();
     assert.equal(existsSync(`${file}.lock`), false);
     await b.openFile();
     await b.closeFile();
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('OpenFile refuses special files as output (/dev/null, a directory), naming the file; the session stays usable', async () => {
+  const t = tempDir();
+  try {
+    const s = await newSession();
+    for (const [name, kind] of [['/dev/null', 'a character device'], [t.dir, 'a directory']] as const) {
+      s.setFileName(name);
+      await assert.rejects(s.openFile(), (e: unknown) => e instanceof NxswError && e.code === 'FILE_ERROR' && e.message === `${name}: cannot write to it: it is ${kind}, and an output file must be a regular file`);
+      assert.equal(s.state, 'FAULT');
+    }
+    s.setFileName(join(t.dir, 'no', 'dir.nxs'));
+    await assert.rejects(s.openFile(), /no\/dir\.nxs: cannot create it: the directory .*\/no does not exist/);
+    s.setFileName(join(t.dir, 'ok.nxs'));
+    await s.openFile();
+    await s.closeFile();
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('chunks for short scans: a 6-point, 4-counter scan stays within 1.5x the reference layout\'s size; announced points (vars.npoints) size the chunk', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const counters = ['c1', 'c2', 'c3', 'c4', 'timer', 'motor'];
+    const xml = `<definition><group type="NXentry" name="scan_1"><group type="NXinstrument" name="instrument"><group type="NXcollection" name="collection">
+      ${counters.map((c) => `<field name="${c}" type="NX_FLOAT" units="counts"><strategy mode="STEP"/><datasource type="CLIENT"><record name="${c}"/></datasource></field>`).join('')}
+      </group></group><group type="NXdata" name="data">${counters.map((c) => `<link name="${c}" target="/scan_1/instrument/collection/${c}"/>`).join('')}</group></group></definition>`;
+    const records = Array.from({ length: 6 }, (_, i) => ({ data: Object.fromEntries(counters.map((c, j) => [c, i + j / 10])) }));
+    for (const announced of [true, false]) {
+      const file = join(t.dir, `short-${announced}.nxs`);
+      await runScan({ xml, fileName: file, global: { data: { title: 't' }, ...(announced ? { vars: { npoints: 6 } } : {}) }, records });
+      const d = readWithH5py(file);
+      const c1 = h5get(d, 'scan_1/instrument/collection/c1');
+      assert.deepEqual(c1.value, [0, 1, 2, 3, 4, 5]);
+      assert.deepEqual(c1.chunks, announced ? [6] : [256]);
+      const ref = join(t.dir, `ref-${announced}.nxs`);
+      execFileSync(SYSTEM_PYTHON, [join(REPO, 'bench/file-size/reference_layout.py'), file, ref]);
+      const ratio = statSync(file).size / statSync(ref).size;
+      assert.ok(ratio <= 1.5, `${announced ? 'announced' : 'not announced'}: ${statSync(file).size} bytes, ${ratio.toFixed(2)}x the reference layout's ${statSync(ref).size}`);
+    }
   } finally {
     t.cleanup();
   }
@@ -281,6 +326,26 @@ test('a pool keeps at most 64 reads in flight and stores every value in configur
     assert.equal(most, 64);
     const e = h5get(readWithH5py(file), 'entry1');
     for (const i of [0, 63, 64, 149]) assert.deepEqual(h5get(e, `f${i}`).value, [i]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('lengths read from a datasource at OpenEntry obey the valueElements limit; nothing is written for them', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'lengths.nxs');
+    const s = await newSession();
+    s.setFileName(file);
+    await s.openFile();
+    s.setXmlSettings(`<definition><group type="NXentry" name="entry1">
+  <field name="img" type="NX_UINT16"><dimensions rank="2"><dim index="1"><strategy mode="CONFIG"/><datasource type="CLIENT"><record name="n"/></datasource></dim><dim index="2" value="65536"/></dimensions>
+    <strategy mode="STEP"/><datasource type="CLIENT"><record name="img"/></datasource></field></group></definition>`);
+    s.setJsonRecord(JSON.stringify({ data: { n: 1e9 } }));
+    await assert.rejects(s.openEntry(), (e: unknown) => e instanceof NxswError && e.code === 'LIMIT_EXCEEDED'
+      && /the lengths \[1000000000, 65536\] \(read when the entry opened\) make \d+ elements per value, more than 268435456 \(limit valueElements.*line 2, column \d+, at \/definition\/group\[entry1:NXentry\]\/field\[img\]/.test(e.message));
+    await s.closeFile();
+    assert.deepEqual(Object.keys(readWithH5py(file).children), ['nexus_logs'], 'no entry was written');
   } finally {
     t.cleanup();
   }

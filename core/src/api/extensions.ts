@@ -105,6 +105,8 @@ export interface FieldSpec {
   readonly filters?: readonly FilterSpec[];
   /** a hint: the expected frame shape (the value's shape without the record axis) */
   readonly frameShape?: readonly number[];
+  /** a hint: the number of records the client announced for the scan (see chunkShape) */
+  readonly expectedRecords?: number;
 }
 
 /**

@@ -11,6 +11,8 @@ import { castValue, failValue, stringValue, type ElementType, type NxValue } fro
 export class FileBinding {
   private file: SinkFile | undefined;
   private cache = new Map<string, SinkNode>();
+  /** names below a group, listed once per file (asking the sink for each link would be quadratic) */
+  private names = new Map<string, Set<string>>();
 
   constructor(file: SinkFile) {
     this.use(file);
@@ -19,6 +21,19 @@ export class FileBinding {
   use(file: SinkFile): void {
     this.file = file;
     this.cache.clear();
+    this.names.clear();
+  }
+
+  /** whether a group holds `name` (link, group or dataset) */
+  has(groupPath: string, name: string): boolean {
+    let names = this.names.get(groupPath);
+    if (!names) this.names.set(groupPath, (names = new Set(this.group(groupPath).keys())));
+    return names.has(name);
+  }
+
+  /** records a name the engine just created below a group */
+  added(groupPath: string, name: string): void {
+    this.names.get(groupPath)?.add(name);
   }
 
   get current(): SinkFile {
@@ -37,6 +52,8 @@ export class FileBinding {
   /** keeps an object the engine just created, so it is not reopened */
   remember(path: string, node: SinkNode): void {
     this.cache.set(path, node);
+    const slash = path.lastIndexOf('/');
+    this.added(path.slice(0, slash) || '/', path.slice(slash + 1));
   }
 
   node(path: string, kind: 'group' | 'field', recordAxis = 0): SinkNode {
@@ -207,9 +224,9 @@ export class LinkElement implements Acquirable {
   store(value: NxValue): void {
     const target = (castValue(value, 'string').data as string[])[0]?.trim();
     if (!target) throw new NxswError('VALUE_INVALID', `${this.label}: the datasource gave an empty link target`);
-    const g = this.binding.group(this.groupPath);
-    if (g.keys().includes(this.name)) return;
-    this.makeLink(g, this.name, target);
+    if (this.binding.has(this.groupPath, this.name)) return;
+    this.makeLink(this.binding.group(this.groupPath), this.name, target);
+    this.binding.added(this.groupPath, this.name);
   }
 
   fail(message: string): void {

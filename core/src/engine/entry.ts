@@ -4,6 +4,7 @@
  * writing, then performs the writes in document order.
  */
 import { ConfigError, errorMessage } from '../api/errors.js';
+import { limitError, type InputLimits } from '../api/limits.js';
 import type { DataSource, FieldSpec, SinkGroup } from '../api/extensions.js';
 import { castValue, stringValue, type NxValue } from '../api/values.js';
 import { serializeXml, type XmlElement } from '../api/xml.js';
@@ -28,7 +29,10 @@ export interface EntryEnvironment {
   readonly globalCanFail: boolean;
   /** SkipAcquisition: reopen existing objects instead of creating them */
   readonly reload: boolean;
+  /** records the client announced for the scan (a hint for chunk shapes) */
+  readonly expectedRecords?: number;
   readonly log: Logger;
+  readonly limits: InputLimits;
 }
 
 export interface Entry {
@@ -89,6 +93,14 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     return out;
   };
 
+  /** lengths read from sources at OpenEntry obey the limit the configuration's own lengths obeyed */
+  const checkLengths = (dims: readonly (number | undefined)[], el: XmlElement): void => {
+    const elements = dims.reduce<number>((n, d) => n * (d ?? 1), 1);
+    if (elements > env.limits.valueElements) {
+      throw limitError(`the lengths [${dims.map((d) => d ?? '?').join(', ')}] (read when the entry opened) make ${elements} elements per value, more than ${env.limits.valueElements}`, 'valueElements', el.location);
+    }
+  };
+
   /**
    * Lengths the configuration leaves open (spec 2.4): from the source's current value (the global
    * JSON at OpenEntry, a Tango read, ...), else from the field's text. They fix the frame, and so
@@ -133,6 +145,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
   const prepareAttribute = async (a: AttributePlan, ownerPath: string, ownerKind: 'group' | 'field', ownerLabel: string): Promise<void> => {
     const rank = a.dimensions?.rank ?? 0;
     const dims = await resolveDims(a.dimensions?.dims ?? [], ownerLabel);
+    checkLengths(dims, a.el);
     const label = `${ownerLabel}@${a.name}`;
     if (a.source) {
       const mode = a.strategy?.mode ?? 'INIT';
@@ -164,6 +177,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
     // one source per element, also used to learn missing lengths
     const source = f.source && (mode === 'INIT' || mode === 'STEP' || mode === 'FINAL') ? makeSource(f.source) : undefined;
     if (rank > 0 && dims.some((d) => d === undefined)) await inferDims(dims, rank, source, f, label, f.source ? env.timeoutOf(f.source) : 0);
+    checkLengths(dims, f.el);
     const known = dims.map((d) => d ?? 0);
 
     if (mode === 'STATIC') {
@@ -183,7 +197,7 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
       const recordAxis = Math.min(Math.max((strategy?.grows ?? 1) - 1, 0), rank);
       const shape = [...known];
       shape.splice(recordAxis, 0, 0);
-      spec = { type: f.type, shape, recordAxis, filters: strategy?.filters, frameShape: known };
+      spec = { type: f.type, shape, recordAxis, filters: strategy?.filters, frameShape: known, expectedRecords: env.expectedRecords };
     } else if (mode === 'POSTRUN') {
       spec = { type: f.type, shape: rank === 0 ? [0] : known, recordAxis: rank === 0 ? 0 : undefined, filters: strategy?.filters };
     } else {
@@ -224,9 +238,10 @@ export async function openEntry(plan: GroupPlan, env: EntryEnvironment): Promise
       if (!l.target.includes(':/')) resolveLinkPath(l.target, env.tree, l.el);
       const target = l.target;
       writes.push(() => {
-        const g = binding.group(parentPath || '/');
-        if (env.reload && g.keys().includes(l.name)) return;
-        make(g, l.name, target);
+        const where = parentPath || '/';
+        if (env.reload && binding.has(where, l.name)) return;
+        make(binding.group(where), l.name, target);
+        binding.added(where, l.name);
       });
       return;
     }

@@ -5,6 +5,7 @@
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { resolve as resolvePath, basename } from 'node:path';
 import { ConfigError, NxswError, asNxswError, errorMessage } from '../api/errors.js';
+import { checkOutputPath } from '../api/files.js';
 import type {
   DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup,
 } from '../api/extensions.js';
@@ -247,6 +248,7 @@ export class WriterSession {
       this._errors.length = 0;
       const output = parseFileName(this._fileName);
       const sink = this.chooseSink(output.file);
+      checkOutputPath(output.file);
       const existed = existsSync(output.file);
       const file = await sink.open(output.file, { mode: 'append', swmr: this.options.swmr });
       this.output = output;
@@ -281,7 +283,9 @@ export class WriterSession {
         readConfigValue: (source, label, timeoutMs) => this.readConfig(source, label, timeoutMs),
         globalCanFail: this._canFail,
         reload: skip,
+        expectedRecords: announcedRecords(this._json),
         log: this.log,
+        limits: this.limits,
       });
       this.entry = entry;
       this.entriesOpened++;
@@ -723,6 +727,19 @@ function childPlan(el: XmlElement): SourcePlan {
   const type = el.attributes.type?.trim();
   if (!type) throw new ConfigError('DATASOURCE_CONFIG', 'a nested datasource needs a type', el.location);
   return { type, name: el.attributes.name?.trim() || undefined, el };
+}
+
+/**
+ * The number of records a client announced for the scan, a hint for chunk shapes: Sardana's NXS
+ * recorder sends the scan macro's nb_points as `"vars": {"npoints": N}` in the global JSON;
+ * `"data": {"npoints": N}` is read as well.
+ */
+export function announcedRecords(json: JsonRecord): number | undefined {
+  for (const where of [json['vars'], json.data]) {
+    const n = where !== null && typeof where === 'object' ? (where as Record<string, unknown>)['npoints'] : undefined;
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 1) return n;
+  }
+  return undefined;
 }
 
 /**

@@ -33,9 +33,14 @@ export interface H5Node {
 }
 export interface H5File { attrs: Record<string, H5Attr>; children: Record<string, H5Node>; libver: string[] }
 
-/** Reads a whole HDF5 file with h5py (not with the library that wrote it). */
-export function readWithH5py(file: string, opts: { swmr?: boolean } = {}): H5File {
-  const out = execFileSync(SYSTEM_PYTHON, [READER, file, ...(opts.swmr ? ['--swmr'] : [])], { encoding: 'utf8', maxBuffer: 1 << 30 });
+/**
+ * Reads a whole HDF5 file with h5py (not with the library that wrote it). A file that a writer
+ * still holds is locked (HDF5's flock): `unlocked` reads it as a live viewer does, with
+ * HDF5_USE_FILE_LOCKING=FALSE; `swmr` as an SWMR reader.
+ */
+export function readWithH5py(file: string, opts: { swmr?: boolean; unlocked?: boolean } = {}): H5File {
+  const env = opts.unlocked ? { ...process.env, HDF5_USE_FILE_LOCKING: 'FALSE' } : process.env;
+  const out = execFileSync(SYSTEM_PYTHON, [READER, file, ...(opts.swmr ? ['--swmr'] : [])], { encoding: 'utf8', maxBuffer: 1 << 30, env });
   return JSON.parse(out) as H5File;
 }
 

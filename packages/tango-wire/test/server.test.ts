@@ -8,8 +8,8 @@ import {
   GiopStreamParser, LocateStatus, MsgType, ReplyStatus, fragmentMessage, readLocateReply, readReplyHeader, readSystemException,
   writeLocateRequest, writeRequest, type GiopMessage,
 } from '../src/giop.js';
-import { readUserException } from '../src/idl.js';
-import { CmdArgType, DevState } from '../src/enums.js';
+import { readAttributeConfigList, readUserException, writeAttributeConfigList, writeClntIdent, type AttributeConfig, type AttributeConfigVersion } from '../src/idl.js';
+import { CmdArgType, DevState, LockerLanguage } from '../src/enums.js';
 import { TangoDevFailed, TangoMultiDevFailed } from '../src/errors.js';
 import { tc, writeAny } from '../src/typecode.js';
 import { writeAttributeValueList45 } from '../src/attribute-value.js';
@@ -216,5 +216,36 @@ test('the admin device answers QueryClass and QueryDevice', async () => {
   assert.equal(r.status, ReplyStatus.NO_EXCEPTION);
   r.r.ulong(); // TypeCode kind alias
   assert.equal(server.ior('test/wire/1').startsWith('IOR:'), true);
+  c.end();
+});
+
+test('set_attribute_config in every IDL version (big-endian too, as JacORB sends it) changes what get_attribute_config_5 answers', async () => {
+  const c = new Raw();
+  const get = async (): Promise<AttributeConfig> => {
+    const { status, r } = await call(c, 2, true, 'get_attribute_config_5', (w) => w.stringSeq(['Level']));
+    assert.equal(status, ReplyStatus.NO_EXCEPTION);
+    return readAttributeConfigList(r, 5)[0];
+  };
+  const base = await get();
+  const cases: [string, AttributeConfigVersion, boolean][] = [
+    ['set_attribute_config', 1, false], ['set_attribute_config_3', 3, true], ['set_attribute_config_4', 3, false], ['set_attribute_config_5', 5, false],
+  ];
+  for (const [op, v, le] of cases) {
+    const conf = { ...base, label: `label via ${op}`, unit: op.endsWith('5') ? 'mm' : base.unit };
+    const { status } = await call(c, 2, le, op, (w) => {
+      writeAttributeConfigList(w, [conf], v);
+      if (op === 'set_attribute_config_4' || op === 'set_attribute_config_5') writeClntIdent(w, { lang: LockerLanguage.CPP, pid: 7 });
+    });
+    assert.equal(status, ReplyStatus.NO_EXCEPTION, op);
+    assert.equal((await get()).label, `label via ${op}`);
+  }
+  assert.equal((await get()).unit, 'mm');
+  // back to the defaults: "" and "Not specified" restore them
+  await call(c, 2, true, 'set_attribute_config_5', (w) => {
+    writeAttributeConfigList(w, [{ ...base, label: '', unit: 'Not specified' }], 5);
+    writeClntIdent(w, { lang: LockerLanguage.CPP, pid: 7 });
+  });
+  const reset = await get();
+  assert.deepEqual([reset.label, reset.unit], [base.label, base.unit]);
   c.end();
 });

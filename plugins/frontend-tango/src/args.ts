@@ -137,3 +137,54 @@ export function parseServeArgs(raw: unknown): ServeOptions {
     maxConnectionBytes, maxConnections, idleTimeoutMs: idle === undefined ? undefined : idle * 1000, limits: limitOverrides(v.limit),
   };
 }
+
+export const TANGO_USAGE = `NXSDataWriter — the standard Tango device server command line (for Starter/Astor)
+  NXSDataWriter INSTANCE [-v[N]] [-ORBendPoint giop:tcp:[HOST]:PORT] [-ORBendPointPublish giop:tcp:HOST:PORT]
+  NXSDataWriter INSTANCE -nodb -dlist a/b/c[,d/e/f] [-ORBendPoint giop:tcp::PORT]
+The devices of NXSDataWriter/INSTANCE come from the Tango database (TANGO_HOST), or from -dlist with -nodb.`;
+
+/** "giop:tcp:host:port" (host may be empty or [ipv6]) → host and port */
+function endpoint(value: string | undefined, option: string): { host: string; port: string } {
+  const m = value === undefined ? null : /^giop:tcp:(\[[^\]]*\]|[^:]*):(\d+)$/.exec(value);
+  if (!m) throw new NxswError('PLUGIN_OPTIONS', `${option} needs giop:tcp:HOST:PORT, not '${value ?? ''}'\n${TANGO_USAGE}`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: m[2] };
+}
+
+/**
+ * The standard Tango server command line (what Starter runs: `NXSDataWriter INSTANCE ...`) as
+ * `nxsw serve` arguments, and the verbosity level from -v/-vN (0 without).
+ */
+export function tangoServerArgs(argv: readonly string[]): { serve: string[]; verbosity: number } {
+  const serve: string[] = [];
+  let instance: string | undefined;
+  let verbosity = 0;
+  let nodb = false;
+  let dlist: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-?' || a === '-h' || a === '--help') throw new NxswError('PLUGIN_OPTIONS', TANGO_USAGE);
+    const v = /^-v(\d*)$/.exec(a);
+    if (v) verbosity = v[1] ? Number(v[1]) : 4;
+    else if (a === '-nodb') nodb = true;
+    else if (a === '-dlist') dlist = (argv[++i] ?? '').split(',').map((d) => d.trim()).filter(Boolean);
+    else if (a === '-ORBendPoint') {
+      const e = endpoint(argv[++i], a);
+      if (e.host) serve.push('--host', e.host);
+      serve.push('--port', e.port);
+    } else if (a === '-ORBendPointPublish') {
+      serve.push('--publish-host', endpoint(argv[++i], a).host);
+    } else if (a.startsWith('-')) {
+      throw new NxswError('PLUGIN_OPTIONS', `unsupported option ${a}\n${TANGO_USAGE}`);
+    } else if (instance === undefined) instance = a;
+    else throw new NxswError('PLUGIN_OPTIONS', `unexpected argument ${a}\n${TANGO_USAGE}`);
+  }
+  if (!instance) throw new NxswError('PLUGIN_OPTIONS', `the instance name is missing\n${TANGO_USAGE}`);
+  if (nodb && dlist.length === 0) throw new NxswError('PLUGIN_OPTIONS', `-nodb needs -dlist a/b/c[,...]\n${TANGO_USAGE}`);
+  if (!nodb && dlist.length > 0) throw new NxswError('PLUGIN_OPTIONS', `-dlist is for -nodb; with the database the devices are defined there\n${TANGO_USAGE}`);
+  serve.push('--instance', instance);
+  if (nodb) {
+    serve.push('--nodb');
+    for (const d of dlist) serve.push('--device', d);
+  }
+  return { serve, verbosity };
+}

@@ -4,7 +4,8 @@
  * unexported on stop), and tells the user the line that connects PyTango to it.
  */
 import { NxswError, resolveLimits, type FrontEnd, type Kernel, type Logger, type RunningFrontEnd } from '@nxsw/core';
-import { DatabaseRegistry, DeviceServer, defaultTangoHost, type HostPort } from '@nxsw/tango-wire/server';
+import { DeviceProxy } from '@nxsw/tango-wire';
+import { DatabaseRegistry, DeviceServer, LogLevel, defaultTangoHost, type DeviceStore, type HostPort } from '@nxsw/tango-wire/server';
 import { USAGE, parseServeArgs, type ServeOptions } from './args.js';
 import { DEFAULT_PROPERTIES, PROPERTY_NAMES, parseProperties, type WriterProperties } from './properties.js';
 import { NxsDataWriterDevice } from './writer-device.js';
@@ -82,7 +83,9 @@ async function startWithDb(kernel: Kernel, opts: ServeOptions, log: Logger): Pro
       return DEFAULT_PROPERTIES;
     }
   };
-  const { server, devices } = await build(kernel, { ...opts, devices: names }, log, props);
+  const { server, devices } = await build(kernel, { ...opts, devices: names }, log, props, { database: db, store: registry });
+  // attribute configuration, memorized values and polling kept in the database (cppTango does this before exporting)
+  await server.restore();
   await listen(server, opts);
   const publish = server.publishHost;
   try {
@@ -107,10 +110,13 @@ async function startWithDb(kernel: Kernel, opts: ServeOptions, log: Logger): Pro
   });
 }
 
-async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProperties: (d: string) => Promise<WriterProperties>) {
+async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProperties: (d: string) => Promise<WriterProperties>, db?: { database: HostPort; store: DeviceStore }) {
   const devices = new Map<string, NxsDataWriterDevice>();
   const limits = resolveLimits({ ...kernel.limits, ...opts.limits }, '--limit');
   const server = new DeviceServer({
+    database: db?.database,
+    store: db?.store,
+    logConsumer: sendToLogConsumer,
     serverName: `${opts.executable}/${opts.instance}`,
     listenHost: opts.listenHost,
     port: opts.port,
@@ -123,11 +129,37 @@ async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProper
     onKill: () => process.kill(process.pid, 'SIGTERM'),
   });
   for (const name of opts.devices) {
-    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log, loadProperties, flushIntervalMs: opts.flushIntervalMs, limits });
+    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log: deviceLogger(server, name, log), loadProperties, flushIntervalMs: opts.flushIntervalMs, limits });
     devices.set(name, d);
     server.add(d);
   }
   return { server, devices };
+}
+
+/** a device's messages go to nxsw's log and to the device's Tango logging targets (AddLoggingTarget) */
+function deviceLogger(server: DeviceServer, device: string, log: Logger): Logger {
+  const both = (level: LogLevel, write: (m: string) => void) => (m: string): void => {
+    write(m);
+    server.logging.log(device, level, m);
+  };
+  return {
+    debug: both(LogLevel.DEBUG, (m) => log.debug(m)),
+    info: both(LogLevel.INFO, (m) => log.info(m)),
+    warn: both(LogLevel.WARN, (m) => log.warn(m)),
+    error: both(LogLevel.ERROR, (m) => log.error(m)),
+  };
+}
+
+const logConsumers = new Map<string, DeviceProxy>();
+
+/** logging target device::name: the Log command of a log consumer (Astor's LogViewer) */
+async function sendToLogConsumer(device: string, record: string[]): Promise<void> {
+  let proxy = logConsumers.get(device);
+  if (!proxy) {
+    proxy = new DeviceProxy(device);
+    logConsumers.set(device, proxy);
+  }
+  await proxy.commandInout('Log', record);
 }
 
 async function listen(server: DeviceServer, opts: ServeOptions): Promise<void> {

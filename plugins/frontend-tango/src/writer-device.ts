@@ -94,30 +94,35 @@ export class NxsDataWriterDevice implements TangoDevice {
         readStates: [ON, OPEN, EXTRACT, FAULT], writeStates: [ON, OPEN, EXTRACT, FAULT], read: () => s().jsonRecord, write: (v) => s().setJsonRecord(String(v)),
       },
       {
-        name: 'FileName', type: CmdArgType.DevString, writable: true, description: 'output file, optionally file:/nexus/path',
+        name: 'FileName', pushesEvents: true, type: CmdArgType.DevString, writable: true, description: 'output file, optionally file:/nexus/path',
         writeStates: [ON, FAULT], read: () => s().fileName, write: (v) => s().setFileName(String(v)),
       },
       {
-        name: 'CanFail', type: CmdArgType.DevBoolean, writable: true, description: 'global canfail flag',
+        name: 'CanFail', pushesEvents: true, type: CmdArgType.DevBoolean, writable: true, description: 'global canfail flag',
         writeStates: [ON, OPEN, FAULT], read: () => s().canFail, write: (v) => s().setCanFail(v === true),
       },
       {
-        name: 'SkipAcquisition', type: CmdArgType.DevBoolean, writable: true, description: 'skip the acquisition of the next phase',
+        name: 'SkipAcquisition', pushesEvents: true, type: CmdArgType.DevBoolean, writable: true, description: 'skip the acquisition of the next phase',
         writeStates: [ON, OPEN, EXTRACT, FAULT], read: () => s().skipAcquisition, write: (v) => s().setSkipAcquisition(v === true),
       },
       {
-        name: 'StepsPerFile', type: CmdArgType.DevLong, writable: true, memorized: true, description: 'records per file (0: one file)',
+        name: 'StepsPerFile', pushesEvents: true, type: CmdArgType.DevLong, writable: true, memorized: true, description: 'records per file (0: one file)',
         writeStates: [ON, FAULT], read: () => s().stepsPerFile, write: (v) => s().setStepsPerFile(Number(v)),
       },
-      { name: 'CurrentFileId', type: CmdArgType.DevLong, description: 'number of the split file being written', read: () => s().currentFileId },
-      { name: 'Errors', type: CmdArgType.DevString, format: 'spectrum', maxDimX: 1000, description: 'errors since Init or OpenFile', read: () => [...s().errors] },
+      { name: 'CurrentFileId', pushesEvents: true, type: CmdArgType.DevLong, description: 'number of the split file being written', read: () => s().currentFileId },
+      { name: 'Errors', pushesEvents: true, type: CmdArgType.DevString, format: 'spectrum', maxDimX: 1000, description: 'errors since Init or OpenFile', read: () => [...s().errors] },
     ];
   }
 
   commands(): CommandSpec[] {
     const s = (): WriterSession => this.session;
     const cmd = (name: string, execute: (arg: unknown) => unknown, inType = CmdArgType.DevVoid): CommandSpec => ({
-      name, in: inType, out: CmdArgType.DevVoid, inDesc: inType === CmdArgType.DevString ? 'JSON string with data' : 'Uninitialised', execute,
+      name, in: inType, out: CmdArgType.DevVoid, inDesc: inType === CmdArgType.DevString ? 'JSON string with data' : 'Uninitialised',
+      // the reference's debug stream: "In OpenFile()" (reaches Tango logging targets at level DEBUG)
+      execute: (arg) => {
+        this.env.log.debug(`${this.name}: In ${name}()`);
+        return execute(arg);
+      },
     });
     return [
       cmd('OpenFile', () => s().openFile()),

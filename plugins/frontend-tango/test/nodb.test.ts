@@ -9,6 +9,7 @@ import type { Kernel } from '@nxsw/core';
 import { haveH5py, h5get, readWithH5py, serviceSkip } from '@nxsw/core/testkit';
 import { XML_C1, havePyTango, py, slowXml, startServer, testKernel } from './helpers.js';
 import type { RunningTangoServer } from '../src/index.js';
+import { CmdArgType, DevState, DeviceServer } from '@nxsw/tango-wire/server';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
 let kernel: Kernel;
@@ -277,4 +278,72 @@ out["after_restart"] = [st(), dev.FileName]
   assert.deepEqual(out.classes, ['NXSDataWriter']);
   assert.deepEqual(out.devices, ['NXSDataWriter::test/nxsw/1', 'NXSDataWriter::test/nxsw/2']);
   assert.deepEqual(out.after_restart, ['ON', ''], 'DevRestart gives the device a fresh engine');
+});
+
+test('without a database, events work as with cppTango: names carry #dbase=no, callbacks get State changes', { skip }, async () => {
+  const out = await py(url2, `${reset}
+values = []
+eid = dev.subscribe_event("State", tango.EventType.CHANGE_EVENT, lambda e: values.append(None if e.err else str(e.attr_value.value)))
+adm = tango.DeviceProxy(dev.adm_name())
+r = adm.command_inout("ZmqEventSubscriptionChange", ["test/nxsw/2", "State", "subscribe", "change", "5"])
+out["topic"] = r[1][2]
+out["heartbeat"] = r[1][3]
+dev.FileName = ${JSON.stringify(join(dir, 'nodb-events.nxs'))}
+dev.OpenFile()
+time.sleep(0.5)
+dev.CloseFile()
+time.sleep(0.5)
+dev.unsubscribe_event(eid)
+out["values"] = values
+`);
+  assert.equal(out.topic, `tango://127.0.0.1:${srv.port}/test/nxsw/2/state#dbase=no.idl5_change`);
+  assert.equal(out.heartbeat, `tango://127.0.0.1:${srv.port}/dserver/nxsdatawriter/nodb#dbase=no`);
+  assert.deepEqual(out.values, ['ON', 'OPEN', 'ON']);
+});
+
+test('polling without a database: failed reads sit in the history between good ones, in order', { skip }, async () => {
+  const out = await py(url2, `${reset}
+dev.poll_attribute("XMLSettings", 100)
+dev.FileName = ${JSON.stringify(join(dir, 'poll-history.nxs'))}
+dev.XMLSettings = ${JSON.stringify(XML_C1)}
+dev.OpenFile(); time.sleep(0.45)
+dev.OpenEntry(); time.sleep(0.45)   # XMLSettings cannot be read in EXTRACT
+dev.CloseEntry(); time.sleep(0.45)
+dev.CloseFile()
+h = dev.attribute_history("XMLSettings", 10)
+dev.stop_poll_attribute("XMLSettings")
+out["history"] = ["failed:" + x.get_err_stack()[0].reason if x.has_failed else ("xml" if x.value == ${JSON.stringify(XML_C1)} else x.value) for x in h]
+`);
+  const h = (out.history as string[]).join(' ');
+  assert.match(h, /^(xml )+(failed:API_AttrNotAllowed )+(xml ?)+$/, h);
+});
+
+test('a device:: logging target gets Log commands, as Astor\'s LogViewer does', { skip }, async () => {
+  const records: string[][] = [];
+  const viewer = new DeviceServer({ serverName: `LogViewer/t${process.pid}`, port: 0, listenHost: '127.0.0.1', publishHost: '127.0.0.1', events: false });
+  viewer.add({
+    name: 'test/logviewer/1', className: 'LogConsumer', state: () => DevState.ON, status: () => 'ready', attributes: () => [],
+    commands: () => [{ name: 'Log', in: CmdArgType.DevVarStringArray, out: CmdArgType.DevVoid, execute: (a) => { records.push(a as string[]); } }],
+  });
+  const port = await viewer.listen();
+  try {
+    await py(url2, `${reset}
+adm = tango.DeviceProxy(dev.adm_name())
+adm.AddLoggingTarget(["test/nxsw/2", "device::tango://127.0.0.1:${port}/test/logviewer/1#dbase=no"])
+adm.SetLoggingLevel([[5], ["test/nxsw/2"]])
+dev.FileName = ${JSON.stringify(join(dir, 'logviewer.nxs'))}
+dev.OpenFile()
+dev.CloseFile()
+adm.RemoveLoggingTarget(["test/nxsw/2", "device::*"])
+adm.SetLoggingLevel([[0], ["test/nxsw/2"]])
+time.sleep(0.3)
+`);
+    assert.deepEqual(records.map((r) => r.slice(1)), [
+      ['DEBUG', 'test/nxsw/2', 'test/nxsw/2: In OpenFile()', '', 'main'],
+      ['DEBUG', 'test/nxsw/2', 'test/nxsw/2: In CloseFile()', '', 'main'],
+    ]);
+    assert.ok(Math.abs(Number(records[0][0]) - Date.now()) < 60_000, 'the first field is the time in ms');
+  } finally {
+    await viewer.close();
+  }
 });

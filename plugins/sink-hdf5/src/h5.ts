@@ -7,7 +7,7 @@
  * C layer can do (writing slices of vlen strings, several filters).
  */
 import * as h5wasm from 'h5wasm/node';
-import { NxswError } from '@nxsw/core';
+import { NxswError, osCause } from '@nxsw/core';
 
 /** The part of h5wasm's Module typing the sink uses (the package's own typing, re-exported). */
 export type H5Module = Awaited<typeof h5wasm.ready>;
@@ -51,12 +51,15 @@ export function hdf5Reason(e: unknown): string {
   return first === last ? first : `${first}: ${last}`;
 }
 
-/** Runs one Module call; an exception becomes FILE_ERROR naming the file, the object and the operation. */
+/**
+ * Runs one Module call; an exception becomes FILE_ERROR naming the file, the object, the operation
+ * and the cause: the operating system's (disk full, permission, ...) where HDF5 quotes one.
+ */
 export function h5call<T>(file: string, what: string, objPath: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (e instanceof NxswError) throw e;
-    throw new NxswError('FILE_ERROR', `${file}: cannot ${what} ${objPath}: ${hdf5Reason(e)}`, { cause: e });
+    throw new NxswError('FILE_ERROR', `${file}: cannot ${what} ${objPath}: ${osCause(e) ?? hdf5Reason(e)}`, { cause: e });
   }
 }

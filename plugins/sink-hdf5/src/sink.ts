@@ -10,16 +10,15 @@
  * object headers of files from other writers, SWMR mode, dense attribute storage beyond the
  * root's direct blocks, huge attributes) they are written as int8 0/1 instead.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve as resolvePath, posix } from 'node:path';
+import { rmSync } from 'node:fs';
+import { resolve as resolvePath, posix } from 'node:path';
 import {
-  NxswError, castValue, checkValue, sizeOf, allocate,
+  NxswError, checkOutputPath, chunkShape, castValue, checkValue, sizeOf, allocate,
   type ElementType, type NxValue, type ValueData, type BigArray, type NumberArray,
-  type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type SinkReader, type FieldSpec, type FilterSpec,
+  type ChunkPolicy, type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type SinkReader, type FieldSpec, type FilterSpec,
 } from '@nxsw/core';
 import { loadModule, hdf5Version, h5call, UNLIMITED, type H5Module } from './h5.js';
-import { chooseChunks, type ChunkPolicy } from './chunks.js';
-import { FileLock } from './lock.js';
+import { FileLock, lockPolicy } from './lock.js';
 import { openReader } from './reader.js';
 import {
   patchObjectHeader, patchBoolAttributes, boolEnumDatatype, pipelineMessage, MSG_DATATYPE, MSG_PIPELINE, BOOL_PLACEHOLDER_MEMBER, type EncodedFilter,
@@ -36,17 +35,22 @@ export interface Hdf5SinkOptions {
   readonly libver?: Libver;
   /** bytes a chunk aims at (the record axis gets as many rows as fit), default 64 KiB */
   readonly chunkBytes?: number;
+  /** records per chunk at most when the client did not announce the scan's length, default 256 (see core's chunkShape) */
+  readonly chunkRecords?: number;
   /** largest chunk for one big frame, default 4 MiB */
   readonly maxChunkBytes?: number;
   /** buffered bytes per dataset that force a write before the next flush, default 16 MiB */
   readonly blockBytes?: number;
-  /** keep `<file>.lock` while the file is open, default true */
-  readonly lockFile?: boolean;
+  /**
+   * take HDF5's file lock (flock) on the output file while it is written, as the HDF5 library does,
+   * default true; HDF5_USE_FILE_LOCKING=FALSE in the environment turns it off as well
+   */
+  readonly fileLocking?: boolean;
   /** record creation order of links and attributes (h5py lists them in that order), default true */
   readonly trackOrder?: boolean;
 }
 
-interface Resolved { libver: Libver | undefined; chunk: ChunkPolicy; blockBytes: number; lockFile: boolean; trackOrder: boolean }
+interface Resolved { libver: Libver | undefined; chunk: ChunkPolicy; blockBytes: number; fileLocking: boolean; trackOrder: boolean }
 
 const MAX_WRITE_BYTES = 64 << 20; // one hyperslab write at most; keeps the wasm heap (max 2 GiB, never shrinks) small
 
@@ -124,7 +128,7 @@ class FileState {
   private scratchPtr = 0;
   private scratchSize = 0;
 
-  constructor(readonly m: H5Module, readonly path: string, fid: bigint, readonly opts: Resolved, readonly bounds: [number, number], private readonly lock: FileLock | undefined) {
+  constructor(readonly m: H5Module, readonly path: string, fid: bigint, readonly opts: Resolved, readonly bounds: [number, number], private readonly lock: FileLock) {
     this.fid = fid;
   }
 
@@ -199,6 +203,10 @@ class FileState {
     return Number(new DataView(Uint8Array.from(ref).buffer).getBigUint64(0, true));
   }
 
+  unlock(): void {
+    this.lock.unlock();
+  }
+
   flush(): void {
     if (this.closed) throw new NxswError('FILE_ERROR', `${this.path}: cannot flush: the file is closed`);
     this.applyPatches();
@@ -222,7 +230,7 @@ class FileState {
       } finally {
         this.closed = true;
         this.releaseScratch();
-        this.lock?.release();
+        this.lock.close();
       }
     }
   }
@@ -490,7 +498,7 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     if (scalar) {
       Object.assign(meta, { shape: [], maxshape: null, chunks: null });
     } else {
-      const chunks = chooseChunks(shape, spec.recordAxis, spec.frameShape, fileElemSize(type), st.opts.chunk);
+      const chunks = chunkShape({ shape, recordAxis: spec.recordAxis, frameShape: spec.frameShape, elementBytes: fileElemSize(type), expectedRecords: spec.expectedRecords }, st.opts.chunk);
       // created empty and resized: create_dataset would otherwise write a zero buffer of the whole extent
       Object.assign(meta, { shape: shape.map(() => 0n), maxshape: shape.map(() => UNLIMITED), chunks: big(chunks) });
       // vlen strings are 16-byte heap ids: filters would compress pointers, not text
@@ -751,6 +759,9 @@ class Hdf5File implements SinkFile {
     }
     st.call('start SWMR writing on', '', (m, fid) => m.H5Fstart_swmr_write(fid));
     st.swmr = true;
+    // as the HDF5 library does: from now on SWMR readers may open the file, and the superblock's
+    // write flags keep other writers off
+    st.unlock();
   }
   close(): void {
     this.state.close();
@@ -758,7 +769,7 @@ class Hdf5File implements SinkFile {
 }
 
 const DEFAULTS: Resolved = {
-  libver: undefined, chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20 }, blockBytes: 16 << 20, lockFile: true, trackOrder: true,
+  libver: undefined, chunk: { chunkBytes: 64 << 10, maxChunkBytes: 4 << 20, maxRecords: 256 }, blockBytes: 16 << 20, fileLocking: true, trackOrder: true,
 };
 
 export class Hdf5SinkFactory implements SinkFactory {
@@ -770,9 +781,13 @@ export class Hdf5SinkFactory implements SinkFactory {
   constructor(options: Hdf5SinkOptions = {}) {
     this.opts = {
       libver: options.libver ?? DEFAULTS.libver,
-      chunk: { chunkBytes: options.chunkBytes ?? DEFAULTS.chunk.chunkBytes, maxChunkBytes: options.maxChunkBytes ?? DEFAULTS.chunk.maxChunkBytes },
+      chunk: {
+        chunkBytes: options.chunkBytes ?? DEFAULTS.chunk.chunkBytes,
+        maxChunkBytes: options.maxChunkBytes ?? DEFAULTS.chunk.maxChunkBytes,
+        maxRecords: options.chunkRecords ?? DEFAULTS.chunk.maxRecords,
+      },
       blockBytes: options.blockBytes ?? DEFAULTS.blockBytes,
-      lockFile: options.lockFile ?? DEFAULTS.lockFile,
+      fileLocking: options.fileLocking ?? DEFAULTS.fileLocking,
       trackOrder: options.trackOrder ?? DEFAULTS.trackOrder,
     };
   }
@@ -783,23 +798,20 @@ export class Hdf5SinkFactory implements SinkFactory {
 
   async open(path: string, options: SinkOpenOptions): Promise<SinkFile> {
     const file = resolvePath(path);
-    const dir = dirname(file);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new NxswError('FILE_ERROR', `${file}: cannot open: the directory ${dir} does not exist`);
-    if (existsSync(file) && statSync(file).isDirectory()) throw new NxswError('FILE_ERROR', `${file}: cannot open: it is a directory`);
+    checkOutputPath(file);
     const m = await loadModule();
-    const lock = this.opts.lockFile ? FileLock.acquire(file) : undefined;
+    const lock = FileLock.open(file, options.mode, lockPolicy(this.opts.fileLocking));
     try {
-      const exists = existsSync(file);
-      if (options.mode === 'create' && exists) throw new NxswError('FILE_ERROR', `${file}: the file exists (mode 'create' never overwrites it; use mode 'append' to add to it)`);
       const consts = { v18: m.H5F_LIBVER_V18, v110: m.H5F_LIBVER_V110, v112: m.H5F_LIBVER_V112, v114: m.H5F_LIBVER_V114, v200: m.H5F_LIBVER_V200, latest: m.H5F_LIBVER_LATEST };
       const low = consts[this.opts.libver ?? (options.swmr ? 'v110' : 'v18')];
       const bounds: [number, number] = [low, Math.max(low, m.H5F_LIBVER_V110)];
-      const fid = h5call(file, exists ? 'open' : 'create', 'the file', () => BigInt(m.open(file, exists ? m.H5F_ACC_RDWR : m.H5F_ACC_EXCL, this.opts.trackOrder, bounds[0], bounds[1])));
+      // a file the lock just created is empty: HDF5 writes it anew (TRUNC), as it would with EXCL
+      const fid = h5call(file, lock.created ? 'create' : 'open', 'the file', () => BigInt(m.open(file, lock.created ? m.H5F_ACC_TRUNC : m.H5F_ACC_RDWR, this.opts.trackOrder, bounds[0], bounds[1])));
       const state = new FileState(m, file, fid, this.opts, bounds, lock);
-      const sf = new Hdf5File(state, hdf5Version(m));
-      return sf;
+      return new Hdf5File(state, hdf5Version(m));
     } catch (e) {
-      lock?.release();
+      lock.close();
+      if (lock.created) rmSync(file, { force: true });
       throw e;
     }
   }

@@ -5,6 +5,7 @@
  */
 import { CmdArgType, DevState, DispLevel } from '../enums.js';
 import type { AttrData } from '../attribute-value.js';
+import type { ClntIdent } from '../idl.js';
 
 export type ScalarValue = string | number | boolean | bigint;
 /** a scalar, or the elements of a spectrum */
@@ -20,7 +21,14 @@ export interface AttributeSpec {
   /** maximum spectrum length (default 4096) */
   readonly maxDimX?: number;
   readonly level?: DispLevel;
+  /** the value goes to the database (attribute property __value) on every write and is written back at start */
   readonly memorized?: boolean;
+  /**
+   * the device pushes change and archive events for this attribute itself (cppTango's
+   * set_change_event(name, true)): clients can subscribe without polling; State and Status
+   * always are
+   */
+  readonly pushesEvents?: boolean;
   readonly description?: string;
   readonly label?: string;
   readonly unit?: string;
@@ -41,8 +49,20 @@ export interface CommandSpec {
   readonly level?: DispLevel;
   /** states in which the command is allowed (default: every state) */
   readonly states?: readonly DevState[];
-  /** gets the decoded argument (undefined for DevVoid); returns the result (ignored for DevVoid) */
-  execute(arg: unknown): unknown;
+  /**
+   * gets the decoded argument (undefined for DevVoid) and who called (admin commands like
+   * LockDevice need it); returns the result (ignored for DevVoid)
+   */
+  execute(arg: unknown, caller: Caller): unknown;
+}
+
+/** who called: the client's address and, from IDL 4 operations on, its identity (process id) */
+export interface Caller {
+  /** the client's IP address */
+  readonly host: string;
+  /** "ip:port" of the client's connection */
+  readonly peer?: string;
+  readonly ident?: ClntIdent;
 }
 
 export interface TangoDevice {

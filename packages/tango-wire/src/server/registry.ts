@@ -10,8 +10,9 @@ import { parseCorbaloc } from '../ior.js';
 import { Orb } from '../orb.js';
 import { readAny, writeAny } from '../typecode.js';
 import type { HostPort } from '../names.js';
+import type { DeviceStore } from './attr-config.js';
 
-export class DatabaseRegistry {
+export class DatabaseRegistry implements DeviceStore {
   private readonly orb: Orb;
   private readonly ref;
 
@@ -61,6 +62,44 @@ export class DatabaseRegistry {
 
   async putDeviceProperty(device: string, name: string, values: readonly string[]): Promise<void> {
     await this.command('DbPutDeviceProperty', CmdArgType.DevVarStringArray, [device, '1', name, String(values.length), ...values]);
+  }
+
+  async deleteDeviceProperty(device: string, name: string): Promise<void> {
+    await this.command('DbDeleteDeviceProperty', CmdArgType.DevVarStringArray, [device, name]);
+  }
+
+  /** attribute → property → values, for the attributes that have any */
+  async attributeProperties(device: string, attributes: readonly string[]): Promise<Map<string, Map<string, string[]>>> {
+    const out = new Map<string, Map<string, string[]>>();
+    if (attributes.length === 0) return out;
+    const r = (await this.command('DbGetDeviceAttributeProperty2', CmdArgType.DevVarStringArray, [device, ...attributes])) as string[];
+    // [device, nAttributes, (attribute, nProps, (name, nValues, values...)*)*]
+    let i = 2;
+    const nAttr = Number(r[1]);
+    for (let a = 0; a < nAttr && i < r.length; a++) {
+      const attr = r[i++];
+      const nProps = Number(r[i++]);
+      const props = new Map<string, string[]>();
+      for (let p = 0; p < nProps && i < r.length; p++) {
+        const name = r[i++];
+        const count = Number(r[i++]);
+        props.set(name, r.slice(i, i + count));
+        i += count;
+      }
+      if (props.size) out.set(attr, props);
+    }
+    return out;
+  }
+
+  async putAttributeProperties(device: string, attribute: string, props: ReadonlyMap<string, readonly string[]>): Promise<void> {
+    if (props.size === 0) return;
+    const flat = [...props].flatMap(([name, values]) => [name, String(values.length), ...values]);
+    await this.command('DbPutDeviceAttributeProperty2', CmdArgType.DevVarStringArray, [device, '1', attribute, String(props.size), ...flat]);
+  }
+
+  async deleteAttributeProperties(device: string, attribute: string, names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.command('DbDeleteDeviceAttributeProperty', CmdArgType.DevVarStringArray, [device, attribute, ...names]);
   }
 
   /** Publishes a device's IOR (IDL version 5). */
