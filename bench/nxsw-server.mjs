@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /** Starts the server with one device; resolves with its port and a stop function. */
 export async function startNodbServer(root, device, extra = []) {
-  const server = spawn(process.execPath, [join(root, 'core/dist/src/cli/main.js'), 'serve', '--nodb', '--port', '0', '--device', device, '--publish-host', '127.0.0.1', ...extra],
+  const server = spawn(process.execPath, ['--no-node-snapshot', join(root, 'core/dist/src/cli/main.js'), 'serve', '--nodb', '--port', '0', '--device', device, '--publish-host', '127.0.0.1', ...extra],
     { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     const port = await new Promise((resolve, reject) => {

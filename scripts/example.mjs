@@ -8,7 +8,7 @@ const out = 'out/example.nxs';
 mkdirSync('out', { recursive: true });
 rmSync(out, { force: true });
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
-const status = run(process.execPath, ['core/dist/src/cli/main.js', 'write', 'examples/scan/scan.xml', '--output', out,
+const status = run(process.execPath, ['--no-node-snapshot', 'core/dist/src/cli/main.js', 'write', 'examples/scan/scan.xml', '--output', out,
   '--global', 'examples/scan/global.json', '--records', 'examples/scan/records.jsonl', '--final', 'examples/scan/final.json']);
 if (status !== 0) process.exit(status);
 if (existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import h5py'], { stdio: 'ignore' }).status === 0) {

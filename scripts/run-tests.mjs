@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
+const WASM_CHOICE = 'sink:HDF5=@nxsw/sink-hdf5';
 const pkg = JSON.parse((await import('node:fs')).readFileSync(join(root, 'package.json'), 'utf8'));
 const files = [];
 const walk = (dir) => {
@@ -26,5 +27,14 @@ if (selected.length === 0) {
   process.exit(1);
 }
 console.log(`running ${selected.length} test files:\n  ${selected.map((f) => relative(root, f)).join('\n  ')}`);
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...selected], { stdio: 'inherit', cwd: root });
-process.exit(r.status ?? 1);
+const r = spawnSync(process.execPath, ['--no-node-snapshot', '--test', '--test-reporter=spec', ...selected], { stdio: 'inherit', cwd: root });
+// The end-to-end suite runs once per HDF5 sink: above with the default (the native sink where the
+// system library loads), here again with the h5wasm sink chosen.
+const e2e = selected.filter((f) => f.startsWith(join(root, 'e2e', 'dist')));
+let again = 0;
+if (e2e.length && !process.env.NXSW_CHOOSE) {
+  console.log(`\nthe end-to-end suite again with the h5wasm sink (NXSW_CHOOSE=${WASM_CHOICE}):`);
+  const r2 = spawnSync(process.execPath, ['--no-node-snapshot', '--test', '--test-reporter=spec', ...e2e], { stdio: 'inherit', cwd: root, env: { ...process.env, NXSW_CHOOSE: WASM_CHOICE } });
+  again = r2.status ?? 1;
+}
+process.exit(r.status || again);

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine for nxsw: the Debian packages the tests use as independent peers
-# (h5py, HDF5 tools, PyTango), the npm packages, and the build. Safe to run again.
+# (h5py, HDF5 tools, PyTango, the Python modules nxstools needs to make the reference's SciCat
+# metadata, numpy for PYEVAL's tests), the npm packages, and the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# python3-h5py brings the distribution's HDF5 runtime library (libhdf5-103-1 on Debian 12), which
+# the native HDF5 sink loads at run time through koffi (nothing is compiled at install);
+# hdf5-filter-plugin puts LZ4 and BZip2 filters on HDF5's plugin path (filters by id in tests)
 need=()
-for pkg in python3-h5py hdf5-tools python3-tango; do
+# g++ and make: node-gyp builds the native npm packages (isolated-vm, better-sqlite3) from source
+for pkg in python3-h5py python3-numpy hdf5-tools python3-tango hdf5-filter-plugin g++ make python3-tz python3-dateutil python3-lxml python3-yaml; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -8,6 +8,8 @@
  *   node bench/engine/run.mjs            full workloads (several minutes)
  *   node bench/engine/run.mjs --quick    a tenth of the records
  *   node bench/engine/run.mjs --json     machine-readable output
+ *   node bench/engine/run.mjs --sink native|wasm   the HDF5 sink (default: the one the kernel
+ *                                        picks, the native sink where the system library loads)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,39 +18,42 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kernel, WriterSession } from '../../core/dist/src/index.js';
 
+const SINKS = { native: '@nxsw/sink-hdf5-native', wasm: '@nxsw/sink-hdf5' };
+const sinkArg = process.argv.includes('--sink') ? process.argv[process.argv.indexOf('--sink') + 1] : undefined;
+if (sinkArg !== undefined && !SINKS[sinkArg]) throw new Error(`--sink ${sinkArg}: expected native or wasm`);
+const choose = sinkArg ? { 'sink:HDF5': SINKS[sinkArg] } : {};
+
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');
 const scale = quick ? 0.1 : 1;
 
+const IMAGE_SIDE = 256;
 const WORKLOADS = [
   { name: '1 scalar x 10000', scalars: 1, records: 10000 },
   { name: '10 scalars x 10000', scalars: 10, records: 10000 },
   { name: '50 scalars x 2000', scalars: 50, records: 2000 },
   { name: '10 scalars + 2048 spectrum x 2000', scalars: 10, records: 2000, spectrum: 2048 },
-  { name: '10 scalars + 256x256 uint16 image x 1000', scalars: 10, records: 1000, image: 256 },
+  { name: '10 scalars + 256x256 uint16 image x 1000', scalars: 10, records: 1000, image: IMAGE_SIDE },
 ];
 
 function configXml(w) {
   const fields = [];
   for (let i = 0; i < w.scalars; i++) fields.push(`<field name="c${i}" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="CLIENT"><record name="c${i}"/></datasource></field>`);
   if (w.spectrum) fields.push(`<field name="spectrum" type="NX_FLOAT"><dimensions rank="1"><dim index="1" value="${w.spectrum}"/></dimensions><strategy mode="STEP"/><datasource type="CLIENT"><record name="spectrum"/></datasource></field>`);
-  if (w.image) fields.push(`<field name="image" type="NX_UINT16"><dimensions rank="2"><dim index="1" value="${w.image}"/><dim index="2" value="${w.image}"/></dimensions><strategy mode="STEP"/><datasource type="CLIENT"><record name="image"/></datasource></field>`);
+  if (w.image) fields.push(`<field name="image" type="NX_UINT16"><dimensions rank="2"><dim index="1" value="${w.image}"/><dim index="2" value="${w.image}"/></dimensions><strategy mode="STEP"/><datasource type="FRAME"/></field>`);
   return `<definition><group type="NXentry" name="entry"><group type="NXdetector" name="detector">${fields.join('')}</group></group></definition>`;
 }
 
 /** JSON record texts, made before timing (a client sends text; parsing it is the engine's work) */
 function records(w, n) {
   const spectrum = w.spectrum ? Array.from({ length: w.spectrum }, (_, k) => k) : undefined;
-  const image = w.image ? Array.from({ length: w.image }, (_, y) => Array.from({ length: w.image }, (_, x) => (y * w.image + x) & 0xffff)) : undefined;
-  const imageText = image ? JSON.stringify(image) : undefined;
   const out = [];
   for (let r = 0; r < n; r++) {
     const parts = [];
     for (let i = 0; i < w.scalars; i++) parts.push(`"c${i}":${r * 0.5 + i}`);
     if (spectrum) parts.push(`"spectrum":${JSON.stringify(spectrum.map((v) => v + r))}`);
-    if (imageText) parts.push(`"image":${imageText}`);
     out.push(`{"data":{${parts.join(',')}}}`);
   }
   return out;
@@ -67,6 +72,18 @@ async function timeNxsw(kernel, w, n, file, durability) {
   await s.closeFile();
   return (performance.now() - t0) / 1000;
 }
+
+/**
+ * Images come as binary values, as from a Tango detector attribute (a client's JSON text of
+ * 65 536 numbers would measure JSON parsing): the FRAME source returns a prebuilt uint16 frame.
+ */
+const frameSource = {
+  kind: 'datasource', name: 'FRAME',
+  create() {
+    const data = Uint16Array.from({ length: IMAGE_SIDE * IMAGE_SIDE }, (_, k) => k & 0xffff);
+    return { describe: () => 'FRAME (bench)', read: async () => ({ type: 'uint16', shape: [IMAGE_SIDE, IMAGE_SIDE], data }) };
+  },
+};
 
 /** a sink that accepts everything and writes nothing: what remains is the engine's own cost */
 const nullSink = {
@@ -105,7 +122,7 @@ function h5pyBaseline(w, n, file) {
 function peakMemory(n) {
   const code = `
     import { Kernel, WriterSession } from ${JSON.stringify(join(repo, 'core/dist/src/index.js'))};
-    const kernel = await Kernel.start({ cwd: ${JSON.stringify(repo)} });
+    const kernel = await Kernel.start({ cwd: ${JSON.stringify(repo)}, choose: ${JSON.stringify(choose)} });
     const s = new WriterSession({ extensions: kernel, addingLogs: false, durability: { mode: 'interval', intervalMs: 1000 } });
     s.setFileName(process.argv[1]);
     s.setXmlSettings(${JSON.stringify(configXml({ scalars: 10 }))});
@@ -126,8 +143,10 @@ function peakMemory(n) {
   }
 }
 
-const kernel = await Kernel.start({ cwd: repo });
-const nullKernel = Kernel.withExtensions([...kernel.list('datasource'), nullSink]);
+const plugins = await Kernel.start({ cwd: repo, choose });
+const sinkPlugin = plugins.providerOf('sink', 'HDF5');
+const kernel = Kernel.withExtensions([...plugins.list('datasource'), frameSource, ...plugins.list('sink')]);
+const nullKernel = Kernel.withExtensions([...plugins.list('datasource'), nullSink]);
 const dir = mkdtempSync(join(tmpdir(), 'nxsw-bench-'));
 const results = [];
 try {
@@ -146,10 +165,10 @@ try {
   }
   const mem10k = peakMemory(Math.round(10000 * scale));
   const mem100k = peakMemory(Math.round(100000 * scale));
-  const out = { machine: `${cpus().length} x ${cpus()[0]?.model}`, node: process.version, quick, engineUsPerRecord10Scalars: engineUs, workloads: results, peakRssMB: { [`${Math.round(10000 * scale)} records`]: mem10k, [`${Math.round(100000 * scale)} records`]: mem100k } };
+  const out = { machine: `${cpus().length} x ${cpus()[0]?.model}`, node: process.version, quick, sink: sinkPlugin, engineUsPerRecord10Scalars: engineUs, workloads: results, peakRssMB: { [`${Math.round(10000 * scale)} records`]: mem10k, [`${Math.round(100000 * scale)} records`]: mem100k } };
   if (asJson) console.log(JSON.stringify(out, null, 2));
   else {
-    console.log(`machine: ${out.machine}, node ${out.node}${quick ? ' (quick)' : ''}`);
+    console.log(`machine: ${out.machine}, node ${out.node}${quick ? ' (quick)' : ''}, HDF5 sink ${sinkPlugin}`);
     console.log(`engine cost per Record, 10 scalar CLIENT fields, nothing written: ${engineUs.toFixed(1)} µs (target ≤ 50 µs)`);
     console.log('\nworkload                                   records  nxsw µs/rec  h5py µs/rec  nxsw/h5py   nxsw(flush 1 s) µs/rec  ratio');
     for (const r of results) {
@@ -159,5 +178,5 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  await kernel.stop();
+  await plugins.stop();
 }

@@ -2,6 +2,7 @@
 // Record round trip seen by a PyTango client (10 scalar CLIENT fields) against the nxsw Tango
 // server, next to the in-process cost of the same Record (WriterSession.record) in the same run.
 //   npm run build && node bench/tango-record/run.mjs [--records N]
+//   (the HDF5 sink the server picks: the native one where the library loads; NXSW_CHOOSE=sink:HDF5=@nxsw/sink-hdf5 for h5wasm)
 // Writes bench/results/tango-record.json. Needs /usr/bin/python3 with python3-tango.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -61,8 +62,9 @@ async function overTango(extra, tag) {
 }
 
 /** the same Records through the engine directly, in this process */
-const { Kernel, WriterSession } = await import(join(root, 'core/dist/src/index.js'));
-const kernel = await Kernel.start({ cwd: root });
+const { Kernel, WriterSession, parseChoices } = await import(join(root, 'core/dist/src/index.js'));
+// NXSW_CHOOSE (e.g. sink:HDF5=@nxsw/sink-hdf5) applies here as in the server it starts
+const kernel = await Kernel.start({ cwd: root, choose: parseChoices() });
 async function inProcess(durability, tag) {
   const session = new WriterSession({ extensions: kernel, defaultCanFail: true, durability });
   session.setFileName(join(dir, `inproc-${tag}.nxs`));

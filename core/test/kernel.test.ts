@@ -54,6 +54,32 @@ test('two plugins providing the same extension: the second is refused unless the
   }
 });
 
+test('precedence: the higher one serves unless chosen; one that fails to load gives way to the next, and both say why', async () => {
+  const t = tempDir();
+  try {
+    const portable = writePlugin(t.dir, 'plugin-portable', manifest([{ kind: 'datasource', name: 'SAME' }]), constantSourceEntry('SAME', 1));
+    const fast = writePlugin(t.dir, 'plugin-fast', manifest([{ kind: 'datasource', name: 'SAME' }], { precedence: 10 }), constantSourceEntry('SAME', 2));
+    const k1 = await Kernel.start({ discoverInstalled: false, plugins: [portable, fast] });
+    assert.equal(k1.providerOf('datasource', 'SAME'), 'plugin-fast');
+    assert.deepEqual(k1.plugins.map((p) => p.name), ['plugin-portable', 'plugin-fast'], 'listed in discovery order');
+    const loser = k1.plugins.find((p) => p.name === 'plugin-portable')!;
+    assert.equal(loser.status, 'refused');
+    assert.equal(loser.reason, 'datasource SAME is served by plugin-fast, which takes precedence; choose this plugin with --choose datasource:SAME=plugin-portable');
+    assert.equal(k1.plugins.find((p) => p.name === 'plugin-fast')!.reason, 'serves datasource SAME ahead of plugin-portable (precedence 10 over 0)');
+
+    const k2 = await Kernel.start({ discoverInstalled: false, plugins: [portable, fast], choose: { 'datasource:SAME': 'plugin-portable' } });
+    assert.equal(k2.providerOf('datasource', 'SAME'), 'plugin-portable');
+
+    const broken = writePlugin(t.dir, 'plugin-nolib', manifest([{ kind: 'datasource', name: 'SAME' }], { precedence: 10 }), "throw new Error('no system library libfoo.so');");
+    const k3 = await Kernel.start({ discoverInstalled: false, plugins: [portable, broken] });
+    assert.equal(k3.providerOf('datasource', 'SAME'), 'plugin-portable');
+    assert.match(k3.plugins.find((p) => p.name === 'plugin-nolib')!.reason!, /loading failed: no system library libfoo\.so/);
+    assert.equal(k3.plugins.find((p) => p.name === 'plugin-portable')!.reason, 'serves datasource SAME because plugin-nolib could not load');
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('a plugin must register exactly what it declares, and its options are validated first', async () => {
   const t = tempDir();
   try {

@@ -35,7 +35,7 @@ test('every error of spec 6.1 is a located configuration error', () => {
     ['<definition><group type="NXentry"><field name="x"><datasource/></field></group></definition>', /datasource without a type/],
     ['<definition><field name="x"><group type="NXentry"/></field></definition>', /<group> is not allowed inside <field>/],
     ['<definition><group type="NXentry"><record name="x"/></group></definition>', /<record> is not allowed inside <group>/],
-    ['<definition><group type="NXentry"><field name="x"><strategy/><strategy/></field></group></definition>', /<field> has more than one <strategy>/],
+    ['<definition><group type="NXentry"><field name="x"><datasource type="CLIENT"/><datasource type="CLIENT"/></field></group></definition>', /<field> has more than one <datasource>/],
   ];
   for (const [xml, re] of cases) assert.throws(() => plan(xml), (e: unknown) => e instanceof NxswError && re.test(e.message), xml);
 });
@@ -55,6 +55,19 @@ test('the plan: group names from types, legacy name/type attributes, strategies 
   assert.equal(x.strategy!.grows, 1);
   assert.equal(x.strategy!.canfail, true);
   assert.deepEqual(x.strategy!.filters, [{ id: 2 }, { id: 1, cdValues: [9] }, { id: 3, cdValues: undefined, optional: false }, { id: 32008, cdValues: [0, 2], optional: true }]);
+});
+
+test('several <strategy> tags: the last one wins, as in the reference', () => {
+  const p = plan(`<definition><group type="NXentry"><field name="x"><strategy mode="INIT"/><strategy mode="STEP" trigger="t1" canfail="true"/></field>
+    <attribute name="a"><strategy mode="FINAL"/><strategy mode="STEP"/></attribute></group></definition>`);
+  const entry = p.children[0]!;
+  if (entry.kind !== 'group') throw new Error('group expected');
+  const x = entry.children[0]!;
+  if (x.kind !== 'field') throw new Error('field expected');
+  assert.equal(x.strategy!.mode, 'STEP');
+  assert.equal(x.strategy!.trigger, 't1');
+  assert.equal(x.strategy!.canfail, true);
+  assert.equal(entry.attributes[0]!.strategy!.mode, 'STEP');
 });
 
 test('link targets written with NeXus classes resolve against the configuration (spec 2.8)', () => {

@@ -1,9 +1,9 @@
 // The nxsw command line: usage, exit codes, clear errors, and the README's example.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { checkPlugin } from '@nxsw/core/conformance';
 import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { REPO, tempDir } from './scan.js';
@@ -12,7 +12,7 @@ const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
 const CLI = join(REPO, 'core/dist/src/cli/main.js');
 
 function nxsw(args: string[], input?: string, cwd = REPO) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--no-node-snapshot', CLI, ...args], { cwd, input, encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -116,15 +116,20 @@ test("the README's example writes the expected tree", { skip }, () => {
   }
 });
 
-test('nxsw plugins --json lists the five built-in plugins and the installed example plugin', () => {
+test('nxsw plugins --json lists the built-in plugins and the installed example plugin; one HDF5 sink serves, the other says why not', () => {
   const r = nxsw(['plugins', '--json']);
   assert.equal(r.code, 0);
   const list = JSON.parse(r.out) as { kernelApi: string; plugins: Array<{ name: string; status: string; reason?: string }> };
   assert.equal(list.kernelApi, '1.0.0');
-  for (const n of ['@nxsw/source-json', '@nxsw/source-sql', '@nxsw/source-tango', '@nxsw/sink-hdf5', '@nxsw/frontend-tango', 'nxsw-plugin-site-extras']) {
+  for (const n of ['@nxsw/source-json', '@nxsw/source-python', '@nxsw/source-sql', '@nxsw/source-tango', '@nxsw/frontend-tango', 'nxsw-plugin-site-extras']) {
     const p = list.plugins.find((x) => x.name === n);
     assert.equal(p?.status, 'loaded', `${n}: ${p?.reason ?? 'not listed'}`);
   }
+  const sinks = list.plugins.filter((x) => x.name === '@nxsw/sink-hdf5' || x.name === '@nxsw/sink-hdf5-native');
+  assert.equal(sinks.length, 2);
+  assert.equal(sinks.filter((x) => x.status === 'loaded').length, 1, JSON.stringify(sinks));
+  const other = sinks.find((x) => x.status !== 'loaded')!;
+  assert.match(other.reason!, /served by|could not load|loading failed|chooses/);
 });
 
 test('the example plugin passes the conformance kit', async () => {
@@ -176,7 +181,7 @@ test('plugins named by NXSW_PLUGINS, --plugin and a server configuration file; c
   const t = tempDir();
   try {
     const example = join(REPO, 'examples/plugin-site-extras');
-    const viaEnv = spawnSync(process.execPath, [CLI, 'plugins', '--json'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NXSW_PLUGINS: example } });
+    const viaEnv = spawnSync(process.execPath, ['--no-node-snapshot', CLI, 'plugins', '--json'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NXSW_PLUGINS: example } });
     const listed = JSON.parse(viaEnv.stdout) as { plugins: Array<{ name: string; status: string; origin: string; reason?: string }> };
     const ex = listed.plugins.find((p) => p.name === 'nxsw-plugin-site-extras');
     assert.equal(ex?.status, 'loaded');
@@ -205,7 +210,7 @@ test('a writer killed mid-scan leaves a file h5py reads up to the last Record, a
     const cfg = join(t.dir, 'c.xml');
     const out = join(t.dir, 'crash.nxs');
     writeFileSync(cfg, XML);
-    const child = spawn(process.execPath, [CLI, 'write', cfg, '--output', out, '--records', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--no-node-snapshot', CLI, 'write', cfg, '--output', out, '--records', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
     for (let i = 1; i <= 3; i++) child.stdin.write(`{"data":{"x":${i}}}\n`);
     // wait until the third Record is in the file, as another process sees it
     let rows: unknown = [];
@@ -228,6 +233,71 @@ test('a writer killed mid-scan leaves a file h5py reads up to the last Record, a
     const next = nxsw(['write', cfg, '--output', `${out}:/second:NXentry`, '--records', '/dev/null']);
     assert.equal(next.code, 0, next.err);
     assert.deepEqual(h5get(readWithH5py(out), 'entry1/x').value, [1, 2, 3]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a server configuration with scripts off refuses EVAL and PYEVAL at check, saying how to enable them', () => {
+  const t = tempDir();
+  try {
+    for (const [type, plugin, what] of [['EVAL', '@nxsw/source-json', 'EVAL scripts'], ['PYEVAL', '@nxsw/source-python', 'PYEVAL scripts \\(and Python datasource classes\\)']]) {
+      const cfg = join(t.dir, `${type}.xml`);
+      writeFileSync(cfg, `<definition><group type="NXentry" name="entry1"><field name="y" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="${type}"><result name="y">ds.y = 2</result></datasource></field></group></definition>`);
+      const server = join(t.dir, `${type}-server.json`);
+      writeFileSync(server, JSON.stringify({ pluginOptions: { [plugin]: { scripts: false } } }));
+      assert.equal(nxsw(['check', cfg]).code, 0, `${type} scripts run by default`);
+      const off = nxsw(['check', cfg, '--config', server]);
+      assert.equal(off.code, 1);
+      const pluginRe = plugin.replace('/', '\\/');
+      assert.match(off.err, new RegExp(`DATASOURCE_CONFIG.*${what} are disabled on this server; an operator enables them with "pluginOptions": \\{"${pluginRe}": \\{"scripts": true\\}\\}.*line 1`));
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a fresh copy of the repository: npm ci links node_modules/.bin/nxsw before the build, and npx nxsw runs once built', { timeout: 240_000 }, () => {
+  const t = tempDir();
+  try {
+    // the repository's files as a clone has them (tracked files, with their modes)
+    const files = execFileSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).split('\0').filter(Boolean);
+    for (const f of files) {
+      if (!existsSync(join(REPO, f))) continue; // deleted in the working tree
+      mkdirSync(dirname(join(t.dir, f)), { recursive: true });
+      copyFileSync(join(REPO, f), join(t.dir, f));
+    }
+    // scripts/setup.sh's install step (scripts skipped: native modules are not needed here)
+    execFileSync('npm', ['ci', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: t.dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 200_000 });
+    const bin = join(t.dir, 'node_modules', '.bin', 'nxsw');
+    assert.ok(existsSync(bin), 'npm ci created node_modules/.bin/nxsw');
+    assert.equal(realpathSync(bin), realpathSync(join(t.dir, 'core', 'bin', 'nxsw.js')));
+    const unbuilt = spawnSync('npx', ['nxsw', '--help'], { cwd: t.dir, encoding: 'utf8' });
+    assert.equal(unbuilt.status, 1);
+    assert.match(unbuilt.stderr, /not built yet: run `npm run build`/);
+    // setup.sh's build step; the repository's own build stands in for it
+    symlinkSync(join(REPO, 'core', 'dist'), join(t.dir, 'core', 'dist'));
+    const built = spawnSync('npx', ['nxsw', '--help'], { cwd: t.dir, encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+    assert.match(built.stdout, /nxsw write CONFIG\.xml --output OUT\.nxs/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("the README's npx commands run as typed inside the repository", { skip }, () => {
+  const t = tempDir();
+  try {
+    const out = join(t.dir, 'scan.nxs');
+    const check = spawnSync('npx', ['nxsw', 'check', 'examples/scan/scan.xml'], { cwd: REPO, encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stderr);
+    const write = spawnSync('npx', ['nxsw', 'write', 'examples/scan/scan.xml', '--output', out, '--global', 'examples/scan/global.json',
+      '--records', 'examples/scan/records.jsonl', '--final', 'examples/scan/final.json'], { cwd: REPO, encoding: 'utf8' });
+    assert.equal(write.status, 0, write.stderr);
+    assert.equal(readWithH5py(out).attrs.NX_class!.value, 'NXroot');
+    const plugins = spawnSync('npx', ['nxsw', 'plugins'], { cwd: REPO, encoding: 'utf8' });
+    assert.equal(plugins.status, 0, plugins.stderr);
+    assert.match(plugins.stdout, /@nxsw\/sink-hdf5/);
   } finally {
     t.cleanup();
   }

@@ -350,3 +350,32 @@ test('lengths read from a datasource at OpenEntry obey the valueElements limit; 
     t.cleanup();
   }
 });
+
+test('an empty list for a scalar STEP value is an error, never a dropped row: canfail fills it, otherwise the record fails with the row kept', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const lenient = join(t.dir, 'empty-canfail.nxs');
+    await runScan({ xml: XML, fileName: lenient, canFail: true, records: [{ data: { x: 1, label: 'a' } }, { data: { x: [], label: 'b' } }, { data: { x: 3, label: 'c' } }] });
+    const f = readWithH5py(lenient);
+    const x = h5get(f, 'entry1/x');
+    assert.equal((x.value as number[]).length, 3, 'x keeps its row: the STEP fields stay aligned');
+    assert.deepEqual([(x.value as number[])[0], (x.value as number[])[2]], [1, 3]);
+    assert.deepEqual(h5get(f, 'entry1/label').value, ['a', 'b', 'c']);
+    assert.equal(x.attrs.nexdatas_canfail?.value, 'FAILED');
+    assert.match(String(x.attrs.nexdatas_canfail_error?.value), /an empty list is not a value for one step/);
+
+    const strict = join(t.dir, 'empty-strict.nxs');
+    const s = await newSession();
+    s.setFileName(strict);
+    await s.openFile();
+    s.setXmlSettings(XML);
+    await s.openEntry();
+    await s.record(JSON.stringify({ data: { x: 1, label: 'a' } }));
+    await assert.rejects(s.record(JSON.stringify({ data: { x: [], label: 'b' } })), (e: unknown) => e instanceof NxswError && e.code === 'ACQUISITION_FAILED' && /an empty list is not a value for one step/.test(e.message));
+    await s.init();
+    const g = readWithH5py(strict);
+    assert.equal((h5get(g, 'entry1/x').value as number[]).length, (h5get(g, 'entry1/label').value as string[]).length, 'the failed record leaves x and label the same length');
+  } finally {
+    t.cleanup();
+  }
+});

@@ -24,7 +24,9 @@ test('the packed example plugin is discovered and used in a fresh project', { sk
     const project = join(t.dir, 'site');
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'site-project', version: '1.0.0', private: true, type: 'module' }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'], timeout: 200_000 });
+    // --ignore-scripts: no native build (isolated-vm, for EVAL, which this project does not use;
+    // source-json loads it only when a script runs)
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', ...tarballs], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'], timeout: 200_000 });
     const nxsw = join(project, 'node_modules', '.bin', 'nxsw');
 
     const listed = JSON.parse(execFileSync(nxsw, ['plugins', '--json'], { cwd: project, encoding: 'utf8' })) as { plugins: Array<{ name: string; status: string; origin: string; provides: unknown[] }> };

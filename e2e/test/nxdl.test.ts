@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   checkPlanAgainstNxdl, nxdlLibrary, parseXml, serializeXml, validateFileAgainstNxdl,
-  type NxdlReport, type SinkFactory, type XmlElement,
+  type NxdlReport, type XmlElement,
 } from '@nxsw/core';
+import { Hdf5SinkFactory } from '@nxsw/sink-hdf5';
 import { SYSTEM_PYTHON, haveH5py, serviceSkip } from '@nxsw/core/testkit';
-import { REPO, runScan, newSession, sharedKernel, tempDir } from './scan.js';
+import { REPO, runScan, newSession, tempDir } from './scan.js';
 
 const CLI = join(REPO, 'core/dist/src/cli/main.js');
 const lib = nxdlLibrary();
@@ -277,9 +278,11 @@ async function checkConfig(xml: string, application?: string): Promise<NxdlRepor
   return checkPlanAgainstNxdl((await newSession()).parse(xml), lib, { application });
 }
 
+// the h5wasm sink reads files back, whichever HDF5 sink wrote them (the native one by default)
+const hdf5Reader = new Hdf5SinkFactory();
+
 async function validateFile(file: string, application?: string): Promise<NxdlReport> {
-  const sink = (await sharedKernel()).list<SinkFactory>('sink').find((s) => s.name === 'HDF5')!;
-  const reader = await sink.openReader!(file);
+  const reader = await hdf5Reader.openReader(file);
   try {
     return validateFileAgainstNxdl(reader, lib, { application });
   } finally {

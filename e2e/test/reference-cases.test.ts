@@ -419,14 +419,22 @@ test('T10: static and dynamic attributes with their types; canfail marks the own
   }
 });
 
-test('T12: the expression source with the common block: counter, file root, a link made by a FINAL script', { skip }, async () => {
+test('T12: PYEVAL (Python) with the common block: file root, root path, a link made by a FINAL script; EVAL (JavaScript) beside it', { skip }, async () => {
   const t = tempDir();
   try {
     const file = join(t.dir, 'eval.h5');
+    // the reference's own scripts (test_nxrootlink), unchanged
     const xml = `<definition><group type="NXentry" name="entry1">
-<field name="nxrootstr" type="NX_CHAR"><strategy mode="INIT"/><datasource type="PYEVAL"><result name="res">ds.res = commonblock.__nxroot__.filename</result></datasource></field>
-<field name="nxrootpath" type="NX_CHAR"><strategy mode="INIT"/><datasource type="PYEVAL"><result name="res">ds.res = commonblock.__nxroot__.path</result></datasource></field>
-<field name="nxrootlink" type="NX_CHAR"><strategy mode="FINAL"/><datasource type="PYEVAL"><result name="res">commonblock.__nxroot__.group('entry1').createSoftLink('/entry1/nxrootpath', 'mylink'); ds.res = 'True'</result></datasource></field>
+<field units="m" type="NX_CHAR" name="nxrootstr"><strategy mode="INIT"/><datasource type="PYEVAL"><result name='res2'>
+ds.res2 = commonblock["__nxroot__"].filename</result></datasource></field>
+<field units="m" type="NX_CHAR" name="nxrootpath"><strategy mode="INIT"/><datasource type="PYEVAL"><result name='res2'>ds.res2 = (commonblock["__nxroot__"]).name</result></datasource></field>
+<field units="m" type="NX_CHAR" name="nxrootlink"><strategy mode="FINAL"/><datasource type="PYEVAL"><result name='res2'>
+import h5py
+root = commonblock["__nxroot__"]
+en = root.get("entry1")
+en["mylink"] = h5py.SoftLink("/entry1/nxrootpath")
+ds.res2 = str(True)
+        </result></datasource></field>
 <field name="counter" type="NX_INT32"><strategy mode="STEP"/><datasource type="EVAL"><datasource type="CLIENT" name="x"><record name="x"/></datasource><result>ds.result = ds.x * 100 + commonblock.__counter__</result></datasource></field>
 </group></definition>`;
     await runScan({ xml, fileName: file, records: [{ data: { x: 1 } }, { data: { x: 2 } }] });

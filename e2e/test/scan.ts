@@ -4,15 +4,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kernel, WriterSession, type SessionOptions } from '@nxsw/core';
+import { Kernel, WriterSession, parseChoices, type SessionOptions } from '@nxsw/core';
+import { SYSTEM_PYTHON } from '@nxsw/core/testkit';
 
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 
+// PYEVAL's worker runs Debian's Python, which has numpy and h5py (the python3 first on PATH may not)
+process.env.NXSW_PYTHON ??= SYSTEM_PYTHON;
+
 let kernel: Promise<Kernel> | undefined;
-/** the installed plugins of the workspace, discovered as a user's server would */
+/**
+ * The installed plugins of the workspace, discovered as a user's server would, with the choices of
+ * NXSW_CHOOSE (the suite runs once per HDF5 sink: scripts/run-tests.mjs sets it for the second run).
+ */
 export function sharedKernel(): Promise<Kernel> {
-  kernel ??= Kernel.start({ cwd: REPO });
+  kernel ??= Kernel.start({ cwd: REPO, choose: parseChoices() });
   return kernel;
+}
+
+/** the plugin that serves format HDF5 in this run */
+export async function hdf5Sink(): Promise<string | undefined> {
+  return (await sharedKernel()).providerOf('sink', 'HDF5');
 }
 
 export function tempDir(): { dir: string; cleanup(): void } {

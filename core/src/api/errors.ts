@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'ACQUISITION_FAILED'   // one or more elements failed in a phase (non-canfail)
   | 'SOURCE_UNAVAILABLE'   // a server / device / database cannot be reached
   | 'TIMEOUT'
+  | 'SCRIPT_KILLED'        // an expression script went over its time or memory limit and was stopped
   | 'VALUE_INVALID'        // a value cannot be represented or cast
   | 'JSON_INVALID'
   | 'LIMIT_EXCEEDED'       // an input beyond a configured bound (docs/limits.md)

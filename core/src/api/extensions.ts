@@ -41,7 +41,14 @@ export interface ReadContext {
   readonly file: SinkFile | undefined;
   /** looks up a decoder by encoding name (throws a clear error when none is installed) */
   decoder(name: string): Decoder;
+  /** StepsPerFile splitting (spec 3.4): the current file's number (1.., 0 without splitting) and the steps per file */
+  readonly split?: { readonly currentFileId: number; readonly stepsPerFile: number };
+  /** the session's settings for sources, from its front end (e.g. `python`: the Tango property PythonInterpreter) */
+  readonly settings?: SourceSettings;
 }
+
+/** Per-session settings for datasource types, by name (each type documents the ones it reads). */
+export type SourceSettings = Readonly<Record<string, string>>;
 
 export interface DataSource {
   /** how errors describe the source, e.g. "CLIENT record exp_c01" */
@@ -68,6 +75,17 @@ export interface DataSourceType extends ExtensionBase {
    * ConfigError with code DATASOURCE_CONFIG naming the element's location.
    */
   create(element: XmlElement, env: SourceEnvironment): DataSource;
+  /**
+   * Creates a source from a class path that the global JSON "datasources" maps a type to
+   * (`{"MYTYPE": "package.module.Class"}`, spec 2.9.5) when no installed type has that name. A
+   * type that runs such classes (the Python plugin) implements it; the first one found is used.
+   */
+  createFromClass?(classPath: string, element: XmlElement, env: SourceEnvironment): DataSource;
+  /**
+   * Cheap checks of a `<datasource>` element when the configuration is set (XMLSettings), no I/O:
+   * what a type can tell before a scan (e.g. its interpreter is missing). Throws a ConfigError.
+   */
+  check?(element: XmlElement, settings: SourceSettings): void;
   /** default per-read time limit in ms (the engine applies it through ReadContext.signal) */
   readonly defaultTimeoutMs?: number;
   /** closes shared pools and connections when the kernel stops */
@@ -160,13 +178,20 @@ export interface SinkGroup extends SinkNode {
   createGroup(name: string): SinkGroup;
   /**
    * Opens an existing dataset. The record axis is not stored in the file, so the caller says
-   * which axis appends grow (default 0).
+   * which axis appends grow (default: the axis of a field this file object already appends to,
+   * else 0).
    */
   openField(name: string, options?: { readonly recordAxis?: number }): SinkField | undefined;
   createField(name: string, spec: FieldSpec): SinkField;
   createSoftLink(target: string, name: string): void;
   createHardLink(target: string, name: string): void;
   createExternalLink(file: string, target: string, name: string): void;
+  /**
+   * What the link `name` below this group points to: a soft link's target path, or an external
+   * link's file and path inside it; undefined for a group or dataset stored here. Optional: for
+   * readers of what was written (the SciCat metadata names external objects by their own name).
+   */
+  link?(name: string): { readonly file?: string; readonly path: string } | undefined;
   /**
    * Creates a virtual dataset (HDF5 VDS) over datasets in this or other files. A sink that
    * cannot store one leaves this undefined; callers then fail with a clear error naming the sink.
@@ -182,11 +207,18 @@ export interface SinkField extends SinkNode {
   write(value: NxValue): void;
   /**
    * Appends rows along the record axis. `block.shape` is [n, ...frame]: n rows of one frame each;
-   * the sink places them along its record axis and grows the other axes to fit the frame.
+   * the sink places them along its record axis and grows the other axes to fit the frame. (The
+   * engine sends only frames equal to the field's frame, or, while no row is stored or along
+   * axes of length 0, the frame that sets it: a sink is never asked to pad data.)
    */
   append(block: NxValue): void;
   /** the number of rows appended so far (length of the record axis) */
   readonly rows: number;
+  /**
+   * The whole value as stored, appended rows included (for steps that read what was written,
+   * such as the SciCat metadata at CloseEntry). A sink that cannot read back leaves it undefined.
+   */
+  read?(): NxValue;
 }
 
 export interface SinkOpenOptions {

@@ -57,4 +57,9 @@ export interface PluginManifest {
   /** JSON Schema of the plugin's options (draft 2020-12 or 07) */
   readonly options?: Record<string, unknown>;
   readonly description?: string;
+  /**
+   * Among plugins that provide the same extension, the one with the higher precedence serves it
+   * unless the configuration chooses (default 0). A plugin that fails to load gives way to the next.
+   */
+  readonly precedence?: number;
 }

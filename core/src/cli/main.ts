@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-node-snapshot
 /**
  * The nxsw command line: `nxsw write`, `nxsw check`, `nxsw validate`, `nxsw plugins`, `nxsw serve`. Exit codes: 0 success,
  * 1 the job failed (the message says why), 2 the command line is wrong.
@@ -11,7 +11,7 @@ import { Kernel, stderrLogger } from '../kernel/kernel.js';
 import { kernelOptions } from './options.js';
 import { printPlugins } from './plugins.js';
 import { runWrite, runCheck } from './write.js';
-import { runValidate } from './nxdl.js';
+import { readerFor, runValidate, setAsideSinkPlugins } from './nxdl.js';
 import { NXSW_VERSION } from '../version.js';
 
 const HELP = `nxsw ${NXSW_VERSION} — writes NeXus (HDF5) files from an NXDL-like XML configuration
@@ -36,6 +36,8 @@ write: runs OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile.
       --can-fail             set the global CanFail flag (default off)
       --no-logs              do not write /nexus_logs/configuration
       --swmr                 SWMR mode, so viewers can follow the file while it is written
+      --metadata             also write OUT.nxs.<entry>.json: SciCat metadata of each NXentry
+                             (as MetadataOutput "file" in the Tango server)
       --flush-interval MS    flush every MS milliseconds instead of after every Record
       --json                 print the summary as JSON
 
@@ -54,8 +56,11 @@ plugins: lists every discovered plugin: name, version, API range, what it provid
 
 Options for every command:
   --plugin PATH|NAME         load a plugin (repeatable); also NXSW_PLUGINS=a,b
-  --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension
+  --choose KIND:NAME=PLUGIN  which plugin wins when two provide the same extension; also NXSW_CHOOSE=a,b
   --config FILE              server configuration (JSON: plugins, choose, pluginOptions, disable, limits)
+  --plugin-option PLUGIN.KEY=VALUE
+                             one plugin option (repeatable; over the configuration's pluginOptions),
+                             e.g. @nxsw/source-python.python=/usr/bin/python3; VALUE is JSON or text
   --limit NAME=N             an input limit (xmlBytes, xmlDepth, xmlElements, xmlAttributes, rank,
                              valueElements, jsonBytes, jsonDepth; repeatable; see docs/limits.md)
   -v, --verbose              log warnings and details to stderr
@@ -77,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
     plugin: { type: 'string', multiple: true },
     choose: { type: 'string', multiple: true },
     config: { type: 'string' },
+    'plugin-option': { type: 'string', multiple: true },
     limit: { type: 'string', multiple: true },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -108,7 +114,16 @@ async function main(argv: string[]): Promise<number> {
     const { values, positionals } = parseArgs({ args: argv.slice(1), options: { ...common, ...nxdlOptions }, allowPositionals: true });
     if (values.help) return help();
     if (positionals.length !== 1) throw usage(`validate needs exactly one FILE argument (got ${positionals.length})`);
-    const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : quietButWarn });
+    // validate uses a sink's reader only: other plugins' warnings (and the refusal of the sink set
+    // aside below) are noise here unless asked for
+    const options = { ...kernelOptions(values), log: values.verbose ? stderrLogger : { ...quietButWarn, warn() {} } };
+    let kernel = await Kernel.start(options);
+    const aside = readerFor(kernel, positionals[0]!) ? [] : setAsideSinkPlugins(kernel);
+    if (aside.length) {
+      // the sink serving the format writes but cannot read back: take the one set aside for it
+      await kernel.stop();
+      kernel = await Kernel.start({ ...options, choose: { ...options.choose, ...Object.fromEntries(aside.map((a) => [a.choose, a.plugin])) } });
+    }
     try {
       return await runValidate(kernel, positionals[0]!, { app: values.app, nxdl: values.nxdl, json: values.json });
     } finally {
@@ -129,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
         'can-fail': { type: 'boolean', default: false },
         'no-logs': { type: 'boolean', default: false },
         swmr: { type: 'boolean', default: false },
+        metadata: { type: 'boolean', default: false },
         'flush-interval': { type: 'string' },
       },
     });
@@ -143,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       return await runWrite(kernel, {
         config: positionals[0]!, output: values.output, global: values.global, records: values.records, final: values.final,
-        stepsPerFile: steps, canFail: values['can-fail'], logs: !values['no-logs'], swmr: values.swmr, flushIntervalMs: interval, json: values.json,
+        stepsPerFile: steps, canFail: values['can-fail'], logs: !values['no-logs'], swmr: values.swmr, metadata: values.metadata, flushIntervalMs: interval, json: values.json,
       });
     } finally {
       await kernel.stop();

@@ -20,6 +20,8 @@ export interface WriteFlags {
   canFail: boolean;
   logs: boolean;
   swmr: boolean;
+  /** write the SciCat metadata of each NXentry at CloseEntry (MetadataOutput "file") */
+  metadata?: boolean;
   flushIntervalMs?: number;
   json: boolean;
 }
@@ -70,7 +72,7 @@ export async function runWrite(kernel: Kernel, f: WriteFlags): Promise<number> {
 
   const durability: Durability = f.flushIntervalMs ? { mode: 'interval', intervalMs: f.flushIntervalMs } : { mode: 'record' };
   const session = new WriterSession({
-    extensions: kernel, defaultCanFail: false, addingLogs: f.logs, durability, swmr: f.swmr,
+    extensions: kernel, defaultCanFail: false, addingLogs: f.logs, durability, swmr: f.swmr, metadataOutput: f.metadata ? 'file' : undefined,
     log: kernel.log, creator: { name: 'nxsw', version: NXSW_VERSION }, limits: kernel.limits,
   });
   session.setXmlSettings(xml);

@@ -145,6 +145,11 @@ async function checkSink(sink: SinkFactory, fail: (m: string) => void): Promise<
     const s = g.createField('title', { type: 'string', shape: [], scalar: true });
     s.write(stringValue('ünïcode'));
     g.createSoftLink('/entry/x', 'y');
+    // a sink that stores virtual datasets maps this file's x as one
+    if (g.createVirtualField) {
+      const v = g.createVirtualField('vx', { type: 'float64', shape: [3], mappings: [{ file: '.', dataset: '/entry/x', sourceShape: [3], virtualSelection: { start: [0], count: [3] } }] });
+      if (v.shape[0] !== 3) fail(`sink ${sink.name}: the virtual dataset has shape ${JSON.stringify(v.shape)}, expected [3]`);
+    }
     f.flush();
     f.close();
     const again = await sink.open(path, { mode: 'append' });
@@ -156,6 +161,14 @@ async function checkSink(sink: SinkFactory, fail: (m: string) => void): Promise<
       if (!e.keys().includes('y')) fail(`sink ${sink.name}: the soft link is missing`);
       const xr = e.openField('x');
       if (!xr || xr.shape[0] !== 3) fail(`sink ${sink.name}: dataset x has shape ${JSON.stringify(xr?.shape)} after reopening, expected [3]`);
+      if (e.createVirtualField && e.openField('vx')?.shape[0] !== 3) fail(`sink ${sink.name}: the virtual dataset vx is missing or has another shape after reopening`);
+      // reading values back is optional; a sink that offers it must give what was written
+      if (xr?.read) {
+        const v = xr.read();
+        if (v.type !== 'float64' || JSON.stringify([...(v.data as Float64Array)]) !== '[1.5,2.5,3.5]') fail(`sink ${sink.name}: read() of x gave ${v.type} ${JSON.stringify(Array.from(v.data as ArrayLike<unknown>))}, expected float64 [1.5,2.5,3.5]`);
+        const t = e.openField('title')?.read?.();
+        if (!t || t.type !== 'string' || (t.data as string[])[0] !== 'ünïcode') fail(`sink ${sink.name}: read() of the string scalar title did not give 'ünïcode'`);
+      }
     }
     again.close();
     if (sink.openReader) await checkReader(sink, path, fail);

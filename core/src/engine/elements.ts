@@ -113,16 +113,58 @@ export interface FieldLayout {
   readonly recordAxis: number;
 }
 
+/**
+ * A value of lower rank than the field gets trailing axes of length 1: a spectrum of n values in a
+ * rank-2 field is a column n×1, as the reference stores it.
+ */
+function fitRank(shape: readonly number[], rank: number): number[] {
+  return [...shape, ...new Array<number>(Math.max(rank - shape.length, 0)).fill(1)];
+}
+
 /** Brings a value to the per-step rank: returns a block [n, ...frame]. */
 function toBlock(v: NxValue, rank: number, label: string): NxValue {
   const r = v.shape.length;
-  if (r === rank) return { ...v, shape: [1, ...v.shape] };
-  if (r === rank + 1) return v; // block record: several steps at once (spec 3.3)
-  if (r < rank) return { ...v, shape: [1, ...new Array<number>(rank - r).fill(1), ...v.shape] };
+  if (r === rank + 1) {
+    // block record: several steps at once (spec 3.3); a block of none would silently drop this
+    // element's row and misalign it with the other STEP fields
+    if (v.shape[0] === 0) throw new NxswError('VALUE_INVALID', `${label}: an empty list is not a value for one step (a block of steps needs at least one)`);
+    return v;
+  }
+  if (r <= rank) return { ...v, shape: [1, ...fitRank(v.shape, rank)] };
   throw new NxswError('VALUE_INVALID', `${label}: a value of rank ${r} (shape [${v.shape.join(',')}]) does not fit a field of rank ${rank} (rank ${rank + 1} would be a block of steps)`);
 }
 
+/**
+ * The block shape a STEP block must have to be appended to a dataset of shape `extent` (record
+ * axis `axis`; 0 elsewhere: a length not known yet), or undefined when it fits. While the frame
+ * is `open` (no row stored yet) a value longer than a declared length sets it, as the reference
+ * grows its dataset at the first record; a shorter value never fits (the reference pads it;
+ * padding would pass fill values off as data), and once rows are stored the frame is fixed (the
+ * reference fails a longer value there too). Allocates nothing when the block fits (every Record).
+ */
+export function frameMismatch(block: readonly number[], extent: readonly number[], axis: number, open: boolean): number[] | undefined {
+  const fits = (v: number, f: number) => v === f || f === 0 || (open && v > f);
+  let ok = block.length === extent.length;
+  for (let i = 1, j = 0; ok && i < block.length; i++, j++) {
+    if (j === axis) j++;
+    ok = fits(block[i]!, extent[j]!);
+  }
+  if (ok) return undefined;
+  const frame = extent.filter((_, j) => j !== axis);
+  if (block.length !== extent.length) return [block[0]!, ...frame];
+  return [block[0]!, ...frame.map((f, k) => (fits(block[k + 1]!, f) ? block[k + 1]! : f))];
+}
+
+/** h5py's wording for a selection that does not take the value (the reference's error text) */
+function broadcastError(label: string, value: readonly number[], target: readonly number[]): NxswError {
+  const tuple = (s: readonly number[]) => (s.length === 1 ? `(${s[0]},)` : `(${s.join(', ')})`);
+  return new NxswError('VALUE_INVALID', `${label}: Can't broadcast ${tuple(value)} -> ${tuple(target)}: the value's shape does not match the field's dimensions`);
+}
+
 export class FieldElement implements Acquirable {
+  /** the fill rows appended to a field object (a split file's field is a new object) */
+  private filled: { field: SinkField; rows: number } | undefined;
+
   constructor(
     readonly label: string,
     private readonly path: string,
@@ -143,13 +185,33 @@ export class FieldElement implements Acquirable {
 
   store(value: NxValue): void {
     const v = castValue(value, this.layout.type);
-    if (this.layout.storage === 'append') this.field.append(toBlock(v, this.layout.rank, this.label));
-    else this.field.write(this.writeShape(v));
+    if (this.layout.storage === 'append') {
+      const block = toBlock(v, this.layout.rank, this.label);
+      const field = this.field;
+      const axis = this.layout.recordAxis;
+      const target = frameMismatch(block.shape, field.shape, axis, this.frameOpen(field));
+      if (target) throw broadcastError(this.label, block.shape, target);
+      const fills = field.rows;
+      if (fills > 0 && this.frameOpen(field) && block.shape.some((d, i) => i > 0 && d !== field.shape[i <= axis ? i - 1 : i])) {
+        // the first value sets lengths the fill rows before it did not know: they become fills of the new frame
+        const shape = block.shape.slice(1);
+        shape.splice(axis, 0, fills);
+        field.write(failValue(this.layout.type, shape));
+      }
+      field.append(block);
+      return;
+    }
+    // a written-once value is stored in its own shape, declared lengths or not, as the reference does
+    this.field.write(this.writeShape(v));
   }
 
-  /** INIT/FINAL: a non-string scalar is stored as shape (1,), a string scalar as an HDF5 scalar */
+  /**
+   * INIT/FINAL: a non-string scalar is stored as shape (1,), a string scalar as an HDF5 scalar; a
+   * value of lower rank than the field gets trailing axes of 1
+   */
   private writeShape(v: NxValue): NxValue {
     if (v.shape.length === 0 && this.layout.type !== 'string') return { ...v, shape: [1] };
+    if (v.shape.length < this.layout.rank) return { ...v, shape: fitRank(v.shape, this.layout.rank) };
     return v;
   }
 
@@ -165,16 +227,31 @@ export class FieldElement implements Acquirable {
   }
 
   fail(message: string): void {
-    const fill = failValue(this.layout.type, this.frameShape());
-    if (this.layout.storage === 'append') this.field.append({ ...fill, shape: [1, ...fill.shape] });
-    else this.field.write(fill);
+    if (this.layout.storage === 'append') this.appendFill();
+    else this.field.write(failValue(this.layout.type, this.frameShape()));
     markFailed(this.field, message);
   }
 
   failHard(): void {
-    if (this.layout.storage !== 'append') return;
+    if (this.layout.storage === 'append') this.appendFill();
+  }
+
+  /** one row of the canfail sentinel in the current frame */
+  private appendFill(): void {
+    const field = this.field;
     const fill = failValue(this.layout.type, this.frameShape());
-    this.field.append({ ...fill, shape: [1, ...fill.shape] });
+    field.append({ ...fill, shape: [1, ...fill.shape] });
+    if (this.filled?.field !== field) this.filled = { field, rows: 0 };
+    this.filled.rows++;
+  }
+
+  /**
+   * Whether no value has been stored in the current field yet, only fill rows: lengths left open
+   * are then still open (a fill row takes length 1 there and is widened when the first value
+   * sets the length, as the reference widens its canfail rows).
+   */
+  private frameOpen(field: SinkField): boolean {
+    return field.rows === (this.filled?.field === field ? this.filled.rows : 0);
   }
 }
 

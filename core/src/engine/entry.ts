@@ -8,6 +8,7 @@ import { limitError, type InputLimits } from '../api/limits.js';
 import type { DataSource, FieldSpec, SinkGroup } from '../api/extensions.js';
 import { castValue, stringValue, type NxValue } from '../api/values.js';
 import { serializeXml, type XmlElement } from '../api/xml.js';
+import { redactSecrets } from '../api/secrets.js';
 import type { Logger } from '../api/plugin.js';
 import type { AttributePlan, DimPlan, FieldPlan, GroupPlan, LinkPlan, PlanNode, SourcePlan } from './plan.js';
 import { resolveLinkPath, type NameTree } from './planner.js';
@@ -43,9 +44,9 @@ export interface Entry {
   readonly sources: DataSource[];
 }
 
-/** Passwords never reach the file: any attribute named like a password is masked. */
+/** Passwords never reach the file (api/secrets.ts). */
 export function redactedSourceXml(el: XmlElement): string {
-  return serializeXml(el).replace(/(\s(?:passwd|password|pwd)\s*=\s*")[^"]*(")/gi, '$1***$2');
+  return redactSecrets(serializeXml(el));
 }
 
 function joinPath(parent: string, name: string): string {

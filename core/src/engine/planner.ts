@@ -65,10 +65,11 @@ export function nameTree(plan: GroupPlan): NameTree {
 
 /**
  * Resolves `/NXentry/NXinstrument/det:NXdetector/mca` against the tree: every segment but the
- * last may be `name:NXclass`, `NXclass` (first group of that class) or a plain name.
+ * last may be `name:NXclass`, `NXclass` (first group of that class) or a plain name. A target
+ * without a leading `/` (`entry1:NXentry/data/x`, as templates and scripts write them) starts at
+ * the root too, as in the reference: the result is always an absolute path.
  */
 export function resolveLinkPath(target: string, tree: NameTree, where: XmlElement): string {
-  const absolute = target.startsWith('/');
   const parts = target.split('/').filter(Boolean);
   const out: string[] = [];
   let level: NameTree | undefined = tree;
@@ -99,5 +100,5 @@ export function resolveLinkPath(target: string, tree: NameTree, where: XmlElemen
     out.push(seg);
     level = undefined;
   }
-  return (absolute ? '/' : '') + out.join('/');
+  return '/' + out.join('/');
 }

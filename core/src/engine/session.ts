@@ -2,16 +2,17 @@
  * A writer session: the NXSDataWriter state machine and command semantics (spec 3 and 4), shared
  * by every front end (the Tango device, `nxsw write`). It knows no protocol.
  */
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve as resolvePath, basename } from 'node:path';
 import { ConfigError, NxswError, asNxswError, errorMessage } from '../api/errors.js';
 import { checkOutputPath } from '../api/files.js';
 import type {
-  DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup,
+  DataSource, DataSourceType, Decoder, JsonRecord, Phase, ReadContext, SinkFactory, SinkFile, SinkGroup, SourceSettings,
 } from '../api/extensions.js';
 import { silentLogger, type ExtensionLookup, type Logger } from '../api/plugin.js';
 import { stringValue, type NxValue } from '../api/values.js';
 import type { XmlElement } from '../api/xml.js';
+import { redactSecrets } from '../api/secrets.js';
 import { parseXml, parseXmlYielding } from './xmlparse.js';
 import { checkJsonBounds } from './json-limits.js';
 import { DEFAULT_LIMITS, type InputLimits } from '../api/limits.js';
@@ -32,6 +33,7 @@ import { openEntry, type Entry } from './entry.js';
 import { FileBinding, type Acquirable } from './elements.js';
 import { runPool, type PoolBase } from './pool.js';
 import { parseFileName, splitFileName, nexusTime, type OutputName } from './filename.js';
+import { metadataFailure, scicatMetadata } from './scicat.js';
 
 export type WriterState = 'ON' | 'OPEN' | 'EXTRACT' | 'RUNNING' | 'FAULT';
 
@@ -59,10 +61,17 @@ export interface SessionOptions {
   readonly maxRecordRuntimeMs?: number;
   /** warn when one element's read takes longer (ms; the Tango property MaxElementRuntime) */
   readonly maxElementRuntimeMs?: number;
+  /** settings for datasource types (ReadContext.settings), e.g. `python` from a device property */
+  readonly sourceSettings?: SourceSettings;
   /** bounds on configurations and JSON records (default DEFAULT_LIMITS) */
   readonly limits?: InputLimits;
   /** the program's name and version, for the root attribute creator and the logs */
   readonly creator?: { readonly name: string; readonly version: string };
+  /**
+   * The Tango property MetadataOutput: comma-separated; with `file`, CloseEntry writes
+   * `<file name>.<entry name>.json` with the SciCat metadata of each NXentry (as the reference)
+   */
+  readonly metadataOutput?: string;
 }
 
 interface SplitState {
@@ -291,7 +300,7 @@ export class WriterSession {
       this.entriesOpened++;
       if (this.options.addingLogs ?? true) {
         const logs = this.logGroup(file.root);
-        logs?.createField(`nexus__entry__${this.entriesOpened}_xml`, { type: 'string', shape: [], scalar: true }).write(stringValue(this._xml));
+        logs?.createField(`nexus__entry__${this.entriesOpened}_xml`, { type: 'string', shape: [], scalar: true }).write(stringValue(redactSecrets(this._xml)));
       }
       try {
         if (!skip) await this.runPhase(entry.init, 'INIT', -1, undefined);
@@ -355,27 +364,18 @@ export class WriterSession {
   async checkConfiguration(xml: string): Promise<ConfigurationSummary> {
     const plan = this.planOf(await parseXmlYielding(xml, this.limits));
     const summary: ConfigurationSummary = { groups: 0, fields: 0, attributes: 0, links: 0, modes: {}, sources: {} };
-    const sources: SourcePlan[] = [];
     const count = (mode: string) => { summary.modes[mode] = (summary.modes[mode] ?? 0) + 1; };
-    const walk = (n: PlanNode): void => {
+    const sources = planSources(plan, (n) => {
       if (n.kind === 'group') {
         if (n !== plan) summary.groups++;
-        n.children.forEach(walk);
-        n.attributes.forEach(walk);
         return;
       }
-      if (n.kind === 'field') {
-        summary.fields++;
-        n.attributes.forEach(walk);
-      } else if (n.kind === 'attribute') summary.attributes++;
+      if (n.kind === 'field') summary.fields++;
+      else if (n.kind === 'attribute') summary.attributes++;
       else summary.links++;
-      if (n.kind !== 'link') for (const d of n.dimensions?.dims ?? []) if (d && typeof d === 'object') sources.push(d);
-      if (n.source) {
-        sources.push(n.source);
-        count(n.strategy?.mode ?? 'INIT');
-      } else if (n.kind === 'field') count(n.strategy?.mode === 'POSTRUN' ? 'POSTRUN' : 'STATIC');
-    };
-    walk(plan);
+      if (n.source) count(n.strategy?.mode ?? 'INIT');
+      else if (n.kind === 'field') count(n.strategy?.mode === 'POSTRUN' ? 'POSTRUN' : 'STATIC');
+    });
     const made: DataSource[] = [];
     try {
       for (const sp of sources) {
@@ -395,7 +395,11 @@ export class WriterSession {
     const tags = new Map<string, TagHandler>();
     for (const t of STANDARD_TAGS) tags.set(t.name, t);
     for (const t of this.options.extensions.list<TagHandler>('tag')) tags.set(t.name, t);
-    return buildPlan(root, (n) => tags.get(n), () => [...tags.keys()], this.limits);
+    const plan = buildPlan(root, (n) => tags.get(n), () => [...tags.keys()], this.limits);
+    // what a datasource type can tell now (no I/O) is told at XMLSettings, located
+    const settings = this.options.sourceSettings ?? {};
+    for (const sp of planSources(plan)) this.options.extensions.find<DataSourceType>('datasource', sp.type)?.check?.(sp.el, settings);
+    return plan;
   }
 
   private allow(what: string, states: readonly WriterState[]): void {
@@ -499,19 +503,21 @@ export class WriterSession {
   }
 
   private createSource(sp: SourcePlan): DataSource {
-    const type = this.sourceType(sp);
+    const { type, classPath } = this.sourceType(sp);
+    const env = { createSource: (el: XmlElement) => this.createSource(childPlan(el)) };
     try {
-      return type.create(sp.el, { createSource: (el: XmlElement) => this.createSource(childPlan(el)) });
+      return classPath ? type.createFromClass!(classPath, sp.el, env) : type.create(sp.el, env);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       throw new ConfigError('DATASOURCE_CONFIG', `${sp.type} datasource: ${errorMessage(e)}`, sp.el.location, { cause: e });
     }
   }
 
-  private sourceType(sp: SourcePlan): DataSourceType {
+  /** the type that makes a source; classPath when a JSON-mapped class is run by a type's createFromClass */
+  private sourceType(sp: SourcePlan): { type: DataSourceType; classPath?: string } {
     const ext = this.options.extensions;
     const direct = ext.find<DataSourceType>('datasource', sp.type);
-    if (direct) return direct;
+    if (direct) return { type: direct };
     // the reference registers extra types through the global JSON: {"datasources": {"MCLIENT": "...ClientSource"}}
     const aliases = this._json.datasources;
     if (aliases && typeof aliases === 'object') {
@@ -520,14 +526,16 @@ export class WriterSession {
         const last = target.split('.').at(-1)!;
         const name = REFERENCE_SOURCE_CLASSES[last] ?? target;
         const t = ext.find<DataSourceType>('datasource', name);
-        if (t) return t;
+        if (t) return { type: t };
+        const runner = ext.list<DataSourceType>('datasource').find((x) => x.createFromClass);
+        if (runner && target.includes('.')) return { type: runner, classPath: target };
       }
     }
     const installed = ext.list<DataSourceType>('datasource').map((t) => {
       const by = this.options.extensions.providerOf?.('datasource', t.name);
       return by ? `${t.name} (${by})` : t.name;
     });
-    throw new ConfigError('DATASOURCE_UNKNOWN', `unknown datasource type '${sp.type}'; installed types: ${installed.join(', ') || 'none'} — install a plugin that provides it, or map it in the global JSON "datasources"`, sp.el.location);
+    throw new ConfigError('DATASOURCE_UNKNOWN', `unknown datasource type '${sp.type}'; installed types: ${installed.join(', ') || 'none'} — install a plugin that provides it, or map it in the global JSON "datasources" (to an installed type, or to a class path such as "package.module.Class" when a plugin runs classes, e.g. @nxsw/source-python)`, sp.el.location);
   }
 
   /** a label registered through the global JSON: {"decoders": {"MYLABEL": "...VDEOdecoder"}} */
@@ -548,7 +556,8 @@ export class WriterSession {
   private poolBase(phase: Phase, step: number, local: JsonRecord | undefined): PoolBase {
     const ext = this.options.extensions;
     return {
-      phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file,
+      phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file, settings: this.options.sourceSettings ?? {},
+      split: { currentFileId: this._currentFileId, stepsPerFile: this._stepsPerFile },
       decoder: (name: string): Decoder => {
         const d = ext.find<Decoder>('decoder', name) ?? this.aliasedDecoder(name);
         if (!d) throw new NxswError('DATASOURCE_CONFIG', `no decoder for encoding '${name}' is installed (installed: ${ext.list('decoder').map((x) => x.name).join(', ') || 'none'})`);
@@ -686,6 +695,25 @@ export class WriterSession {
       this.entry = undefined;
       await Promise.allSettled(entry.sources.map((s) => s.close?.()));
     }
+    this.writeMetadata();
+  }
+
+  /** MetadataOutput `file`: the SciCat metadata of each NXentry of the configuration, read from the file */
+  private writeMetadata(): void {
+    const wanted = (this.options.metadataOutput ?? '').split(',').map((x) => x.trim());
+    if (!wanted.includes('file') || !this.plan || !this.file || !this.output) return;
+    const fileName = this.output.file;
+    const parent = this.binding!.group(this.parentPath || '/');
+    for (const e of this.plan.children) {
+      if (e.kind !== 'group' || e.nxClass !== 'NXentry') continue;
+      const out = `${fileName}.${e.name}.json`;
+      try {
+        const json = scicatMetadata(parent, e.name, { fileName });
+        if (json !== undefined) writeFileSync(out, json);
+      } catch (err) {
+        throw metadataFailure(out, err);
+      }
+    }
   }
 
   private async closeFileNow(): Promise<void> {
@@ -721,6 +749,24 @@ export class WriterSession {
     this.file = undefined;
     this.binding = undefined;
   }
+}
+
+/** every datasource of a plan (fields, attributes, links, CONFIG lengths); `visit` sees each node */
+function planSources(plan: GroupPlan, visit?: (n: PlanNode) => void): SourcePlan[] {
+  const sources: SourcePlan[] = [];
+  const walk = (n: PlanNode): void => {
+    visit?.(n);
+    if (n.kind === 'group') {
+      n.children.forEach(walk);
+      n.attributes.forEach(walk);
+      return;
+    }
+    if (n.kind === 'field') n.attributes.forEach(walk);
+    if (n.kind !== 'link') for (const d of n.dimensions?.dims ?? []) if (d && typeof d === 'object') sources.push(d);
+    if (n.source) sources.push(n.source);
+  };
+  walk(plan);
+  return sources;
 }
 
 function childPlan(el: XmlElement): SourcePlan {

@@ -27,6 +27,14 @@ function single<K extends BuildResult['kind']>(el: XmlElement, ctx: BuildContext
   return found[0];
 }
 
+/**
+ * Several <strategy> tags (configurations assembled from components have them): the last one
+ * wins, as in the reference, which lets each tag overwrite the element's strategy.
+ */
+function lastStrategy(results: BuildResult[]): StrategyPlan | undefined {
+  return results.filter((r): r is Extract<BuildResult, { kind: 'strategy' }> => r.kind === 'strategy').at(-1)?.strategy;
+}
+
 function nxTypeOf(el: XmlElement, ctx: BuildContext, fallback: string | undefined): { nxType: string | undefined; type: ReturnType<typeof elementTypeOfNx> } {
   const raw = el.attributes.type?.trim();
   const nxType = raw === undefined || raw === '' ? fallback : raw;
@@ -44,7 +52,7 @@ function valueParts(el: XmlElement, ctx: BuildContext, results: BuildResult[], d
     nxType,
     type,
     dimensions: single(el, ctx, results, 'dimensions')?.dimensions,
-    strategy: single(el, ctx, results, 'strategy')?.strategy,
+    strategy: lastStrategy(results),
     source: single(el, ctx, results, 'datasource')?.source,
     text: el.text,
     el,
@@ -102,7 +110,7 @@ const link = tag('link', ['group'], (el, ctx) => {
   const plan: LinkPlan = {
     kind: 'link', name, target, el,
     source: single(el, ctx, results, 'datasource')?.source,
-    strategy: single(el, ctx, results, 'strategy')?.strategy,
+    strategy: lastStrategy(results),
   };
   return { kind: 'node', node: plan };
 });

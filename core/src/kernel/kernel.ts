@@ -185,44 +185,64 @@ export class Kernel implements ExtensionLookup {
     }
     this.plugins.push(...explicitErrors);
 
-    const accepted = this.resolveConflicts(valid, options.choose ?? {});
-    for (const { pkg, origin } of accepted) await this.loadOne(pkg, origin, options.pluginOptions?.[pkg.name] ?? {});
+    await this.loadProviders(valid, options.choose ?? {}, options.pluginOptions ?? {});
+    // list in discovery order, whatever order they loaded in
+    const rank = new Map(unique.map((c, i) => [c.dir, i]));
+    this.plugins.sort((a, b) => (rank.get(a.dir) ?? -1) - (rank.get(b.dir) ?? -1));
   }
 
-  /** Two plugins providing the same extension: the configured choice wins, else the first found. */
-  private resolveConflicts(valid: Array<{ pkg: PluginPackage; origin: Candidate['origin'] }>, choose: Readonly<Record<string, string>>) {
-    const owner = new Map<string, string>();
-    const accepted: typeof valid = [];
-    // a chosen plugin claims its extensions first
-    const ordered = [...valid].sort((a, b) => Number(isChosenAnywhere(b.pkg, choose)) - Number(isChosenAnywhere(a.pkg, choose)));
+  /**
+   * Loads the plugins so that one plugin serves each extension: a plugin the configuration
+   * chooses first, then higher `precedence`, then discovery order. A plugin whose extension is
+   * served already is refused, saying by whom; one that fails to load leaves its extensions to
+   * the next provider (a native sink without its library gives way to a portable one).
+   */
+  private async loadProviders(valid: Array<{ pkg: PluginPackage; origin: Candidate['origin'] }>, choose: Readonly<Record<string, string>>, pluginOptions: Readonly<Record<string, unknown>>): Promise<void> {
+    const precedence = (p: PluginPackage) => p.manifest.precedence ?? 0;
+    const ordered = [...valid].sort((a, b) => Number(isChosenAnywhere(b.pkg, choose)) - Number(isChosenAnywhere(a.pkg, choose)) || precedence(b.pkg) - precedence(a.pkg));
+    const owner = new Map<string, PluginPackage>();
+    /** providers of an extension that failed to load, by extension key */
+    const failed = new Map<string, string[]>();
+    /** why a loaded plugin serves what it serves, when another provider exists */
+    const notes = new Map<string, string[]>();
+    const note = (plugin: string, text: string) => notes.set(plugin, [...(notes.get(plugin) ?? []), text]);
     for (const entry of ordered) {
       const { pkg } = entry;
       let clash: string | undefined;
       for (const p of pkg.manifest.provides) {
         const key = `${p.kind}:${p.name}`;
         const chosen = choose[key];
+        const holder = owner.get(key);
         if (chosen !== undefined && chosen !== pkg.name) {
           clash = `the configuration chooses ${chosen} for ${p.kind} ${p.name}`;
-          break;
+        } else if (holder && precedence(holder) > precedence(pkg)) {
+          clash = `${p.kind} ${p.name} is served by ${holder.name}, which takes precedence; choose this plugin with --choose ${key}=${pkg.name}`;
+          note(holder.name, `serves ${p.kind} ${p.name} ahead of ${pkg.name} (precedence ${precedence(holder)} over ${precedence(pkg)})`);
+        } else if (holder) {
+          clash = `it provides ${p.kind} ${p.name}, which ${holder.name} provides too; choose one with --choose ${key}=<plugin> (or "choose" in the server configuration)`;
         }
-        const holder = owner.get(key);
-        if (holder) {
-          clash = `it provides ${p.kind} ${p.name}, which ${holder} provides too; choose one with --choose ${key}=<plugin> (or "choose" in the server configuration)`;
-          break;
-        }
+        if (clash) break;
       }
       if (clash) {
         this.refuse({ dir: pkg.dir, origin: entry.origin, name: pkg.name, version: pkg.version, api: pkg.manifest.api, provides: pkg.manifest.provides }, clash);
         continue;
       }
-      for (const p of pkg.manifest.provides) owner.set(`${p.kind}:${p.name}`, pkg.name);
-      accepted.push(entry);
+      const keys = pkg.manifest.provides.map((p) => `${p.kind}:${p.name}`);
+      for (const key of keys) {
+        const before = failed.get(key);
+        if (before) note(pkg.name, `serves ${key.replace(':', ' ')} because ${before.join(', ')} could not load`);
+      }
+      if (await this.loadOne(pkg, entry.origin, pluginOptions[pkg.name] ?? {})) for (const key of keys) owner.set(key, pkg);
+      else for (const key of keys) failed.set(key, [...(failed.get(key) ?? []), pkg.name]);
     }
-    // keep discovery order for loading and listing
-    return valid.filter((v) => accepted.includes(v));
+    for (const [plugin, texts] of notes) {
+      const i = this.plugins.findIndex((s) => s.name === plugin && s.status === 'loaded');
+      if (i >= 0) this.plugins[i] = { ...this.plugins[i]!, reason: texts.join('; ') };
+    }
   }
 
-  private async loadOne(pkg: PluginPackage, origin: Candidate['origin'], options: unknown): Promise<void> {
+  /** true when the plugin loaded */
+  private async loadOne(pkg: PluginPackage, origin: Candidate['origin'], options: unknown): Promise<boolean> {
     const base = { dir: pkg.dir, origin, name: pkg.name, version: pkg.version, api: pkg.manifest.api, provides: pkg.manifest.provides };
     const staged: ExtensionBase[] = [];
     const declared = new Set(pkg.manifest.provides.map((p) => `${p.kind}:${p.name}`));
@@ -252,10 +272,11 @@ export class Kernel implements ExtensionLookup {
       if (missing.length) throw new Error(`its manifest declares ${missing.join(', ')}, but register() did not provide ${missing.length > 1 ? 'them' : 'it'}`);
     } catch (e) {
       this.refuse(base, `loading failed: ${(e as Error).message ?? String(e)}`);
-      return;
+      return false;
     }
     for (const ext of staged) this.add(ext, pkg.name);
     this.plugins.push({ ...base, status: 'loaded' });
+    return true;
   }
 
   private refuse(s: Partial<PluginStatus> & { dir: string; origin: Candidate['origin']; name: string }, reason: string): void {

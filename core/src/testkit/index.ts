@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** the reader script ships as source next to this module (src/testkit/h5read.py) */
-const READER = [join(here, 'h5read.py'), join(here, '..', '..', '..', 'src', 'testkit', 'h5read.py')].find((p) => existsSync(p))!;
+const script = (name: string) => [join(here, name), join(here, '..', '..', '..', 'src', 'testkit', name)].find((p) => existsSync(p))!;
+const READER = script('h5read.py');
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
@@ -75,4 +76,26 @@ export function serviceSkip(name: string, available: boolean, hint: string): str
 
 export function haveH5py(): boolean {
   return spawnSync(SYSTEM_PYTHON, ['-c', 'import h5py'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * The nxstools copy the reference material ships (`shared/reference/nxstools` beside the
+ * repository, or $NXSTOOLS_PATH): Python code read and run in tests, never copied.
+ */
+export function nxstoolsPath(): string | undefined {
+  const repo = join(here, '..', '..', '..', '..');
+  const candidates = [process.env.NXSTOOLS_PATH, join(repo, '..', 'shared', 'reference', 'nxstools'), join(repo, '..', '..', 'shared', 'reference', 'nxstools'), '/work/shared/reference/nxstools'];
+  return candidates.find((p) => p !== undefined && existsSync(join(p, 'nxstools', 'nxsfileinfo.py')));
+}
+
+export function haveNxstools(): boolean {
+  const path = nxstoolsPath();
+  return path !== undefined && spawnSync(SYSTEM_PYTHON, ['-c', 'from nxstools import nxsfileinfo'], { stdio: 'ignore', env: { ...process.env, PYTHONPATH: path } }).status === 0;
+}
+
+/** The SciCat metadata JSON nxstools makes for an entry of a file, with the reference writer's options. */
+export function referenceScicatMetadata(file: string, entry: string): string {
+  const path = nxstoolsPath();
+  if (!path) throw new Error('nxstools is not available (set NXSTOOLS_PATH)');
+  return execFileSync(SYSTEM_PYTHON, [script('scicat_reference.py'), file, entry], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: path }, maxBuffer: 1 << 28 });
 }

@@ -15,6 +15,8 @@ export interface WriterProperties {
   readonly defaultCanFail: boolean;
   readonly addingLogs: boolean;
   readonly metadataOutput: string;
+  /** the Python 3 interpreter of the device's PYEVAL scripts ('' = the plugin's default) */
+  readonly pythonInterpreter: string;
   /** refuse an XMLSettings whose entries fail the application definition they name */
   readonly nxdlStrict: boolean;
   /** a folder of NeXus definitions; '' for the copy shipped with nxsw */
@@ -22,10 +24,10 @@ export interface WriterProperties {
 }
 
 export const DEFAULT_PROPERTIES: WriterProperties = {
-  numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '', nxdlStrict: false, nxdlDirectory: '',
+  numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '', pythonInterpreter: '', nxdlStrict: false, nxdlDirectory: '',
 };
 
-export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput', 'NXDLStrict', 'NXDLDirectory'] as const;
+export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput', 'PythonInterpreter', 'NXDLStrict', 'NXDLDirectory'] as const;
 
 function bool(v: string): boolean | undefined {
   const s = v.trim().toLowerCase();
@@ -65,6 +67,7 @@ export function parseProperties(raw: ReadonlyMap<string, readonly string[]>, dev
     defaultCanFail: get('DefaultCanFail', bool, d.defaultCanFail),
     addingLogs: get('AddingLogs', bool, d.addingLogs),
     metadataOutput: get('MetadataOutput', (s) => s.trim(), d.metadataOutput),
+    pythonInterpreter: get('PythonInterpreter', (s) => s.trim(), d.pythonInterpreter),
     nxdlStrict: get('NXDLStrict', bool, d.nxdlStrict),
     nxdlDirectory: get('NXDLDirectory', (s) => s.trim(), d.nxdlDirectory),
   };

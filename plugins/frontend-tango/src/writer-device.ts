@@ -157,12 +157,13 @@ export class NxsDataWriterDevice implements TangoDevice {
   private newSession(): WriterSession {
     const p = this.props;
     this.nxdl = new NxdlConfigurationCheck(this.name, this.env.log, p.nxdlStrict, p.nxdlDirectory);
-    if (p.metadataOutput) this.env.log.warn(`${this.name}: MetadataOutput='${p.metadataOutput}' is not supported; no metadata files are written`);
     return new WriterSession({
       extensions: this.env.extensions,
       defaultCanFail: p.defaultCanFail,
       addingLogs: p.addingLogs,
+      metadataOutput: p.metadataOutput,
       sink: this.sinkName(p.writer),
+      sourceSettings: p.pythonInterpreter ? { python: p.pythonInterpreter } : undefined,
       durability: this.env.flushIntervalMs ? { mode: 'interval', intervalMs: this.env.flushIntervalMs } : { mode: 'record' },
       maxRecordRuntimeMs: p.maxRecordRuntime > 0 ? p.maxRecordRuntime * 1000 : undefined,
       maxElementRuntimeMs: p.maxElementRuntime > 0 ? p.maxElementRuntime * 1000 : undefined,

@@ -62,11 +62,12 @@ test('the IOR carries a reachable host: the listen address when it is one, else 
 });
 
 test('device properties: typed, case-insensitive, invalid values fall back to the defaults', () => {
-  const p = parseProperties(new Map([['defaultcanfail', ['False']], ['AddingLogs', ['0']], ['MaxRecordRuntime', ['0.5']], ['NumberOfThreads', ['x']]]), 'a/b/c', silentLogger);
+  const p = parseProperties(new Map([['defaultcanfail', ['False']], ['AddingLogs', ['0']], ['MaxRecordRuntime', ['0.5']], ['NumberOfThreads', ['x']], ['PythonInterpreter', [' /usr/bin/python3 ']]]), 'a/b/c', silentLogger);
   assert.equal(p.defaultCanFail, false);
   assert.equal(p.addingLogs, false);
   assert.equal(p.maxRecordRuntime, 0.5);
   assert.equal(p.numberOfThreads, DEFAULT_PROPERTIES.numberOfThreads);
+  assert.equal(p.pythonInterpreter, '/usr/bin/python3');
   assert.equal(parseProperties(new Map(), 'a/b/c', silentLogger).defaultCanFail, true);
   const nxdl = parseProperties(new Map([['nxdlstrict', ['true']], ['NXDLDirectory', [' /site/nxdl ']]]), 'a/b/c', silentLogger);
   assert.deepEqual([nxdl.nxdlStrict, nxdl.nxdlDirectory], [true, '/site/nxdl']);

@@ -104,7 +104,7 @@ function bytesOf(data: NumberArray | BigArray): Uint8Array {
 const big = (a: readonly number[]): bigint[] => a.map((x) => BigInt(x));
 
 /** operations that change nothing in the file (they do not make a flush necessary) */
-const READ_ONLY: ReadonlySet<string> = new Set(['list', 'list attributes of', 'look up', 'open dataset', 'read attribute', 'locate']);
+const READ_ONLY: ReadonlySet<string> = new Set(['list', 'list attributes of', 'look up', 'open dataset', 'read attribute', 'read', 'locate']);
 
 /** The open file: its h5wasm id (which changes when the file is reopened after a header patch). */
 class FileState {
@@ -289,32 +289,42 @@ abstract class Hdf5Node {
     const st = this.state;
     const where = `${this.path}@${name}`;
     const meta = st.call('read attribute', where, (m, fid) => m.get_attribute_metadata(fid, this.path, name));
-    const shape = (meta.shape ?? []) as number[];
-    const n = meta.total_size;
-    const ptr = st.scratch(Math.max(n * meta.size, 1));
+    const ptr = st.scratch(Math.max(meta.total_size * meta.size, 1));
     st.call('read attribute', where, (m, fid) => m.get_attribute_data(fid, this.path, name, BigInt(ptr)));
-    const heap = st.m.HEAPU8;
-    if (meta.type === H5T_STRING) {
-      const out: string[] = [];
-      const dv = new DataView(heap.buffer);
-      for (let i = 0; i < n; i++) {
-        if (meta.vlen) out.push(st.m.UTF8ToString(dv.getUint32(ptr + 4 * i, true)));
-        else out.push(new TextDecoder().decode(heap.subarray(ptr + i * meta.size, ptr + (i + 1) * meta.size)).replace(/[\0 ]+$/, ''));
-      }
-      if (meta.vlen) st.call('read attribute', where, (m, fid) => m.reclaim_vlen_memory(fid, this.path, name, BigInt(ptr)));
-      return { type: 'string', shape, data: out };
-    }
-    const bytes = heap.slice(ptr, ptr + n * meta.size);
-    if (meta.type === H5T_COMPOUND && meta.size === 1 && meta.compound_type?.members[0]?.name === BOOL_PLACEHOLDER_MEMBER) return { type: 'bool', shape, data: bytes };
-    if (meta.type === H5T_ENUM && meta.size === 1 && meta.enum_type && meta.enum_type.members['FALSE'] === 0 && meta.enum_type.members['TRUE'] === 1) {
-      return { type: 'bool', shape, data: bytes };
-    }
-    const t = elementTypeOf(meta.type === H5T_ENUM ? H5T_INTEGER : meta.type, meta.size, meta.signed);
-    if (!t) throw new NxswError('VALUE_INVALID', `${st.path}: attribute ${where} has a type nxsw does not read (class ${meta.type}, size ${meta.size})`);
-    const data = allocate(t, n) as NumberArray | BigArray;
-    bytesOf(data).set(bytes);
-    return { type: t, shape, data };
+    return decodeRead(st, meta, ptr, where, () => st.call('read attribute', where, (m, fid) => m.reclaim_vlen_memory(fid, this.path, name, BigInt(ptr))));
   }
+}
+
+type ReadMetadata = ReturnType<H5Module['get_dataset_metadata']>;
+
+/**
+ * Turns what HDF5 read into the wasm heap at ptr (an attribute's or a dataset's whole value, of
+ * the type `meta` describes) into an NxValue; `reclaim` frees the strings of a vlen read.
+ */
+function decodeRead(st: FileState, meta: ReadMetadata, ptr: number, where: string, reclaim: () => void): NxValue {
+  const shape = (meta.shape ?? []) as number[];
+  const n = meta.total_size;
+  const heap = st.m.HEAPU8;
+  if (meta.type === H5T_STRING) {
+    const out: string[] = [];
+    const dv = new DataView(heap.buffer);
+    for (let i = 0; i < n; i++) {
+      if (meta.vlen) out.push(st.m.UTF8ToString(dv.getUint32(ptr + 4 * i, true)));
+      else out.push(new TextDecoder().decode(heap.subarray(ptr + i * meta.size, ptr + (i + 1) * meta.size)).replace(/[\0 ]+$/, ''));
+    }
+    if (meta.vlen) reclaim();
+    return { type: 'string', shape, data: out };
+  }
+  const bytes = heap.slice(ptr, ptr + n * meta.size);
+  if (meta.type === H5T_COMPOUND && meta.size === 1 && meta.compound_type?.members[0]?.name === BOOL_PLACEHOLDER_MEMBER) return { type: 'bool', shape, data: bytes };
+  if (meta.type === H5T_ENUM && meta.size === 1 && meta.enum_type && meta.enum_type.members['FALSE'] === 0 && meta.enum_type.members['TRUE'] === 1) {
+    return { type: 'bool', shape, data: bytes };
+  }
+  const t = elementTypeOf(meta.type === H5T_ENUM ? H5T_INTEGER : meta.type, meta.size, meta.signed);
+  if (!t) throw new NxswError('VALUE_INVALID', `${st.path}: ${where} has a type nxsw does not read (class ${meta.type}, size ${meta.size})`);
+  const data = allocate(t, n) as NumberArray | BigArray;
+  bytesOf(data).set(bytes);
+  return { type: t, shape, data };
 }
 
 function elementTypeOf(cls: number, size: number, signed: boolean): ElementType | undefined {
@@ -351,7 +361,7 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     checkName(this.state.path, this.path, name, 'field');
     const p = childPath(this.path, name);
     if (this.typeOf(p) !== this.state.m.H5G_DATASET) return undefined;
-    return Hdf5Field.open(this.state, p, options?.recordAxis ?? 0);
+    return Hdf5Field.open(this.state, p, options?.recordAxis);
   }
 
   createField(name: string, spec: FieldSpec): SinkField {
@@ -363,9 +373,32 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     return posix.normalize(target.startsWith('/') ? target : `${this.path}/${target}`);
   }
 
+  /**
+   * Whether a path names an object of this file: it exists and no part of it is an external link.
+   * A soft link may pass through an external link to a file not written yet (detector files are
+   * often linked before they exist); that link is created dangling, and nothing is looked up in
+   * the other file, let alone written there.
+   */
+  private inThisFile(abs: string): boolean {
+    let path = '';
+    try {
+      for (const part of abs.split('/').filter(Boolean)) {
+        const parent = path || '/';
+        if (!this.state.call('list', parent, (m, fid) => m.get_names(fid, parent, false)).includes(part)) return false;
+        path = `${path}/${part}`;
+        const p = path;
+        if (this.state.call('look up', p, (m, fid) => m.get_external_link(fid, p)).filename) return false;
+      }
+      return true;
+    } catch {
+      return false; // a soft link on the way that leads out of the file
+    }
+  }
+
   /** NeXus: the original object of a link carries @target = its own absolute path. */
   private markTarget(target: string): void {
     const abs = this.absolute(target);
+    if (!this.inThisFile(abs)) return;
     const t = this.typeOf(abs);
     if (t !== this.state.m.H5G_GROUP && t !== this.state.m.H5G_DATASET) return;
     const node = new Hdf5Group(this.state, abs);
@@ -389,6 +422,15 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     }
     this.state.call('create hard link', `${p} -> ${abs}`, (m, fid) => m.create_hard_link(fid, abs, p));
     this.markTarget(abs);
+  }
+
+  link(name: string): { file?: string; path: string } | undefined {
+    checkName(this.state.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    const soft = this.state.call('look up', p, (m, fid) => m.get_symbolic_link(fid, p)) as string | null;
+    if (soft !== null) return { path: soft };
+    const ext = this.state.call('look up', p, (m, fid) => m.get_external_link(fid, p));
+    return ext.filename ? { file: ext.filename, path: ext.obj_path } : undefined;
   }
 
   createExternalLink(file: string, target: string, name: string): void {
@@ -543,9 +585,11 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     return field;
   }
 
-  static open(st: FileState, path: string, recordAxis: number): Hdf5Field {
+  /** `recordAxis` undefined: the live field as it is (a reader), else axis 0 */
+  static open(st: FileState, path: string, axis: number | undefined): Hdf5Field {
     const live = st.fields.get(path);
-    if (live && (live.contiguous || live.recordAxis === recordAxis)) return live;
+    if (live && (live.contiguous || axis === undefined || live.recordAxis === axis)) return live;
+    const recordAxis = axis ?? 0;
     if (live) {
       // another record axis: the file must hold the rows so far before they are read anew
       if (st.pending.has(path)) st.applyPatches();
@@ -685,6 +729,18 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     if (k > 0) data = moveRecordAxis(data, n, sizeOf(this.frame.slice(0, k)), sizeOf(this.frame.slice(k)), this.type);
     this.bufRows = 0;
     this.writeSlab(offset, count, data);
+  }
+
+  /** The whole value, as the file holds it after the buffered rows are written. */
+  read(): NxValue {
+    const st = this.state;
+    if (st.pending.has(this.path)) st.applyPatches();
+    this.writeOut();
+    st.dirty.delete(this);
+    const meta = st.call('read', this.path, (m, fid) => m.get_dataset_metadata(fid, this.path));
+    const ptr = st.scratch(Math.max(meta.total_size * meta.size, 1));
+    st.call('read', this.path, (m, fid) => m.get_dataset_data(fid, this.path, null, null, null, BigInt(ptr)));
+    return decodeRead(st, meta, ptr, this.path, () => st.call('read', this.path, (m, fid) => m.reclaim_vlen_memory(fid, this.path, '', BigInt(ptr))));
   }
 
   /** Called after the header patch, with the file reopened. */

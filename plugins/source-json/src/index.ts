@@ -1,2 +1,2 @@
 export { ClientSource, ClientSourceType } from './client.js';
-export { EvalSource, EvalSourceType, ScriptGroup } from './eval.js';
+export { EvalSource, EvalSourceType, type EvalOptions } from './eval.js';

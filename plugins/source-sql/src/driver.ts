@@ -18,6 +18,8 @@ export interface DatabaseSpec {
   readonly user?: string;
   /** MySQL option file */
   readonly mycnf?: string;
+  /** MySQL unix socket (a `localhost` connection; filled in by the driver) */
+  readonly socket?: string;
   /** Oracle connection mode (SYSDBA, ...) */
   readonly mode?: string;
   /** the element's text, trimmed (the Oracle DSN); undefined when empty */

@@ -2,10 +2,11 @@ export * from './driver.js';
 export { DbSourceType, DbSource, DEFAULT_TIMEOUT_MS, type DbSourceOptions } from './source.js';
 export { ConnectionPool, type PoolOptions, type Lease } from './pool.js';
 export { resultToValue, leafOf, leavesToValue, isoFromSqlText, type QueryFormat } from './convert.js';
-export { parseDatabase, withPassword, redactDatasourceXml, readMyCnf, scrub } from './spec.js';
+export { parseDatabase, withPassword, redactDatasourceXml, scrub, allowedSecretFile, type SecretsPolicy } from './spec.js';
 export { abortable } from './drivers/util.js';
 export { pgsqlDriver } from './drivers/pgsql.js';
-export { mysqlDriver, DEFAULT_MYCNF } from './drivers/mysql.js';
+export { mysqlDriver, DEFAULT_MYSQL_SOCKET } from './drivers/mysql.js';
+export { readOptionFiles, defaultOptionFiles, type MysqlClientOptions } from './drivers/mysql-options.js';
 export { sqliteDriver } from './drivers/sqlite.js';
 export { oracleDriver, oracleConnectOptions, ORACLE_PRIVILEGES, type OracleConnectOptions } from './drivers/oracle.js';
 

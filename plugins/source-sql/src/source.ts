@@ -1,11 +1,11 @@
 /** The DB datasource type: `<datasource type="DB"><database …/><query format=…>SQL</query></datasource>`. */
 import { createHash } from 'node:crypto';
-import { ConfigError, NxswError, childElement, type DataSource, type DataSourceType, type Logger, type NxValue, type ReadContext, type SourceEnvironment, type XmlElement } from '@nxsw/core';
+import { ConfigError, NxswError, childElement, redactSecrets, type DataSource, type DataSourceType, type Logger, type NxValue, type ReadContext, type SourceEnvironment, type XmlElement } from '@nxsw/core';
 import type { DatabaseSpec, SqlDriver } from './driver.js';
 import { SQL_DRIVER_KIND } from './driver.js';
 import { resultToValue, type QueryFormat } from './convert.js';
 import { ConnectionPool, type PoolOptions } from './pool.js';
-import { parseDatabase, scrub } from './spec.js';
+import { parseDatabase, scrub, type SecretsPolicy } from './spec.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const FORMATS: readonly QueryFormat[] = ['SCALAR', 'SPECTRUM', 'IMAGE'];
@@ -17,6 +17,8 @@ export interface DbSourceOptions {
   poolSize?: number;
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** where passwd_file, mycnf and passwd_env may take passwords from (the server's configuration) */
+  secrets?: SecretsPolicy;
   log?: Logger;
 }
 
@@ -54,7 +56,7 @@ export class DbSourceType implements DataSourceType {
     let spec: DatabaseSpec;
     let driver: SqlDriver | undefined;
     try {
-      spec = parseDatabase(db!.attributes, db!.text);
+      spec = parseDatabase(db!.attributes, db!.text, process.env, this.options.secrets);
       driver = this.options.findDriver(spec.dbtype) ?? this.options.findDriver(spec.dbtype.toUpperCase());
       if (!driver) fail(`no sql-driver for dbtype '${spec.dbtype}' is installed`, db);
       spec = driver!.prepare?.(spec) ?? spec;
@@ -102,7 +104,7 @@ export class DbSource implements DataSource {
     readonly timeoutMs: number,
   ) {
     const where = spec.dbname ?? spec.dsn ?? spec.hostname ?? '';
-    this.#description = `${spec.dbtype} DB ${where} with ${sql.replace(/\s+/g, ' ')}`;
+    this.#description = redactSecrets(`${spec.dbtype} DB ${where} with ${sql.replace(/\s+/g, ' ')}`);
   }
 
   describe(): string {
@@ -138,7 +140,7 @@ export class DbSource implements DataSource {
       code = 'TIMEOUT';
       msg = limit.aborted ? `query timed out after ${this.timeoutMs} ms` : 'read aborted (the element time limit is over)';
     }
-    return new NxswError(code, `${this.#description}: ${scrub(msg, this.spec.password())}`, { cause: e });
+    return new NxswError(code, `${this.#description}: ${redactSecrets(scrub(msg, this.spec.password()))}`, { cause: e });
   }
 }
 

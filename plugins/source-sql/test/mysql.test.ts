@@ -1,6 +1,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NxswError, type NxValue } from '@nxsw/core';
 import { serviceSkip } from '@nxsw/core/testkit';
 import { DbSourceType, builtinDrivers } from '../src/index.js';
@@ -18,10 +21,12 @@ async function admin<T>(fn: (c: mysql.Connection) => Promise<T>, database?: stri
 }
 
 describe('MYSQL against a real server', { skip }, () => {
-  const type = new DbSourceType({ findDriver: (n) => builtinDrivers.find((d) => d.name === n), poolSize: 3, idleTimeoutMs: 0 });
-  // mycnf points nowhere useful so that a machine's /etc/my.cnf cannot change the test
+  // mycnf names an empty option file so that a machine's /etc/my.cnf cannot change the test
+  const secretsDir = mkdtempSync(join(tmpdir(), 'nxsw-my-secrets-'));
+  writeFileSync(join(secretsDir, 'empty.cnf'), '');
+  const type = new DbSourceType({ findDriver: (n) => builtinDrivers.find((d) => d.name === n), poolSize: 3, idleTimeoutMs: 0, secrets: { secretsDir } });
   const source = (sql: string, format = 'SCALAR', extra = '', port = PORT, user = 'root') => type.create(parseXml(
-    `<datasource type="DB"><database dbtype="MYSQL" dbname="${dbname}" hostname="127.0.0.1" port="${port}" user="${user}" mycnf="/dev/null"/><query format="${format}"${extra}>${sql}</query></datasource>`), env);
+    `<datasource type="DB"><database dbtype="MYSQL" dbname="${dbname}" hostname="127.0.0.1" port="${port}" user="${user}" mycnf="empty.cnf"/><query format="${format}"${extra}>${sql}</query></datasource>`), env);
   const read = (sql: string, format = 'SCALAR'): Promise<NxValue> => source(sql, format).read(readContext());
 
   before(async () => {
@@ -35,6 +40,7 @@ describe('MYSQL against a real server', { skip }, () => {
 
   after(async () => {
     await type.dispose();
+    rmSync(secretsDir, { recursive: true, force: true });
     await admin((c) => c.query(`DROP DATABASE IF EXISTS ${dbname}`));
   });
 

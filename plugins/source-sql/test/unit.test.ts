@@ -1,19 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, NxswError, type ExtensionBase, type PluginContext } from '@nxsw/core';
+import { ConfigError, NxswError, redactSecrets, type ExtensionBase, type PluginContext } from '@nxsw/core';
 import {
-  DbSourceType, redactDatasourceXml, readMyCnf, mysqlDriver, parseDatabase, resultToValue, oracleConnectOptions,
-  builtinDrivers, type SqlDriver, type SqlResult,
+  DbSourceType, redactDatasourceXml, readOptionFiles, mysqlDriver, parseDatabase, resultToValue, oracleConnectOptions,
+  builtinDrivers, type SqlDriver, type SqlResult, type SecretsPolicy,
 } from '../src/index.js';
 import plugin from '../src/plugin.js';
 import { parseXml, readContext, closedPort } from './helpers.js';
 import { FakeDriver } from './fake.js';
 
 function typeWith(...drivers: SqlDriver[]): DbSourceType {
-  return new DbSourceType({ findDriver: (n) => drivers.find((d) => d.name === n), idleTimeoutMs: 0 });
+  return typeWithSecrets({}, ...drivers);
+}
+function typeWithSecrets(secrets: SecretsPolicy, ...drivers: SqlDriver[]): DbSourceType {
+  return new DbSourceType({ findDriver: (n) => drivers.find((d) => d.name === n), idleTimeoutMs: 0, secrets });
 }
 const env = { createSource: () => { throw new Error('no nested sources'); } };
 const ds = (db: string, query = '<query format="SCALAR">SELECT 1</query>'): string => `<datasource type="DB" name="d">${db}${query}</datasource>`;
@@ -36,8 +39,9 @@ test('configuration errors are DATASOURCE_CONFIG with the location', () => {
   configError(() => t.create(parseXml(ds('<database dbtype="MYSQL" port="http"/>')), env), /invalid port/);
   configError(() => t.create(parseXml(ds('<database dbtype="SQLITE"/>')), env), /SQLITE needs dbname/);
   configError(() => t.create(parseXml(ds('<database dbtype="MYSQL" passwd="a" passwd_env="B"/>')), env), /only one of/);
-  configError(() => t.create(parseXml(ds('<database dbtype="MYSQL" passwd_env="NXSW_SURELY_UNSET_VAR"/>')), env), /NXSW_SURELY_UNSET_VAR/);
-  configError(() => t.create(parseXml(ds('<database dbtype="MYSQL" passwd_file="/nonexistent/pw"/>')), env), /cannot read the password file/);
+  const allowing = typeWithSecrets({ passwordEnvPrefix: 'NXSW_SURELY', secretsDir: tmpdir() }, new FakeDriver('MYSQL'));
+  configError(() => allowing.create(parseXml(ds('<database dbtype="MYSQL" passwd_env="NXSW_SURELY_UNSET_VAR"/>')), env), /the environment variable NXSW_SURELY_UNSET_VAR \(passwd_env\) is not set/);
+  configError(() => allowing.create(parseXml(ds('<database dbtype="MYSQL" passwd_file="nxsw-surely-missing-pw"/>')), env), /cannot read the password file/);
   // format is case-insensitive and the lower-case dbtype finds the driver
   assert.equal(t.create(parseXml(ds('<database dbtype="mysql" dbname="tango"/>', '<query format="spectrum">SELECT 1</query>')), env).format, 'SPECTRUM');
 });
@@ -55,7 +59,7 @@ test('passwd_env and passwd_file supply the password; errors never show it', asy
   const dir = mkdtempSync(join(tmpdir(), 'nxsw-sql-'));
   try {
     const drv = new FakeDriver('PGSQL');
-    const t = typeWith(drv);
+    const t = typeWithSecrets({ secretsDir: dir, passwordEnvNames: ['NXSW_TEST_DB_PW'] }, drv);
     process.env.NXSW_TEST_DB_PW = 'fromEnv42';
     const a = t.create(parseXml(ds('<database dbtype="PGSQL" dbname="a" passwd_env="NXSW_TEST_DB_PW"/>')), env);
     assert.equal(a.spec.password(), 'fromEnv42');
@@ -72,6 +76,45 @@ test('passwd_env and passwd_file supply the password; errors never show it', asy
   }
 });
 
+test('passwd_file, mycnf and passwd_env only take what the server configuration allows; refusals say how to allow', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nxsw-secrets-'));
+  try {
+    const secrets = join(root, 'secrets');
+    mkdirSync(secrets);
+    writeFileSync(join(secrets, 'pw'), 'inside\n');
+    writeFileSync(join(root, 'outside'), 'outside\n');
+    symlinkSync(join(root, 'outside'), join(secrets, 'link'));
+    const none = typeWith(new FakeDriver('PGSQL'), new FakeDriver('MYSQL'));
+    configError(() => none.create(parseXml(ds(`<database dbtype="PGSQL" passwd_file="${join(secrets, 'pw')}"/>`)), env),
+      /passwd_file is refused: this server names no secrets folder; an operator allows files there with in the server configuration \(--config\): "pluginOptions": \{"@nxsw\/source-sql": \{"secretsDir"/);
+    configError(() => none.create(parseXml(ds('<database dbtype="MYSQL" mycnf="/etc/passwd"/>')), env), /mycnf is refused: this server names no secrets folder/);
+    configError(() => none.create(parseXml(ds('<database dbtype="PGSQL" passwd_env="HOME"/>')), env), /passwd_env HOME is refused: .*"passwordEnvNames": \["HOME"\]/);
+
+    const t = typeWithSecrets({ secretsDir: secrets, passwordEnvPrefix: 'NXSW_DBPW_' }, new FakeDriver('PGSQL'), new FakeDriver('MYSQL'));
+    assert.equal(t.create(parseXml(ds('<database dbtype="PGSQL" passwd_file="pw"/>')), env).spec.password(), 'inside', 'a relative name is read in the folder');
+    for (const path of [join(root, 'outside'), `${secrets}/../outside`, join(secrets, 'link'), '/etc/passwd']) {
+      configError(() => t.create(parseXml(ds(`<database dbtype="PGSQL" passwd_file="${path}"/>`)), env), /is refused: it is outside the server's secrets folder/);
+    }
+    configError(() => t.create(parseXml(ds(`<database dbtype="MYSQL" mycnf="${join(root, 'outside')}"/>`)), env), /mycnf .* is refused: it is outside/);
+    configError(() => t.create(parseXml(ds(`<database dbtype="PGSQL" passwd_file="${secrets}"/>`)), env), /is refused: it is outside|not a regular file/);
+    configError(() => t.create(parseXml(ds('<database dbtype="PGSQL" passwd_env="PATH"/>')), env), /passwd_env PATH is refused/);
+    process.env.NXSW_DBPW_A = 'fromEnv';
+    assert.equal(t.create(parseXml(ds('<database dbtype="PGSQL" passwd_env="NXSW_DBPW_A"/>')), env).spec.password(), 'fromEnv');
+  } finally {
+    delete process.env.NXSW_DBPW_A;
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('redactSecrets: passwd attributes, URL user info and password= in connection strings', () => {
+  assert.equal(redactSecrets('<database dbtype="PGSQL">postgresql://reader:s3cr3t@db.example:5432/tango</database>'), '<database dbtype="PGSQL">postgresql://reader:***@db.example:5432/tango</database>');
+  assert.equal(redactSecrets('<database dbtype="PGSQL">host=db user=r password=s3cr3t dbname=t</database>'), '<database dbtype="PGSQL">host=db user=r password=*** dbname=t</database>');
+  assert.equal(redactSecrets(`<database PWD='a b' passwd_file="pw" passwd_env="X"/>`), `<database PWD='***' passwd_file="pw" passwd_env="X"/>`);
+  const t = typeWith(new FakeDriver('PGSQL'));
+  const s = t.create(parseXml(ds('<database dbtype="PGSQL">postgresql://reader:s3cr3t@db/tango</database>')), env);
+  assert.equal(s.describe(), 'PGSQL DB postgresql://reader:***@db/tango with SELECT 1');
+});
+
 test('redactDatasourceXml hides passwd values only', () => {
   const xml = `<datasource type="DB"><database dbtype="MYSQL" user="u" passwd="p&amp;w" passwd_env="X"/><query format='SCALAR'>SELECT 1</query></datasource>`;
   assert.equal(redactDatasourceXml(xml), `<datasource type="DB"><database dbtype="MYSQL" user="u" passwd="***" passwd_env="X"/><query format='SCALAR'>SELECT 1</query></datasource>`);
@@ -83,15 +126,32 @@ test('mycnf: [client] values fill what the element does not give', () => {
   try {
     const f = join(dir, 'my.cnf');
     writeFileSync(f, '[mysqld]\nuser=mysql\n[client]\nuser = reader\npassword = "pa ss"\nhost=dbhost # comment\nport=3307\ndatabase=tango\n');
-    assert.deepEqual(readMyCnf(f), { user: 'reader', password: 'pa ss', host: 'dbhost', port: 3307, database: 'tango' });
-    const spec = mysqlDriver.prepare!(parseDatabase({ dbtype: 'MYSQL', mycnf: f, dbname: 'other' }, ''));
+    assert.deepEqual(readOptionFiles([f], true), { user: 'reader', password: 'pa ss', host: 'dbhost', port: 3307, database: 'tango' });
+    const spec = mysqlDriver.prepare!(parseDatabase({ dbtype: 'MYSQL', mycnf: f, dbname: 'other' }, '', {}, { secretsDir: dir }));
     assert.equal(spec.user, 'reader');
     assert.equal(spec.hostname, 'dbhost');
     assert.equal(spec.port, 3307);
     assert.equal(spec.dbname, 'other', 'an explicit attribute wins');
     assert.equal(spec.password(), 'pa ss');
     assert.ok(!JSON.stringify(spec).includes('pa ss'));
-    assert.throws(() => mysqlDriver.prepare!(parseDatabase({ dbtype: 'MYSQL', mycnf: join(dir, 'none.cnf') }, '')), /cannot read the option file/);
+    assert.throws(() => parseDatabase({ dbtype: 'MYSQL', mycnf: join(dir, 'none.cnf') }, '', {}, { secretsDir: dir }), /cannot read the option file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('option files: the client groups, later files override earlier ones, includes are followed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nxsw-sql-'));
+  try {
+    mkdirSync(join(dir, 'conf.d'));
+    writeFileSync(join(dir, 'conf.d', 'b.cnf'), '[client]\nport=3310\n');
+    writeFileSync(join(dir, 'conf.d', 'a.cnf'), '[client]\nport=3309\ndatabase=fromdir\n');
+    writeFileSync(join(dir, 'conf.d', 'ignored.txt'), '[client]\nuser=never\n');
+    writeFileSync(join(dir, 'secret.cnf'), '[client-mariadb]\npassword=included\n');
+    writeFileSync(join(dir, 'first.cnf'), '[client-server]\nsocket=/run/first.sock\n[client]\nuser=first\n!include secret.cnf\n!includedir conf.d\n!include missing.cnf\n');
+    writeFileSync(join(dir, 'second.cnf'), '[mysql]\nuser=tool-only\n[client]\nuser=second\n');
+    assert.deepEqual(readOptionFiles([join(dir, 'first.cnf'), join(dir, 'absent.cnf'), join(dir, 'second.cnf')]),
+      { socket: '/run/first.sock', user: 'second', password: 'included', port: 3310, database: 'fromdir' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

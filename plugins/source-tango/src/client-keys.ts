@@ -3,6 +3,7 @@
  * under the spellings of the full attribute name that Sardana-style clients use (spec 2.9.2).
  */
 import { lookupService, lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import type { JsonRecord } from '@nxsw/core';
 
 export interface ClientKeyParts {
@@ -56,6 +57,15 @@ export function lookupClient(keys: readonly string[], local: JsonRecord | undefi
     if (v !== undefined) return { key, value: v };
   }
   return undefined;
+}
+
+/**
+ * The database host as a Tango client reports it (PyTango's DeviceProxy.get_db_host()) for a
+ * device named without a host: the TANGO_HOST host, where the client library replaces `localhost`
+ * by this machine's name. Sardana builds its keys from that name, so the keys here must too.
+ */
+export function reportedDatabaseHost(tangoHostHost: string): string {
+  return tangoHostHost.toLowerCase() === 'localhost' ? hostname() : tangoHostHost;
 }
 
 const fqdnCache = new Map<string, Promise<string>>();

@@ -2,10 +2,11 @@
  * Decoders for the two DevEncoded image formats of LIMA detector servers.
  *
  * VIDEO_IMAGE (attribute video_last_image): a 32-byte big-endian header
- *   u32 magic "VDEO" · u16 version (1) · u16 image mode · i64 frame number (-1: no image yet) ·
+ *   u32 magic "VDEO" · u16 version (1) · u16 image mode · i64 frame number ·
  *   i32 width · i32 height · u16 endianness of the pixels (0 little, 1 big) · u16 header size ·
  *   u16 pad · u16 pad
- * then height × width pixels. Grey modes: 0 Y8, 1 Y16, 2 Y32, 3 Y64, stored unsigned as the
+ * then height × width pixels. The frame number is not checked: devices that emulate or forward
+ * VIDEO_IMAGE send -1 with a real image, and the reference decodes it. Grey modes: 0 Y8, 1 Y16, 2 Y32, 3 Y64, stored unsigned as the
  * reference writer does; colour modes (RGB, Bayer, YUV) are refused.
  *
  * DATA_ARRAY (command readImage): a little-endian header
@@ -61,12 +62,10 @@ function decodeVideo(name: string, bytes: Uint8Array): NxValue {
   const version = h.getUint16(4, false);
   if (version !== 1) throw bad(name, `header version ${version} is not supported (expected 1)`);
   const mode = h.getUint16(6, false);
-  const frame = h.getBigInt64(8, false);
   const width = h.getInt32(16, false);
   const height = h.getInt32(20, false);
   const endian = h.getUint16(24, false);
   const headerSize = h.getUint16(26, false);
-  if (frame < 0n) throw new NxswError('DATA_NOT_FOUND', `${name} decoder: the detector has no image yet (frame number ${frame})`);
   const t = VIDEO_MODES[mode];
   if (!t) throw bad(name, `image mode ${mode} is not a grey-scale mode (0 Y8, 1 Y16, 2 Y32, 3 Y64); colour modes are not supported`);
   if (width < 0 || height < 0) throw bad(name, `negative image size ${width} × ${height}`);

@@ -17,7 +17,7 @@ import type { DataSource, DataSourceType, ElementType, NxValue, ReadContext, Sou
 import { CmdArgType, Database, DeviceProxy, Orb, defaultTangoHost, isAlias, parseTangoName } from '@nxsw/tango-wire';
 import type { AttributeReading, TangoName } from '@nxsw/tango-wire';
 import { commandToValue, readingToValue, toNxswError, withSignal } from './convert.js';
-import { clientKeys, fullyQualified, lookupClient } from './client-keys.js';
+import { clientKeys, fullyQualified, lookupClient, reportedDatabaseHost } from './client-keys.js';
 
 export type Member = 'attribute' | 'command' | 'property';
 
@@ -267,7 +267,9 @@ export class TangoSourceType implements DataSourceType {
     let client: ClientLookup | undefined;
     let group: AttributeGroup | undefined;
     if (groupLabel === CLIENT_GROUP) {
-      client = { host: hostname ?? parsed.hosts?.[0]?.host ?? tangoHostOrUndefined()?.host ?? 'localhost', port: port ?? (hostname ? undefined : tangoHostOrUndefined()?.port) };
+      // a host in the configuration or the name is taken as written; else the database's, as the client library reports it
+      const host = hostname ?? parsed.hosts?.[0]?.host ?? reportedDatabaseHost(tangoHostOrUndefined()?.host ?? 'localhost');
+      client = { host, port: port ?? (hostname ? undefined : tangoHostOrUndefined()?.port) };
     } else if (groupLabel && member === 'attribute') {
       const key = `${groupLabel}\u0000${address.toLowerCase()}`;
       group = this.groups.get(key);

@@ -140,6 +140,18 @@ test('a __CLIENT__ source prefers the client JSON and reads the device when the 
   assert.equal((dev.data as Float64Array)[0], py<number>(`out = tango.DeviceProxy('${TEST_DEVICE}').read_attribute('double_scalar_w').value`));
 });
 
+test('__CLIENT__ keys of a device named without a host use the database host PyTango reports (get_db_host)', { skip }, async () => {
+  // with TANGO_HOST=localhost:10000 PyTango reports the machine's name, and Sardana's keys use it
+  const dbHost = py<string>(`out = tango.DeviceProxy('${TEST_DEVICE}').get_db_host()`);
+  const port = TANGO_HOST.split(':')[1]!;
+  const s = type.create(parseXml(`<datasource type="TANGO"><device name="${TEST_DEVICE}" port="${port}" group="__CLIENT__"/><record name="double_scalar_w"/></datasource>`), env);
+  const v = await s.read(ctx({ localJson: { data: { [`tango://${dbHost}:${port}/${TEST_DEVICE}/double_scalar_w`]: 12.25 } } }));
+  assert.deepEqual([...(v.data as Float64Array)], [12.25]);
+  const short = dbHost.split('.')[0]!;
+  const w = await s.read(ctx({ globalJson: { data: { [`${short}:${port}/${TEST_DEVICE}`]: 3.5 } } }));
+  assert.deepEqual([...(w.data as Float64Array)], [3.5]);
+});
+
 test('the plugin passes the conformance kit (TANGO against TangoTest, decoders with LIMA frames)', { skip }, async () => {
   const silent = await silentServer();
   try {

@@ -1,12 +1,14 @@
-/** MYSQL: MySQL and MariaDB through `mysql2`, with MySQL option files (`mycnf`). */
-import { existsSync } from 'node:fs';
+/** MYSQL: MySQL and MariaDB through `mysql2`, with the client library's option files and defaults. */
+import { userInfo } from 'node:os';
 import mysql from 'mysql2/promise';
 import { NxswError } from '@nxsw/core';
 import type { ConnectOptions, DatabaseSpec, QueryOptions, SqlColumnKind, SqlConnection, SqlDriver, SqlResult } from '../driver.js';
-import { readMyCnf, withPassword } from '../spec.js';
+import { withPassword } from '../spec.js';
 import { abortable, guardedQuery, errText, NETWORK_CODES } from './util.js';
+import { defaultOptionFiles, readOptionFiles } from './mysql-options.js';
 
-export const DEFAULT_MYCNF = '/etc/my.cnf';
+/** where MariaDB and Debian's MySQL listen when no option file names a socket */
+export const DEFAULT_MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
 const BINARY_CHARSET = 63;
 
 interface Field { name: string; columnType?: number; columnLength?: number; characterSet?: number }
@@ -106,34 +108,32 @@ class MysqlConnection implements SqlConnection {
 export const mysqlDriver: SqlDriver = {
   kind: 'sql-driver',
   name: 'MYSQL',
+  /**
+   * The client library's defaults (the reference connects through it): what the element does not
+   * give comes from the option files, then the login user, and `localhost` (the default host)
+   * means the unix socket: the option files' `socket`, $MYSQL_UNIX_PORT, else the usual path.
+   */
   prepare(spec: DatabaseSpec): DatabaseSpec {
-    // explicit attributes win over the option file, like the C client's read_default_file
-    const file = spec.mycnf ?? (existsSync(DEFAULT_MYCNF) ? DEFAULT_MYCNF : undefined);
-    if (!file) return spec;
-    let cnf: ReturnType<typeof readMyCnf>;
-    try {
-      cnf = readMyCnf(file);
-    } catch (e) {
-      if (spec.mycnf === undefined) return spec;
-      throw new Error(`cannot read the option file ${file} (mycnf): ${(e as NodeJS.ErrnoException).code ?? errText(e)}`);
-    }
-    const password = spec.password() ?? cnf.password;
+    const cnf = spec.mycnf ? readOptionFiles([spec.mycnf], true) : readOptionFiles(defaultOptionFiles());
+    const hostname = spec.hostname ?? cnf.host ?? 'localhost';
+    const tcpPort = Number(process.env.MYSQL_TCP_PORT) || undefined;
     const { password: _p, ...fields } = spec;
     return withPassword({
       ...fields,
-      user: spec.user ?? cnf.user,
-      hostname: spec.hostname ?? cnf.host,
-      port: spec.port ?? cnf.port,
+      user: spec.user ?? cnf.user ?? userInfo().username,
+      hostname,
+      port: spec.port ?? cnf.port ?? tcpPort,
       dbname: spec.dbname ?? cnf.database,
-    }, password);
+      socket: hostname === 'localhost' ? cnf.socket ?? process.env.MYSQL_UNIX_PORT ?? DEFAULT_MYSQL_SOCKET : undefined,
+    }, spec.password() ?? cnf.password);
   },
   connectionKey(spec: DatabaseSpec): string {
-    return `MYSQL ${spec.user ?? ''}@${spec.hostname ?? 'localhost'}:${spec.port ?? 3306}/${spec.dbname ?? ''}`;
+    const at = spec.socket ?? `${spec.hostname ?? 'localhost'}:${spec.port ?? 3306}`;
+    return `MYSQL ${spec.user ?? ''}@${at}/${spec.dbname ?? ''}`;
   },
   async connect(spec: DatabaseSpec, { connectTimeoutMs, signal }: ConnectOptions): Promise<SqlConnection> {
     const options: mysql.ConnectionOptions = {
-      host: spec.hostname ?? 'localhost',
-      port: spec.port ?? 3306,
+      ...(spec.socket ? { socketPath: spec.socket } : { host: spec.hostname ?? 'localhost', port: spec.port ?? 3306 }),
       user: spec.user,
       password: spec.password(),
       database: spec.dbname,

@@ -1,0 +1,911 @@
+/**
+ * The native HDF5 sink: SinkFactory / SinkFile / SinkGroup / SinkField on the system's HDF5
+ * library (lib.ts). The file, its groups and datasets stay open until the file is closed, so an
+ * append is one resize and one hyperslab write into an open dataset whose chunk cache is kept.
+ * NX_BOOLEAN is h5py's bool (an int8 enum FALSE=0/TRUE=1) and filter pipelines are set at
+ * creation: nothing waits for a header patch. HDF5's own file locks apply (the library honours
+ * HDF5_USE_FILE_LOCKING=FALSE).
+ */
+import { existsSync, statSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve as resolvePath, posix } from 'node:path';
+import {
+  NxswError, castValue, checkValue, sizeOf,
+  type ElementType, type NxValue, type ValueData,
+  type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
+  type VirtualFieldSpec, type Hyperslab,
+} from '@nxsw/core';
+import { hdf5, type H5Lib, type Hid } from './lib.js';
+import { chooseChunks, DEFAULT_CHUNKS, type ChunkPolicy } from './chunks.js';
+
+export type Libver = 'v18' | 'v110' | 'v112' | 'v114' | 'latest';
+
+export interface NativeSinkOptions {
+  /** lower format bound; default v110 for SWMR files, else v18 (non-SWMR readers can open the file while it is written) */
+  readonly libver?: Libver;
+  /** bytes a record-axis chunk aims at (default 2 KiB, see chunks.ts) */
+  readonly chunkBytes?: number;
+  /** largest chunk for one big frame, default 4 MiB */
+  readonly maxChunkBytes?: number;
+  /** buffered bytes per dataset that force a write before the next flush, default 16 MiB */
+  readonly blockBytes?: number;
+  /** record the creation order of links and attributes (h5py lists them in that order), default true */
+  readonly trackOrder?: boolean;
+}
+
+interface Resolved { libver: Libver | undefined; chunk: ChunkPolicy; blockBytes: number; trackOrder: boolean }
+
+const UNLIMITED = 0xffffffffffffffffn;
+const VARIABLE = 0xffffffffffffffffn; // H5T_VARIABLE (size_t)-1
+const F_ACC_RDWR = 1;
+const F_ACC_EXCL = 4;
+const F_SCOPE_LOCAL = 0;
+const F_CLOSE_STRONG = 3;
+const S_SCALAR = 0;
+const S_SELECT_SET = 0;
+const I_GROUP = 2;
+const I_DATASET = 5;
+const T_INTEGER = 0;
+const T_FLOAT = 1;
+const T_STRING = 3;
+const T_ENUM = 8;
+const CSET_UTF8 = 1;
+const D_CHUNKED = 2;
+const D_VIRTUAL = 3;
+const INDEX_NAME = 0;
+const INDEX_CRT_ORDER = 1;
+const ITER_INC = 0;
+const CRT_ORDER_TRACKED_INDEXED = 3;
+const Z_FLAG_OPTIONAL = 1;
+const LIBVER: Record<Exclude<Libver, 'latest'>, number> = { v18: 1, v110: 2, v112: 3, v114: 4 };
+
+const big = (a: readonly number[]): BigUint64Array => BigUint64Array.from(a, (x) => (x < 0 ? UNLIMITED : BigInt(x)));
+
+function childPath(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}
+
+function checkName(file: string, parent: string, name: string, what: string): void {
+  if (typeof name !== 'string' || name === '' || name.includes('/') || name === '.' || name === '..') {
+    throw new NxswError('VALUE_INVALID', `${file}: invalid ${what} name '${String(name)}' in ${parent} (empty, '.', '..' or containing '/')`);
+  }
+}
+
+/** The outermost and innermost messages of an HDF5 error stack: what failed and why. */
+function reason(stack: string[]): string {
+  if (stack.length === 0) return 'the HDF5 library reported an error without a message';
+  const first = stack[0]!;
+  const last = stack[stack.length - 1]!;
+  return first === last ? first : `${first}: ${last}`;
+}
+
+/**
+ * Files this process has open. HDF5 locks against other processes only: a second H5Fopen of an
+ * open file in the same process shares it, so a second session here is refused by this set.
+ */
+const openHere = new Set<string>();
+
+/** The open file: the library, its handles and the transient types, closed together. */
+class FileState {
+  closed = false;
+  swmr = false;
+  /** something changed since the last H5Fflush (a new file needs one) */
+  modified = true;
+  readonly dirty = new Set<NativeField>();
+  /** open groups and datasets by path */
+  readonly objects = new Map<string, Hid>();
+  readonly fields = new Map<string, NativeField>();
+  readonly lcpl: Hid;
+  readonly acpl: Hid;
+  readonly boolType: Hid;
+  readonly strType: Hid;
+
+  constructor(readonly h5: H5Lib, readonly path: string, readonly fid: Hid, readonly opts: Resolved, private readonly key: string) {
+    const { fn, g } = h5;
+    // UTF-8 link and attribute names, as h5py writes them
+    this.lcpl = this.check('set up', 'link creation properties', fn.H5Pcreate(g.LINK_CREATE));
+    fn.H5Pset_char_encoding(this.lcpl, CSET_UTF8);
+    this.acpl = this.check('set up', 'attribute creation properties', fn.H5Pcreate(g.ATTRIBUTE_CREATE));
+    fn.H5Pset_char_encoding(this.acpl, CSET_UTF8);
+    this.boolType = this.check('set up', 'the bool type', fn.H5Tenum_create(g.NATIVE_INT8));
+    fn.H5Tenum_insert(this.boolType, 'FALSE', Int8Array.of(0));
+    fn.H5Tenum_insert(this.boolType, 'TRUE', Int8Array.of(1));
+    this.strType = this.check('set up', 'the string type', fn.H5Tcopy(g.C_S1));
+    fn.H5Tset_size(this.strType, VARIABLE);
+    fn.H5Tset_cset(this.strType, CSET_UTF8);
+  }
+
+  /** A library result: negative means failure, turned into FILE_ERROR naming the file, the object and the operation. */
+  check<T extends Hid>(what: string, obj: string, result: T): T {
+    if (result < 0) throw new NxswError('FILE_ERROR', `${this.path}: cannot ${what} ${obj}: ${reason(this.h5.errorStack())}`);
+    return result;
+  }
+
+  /** a call that changes the file */
+  change<T extends Hid>(what: string, obj: string, result: T): T {
+    this.modified = true;
+    return this.check(what, obj, result);
+  }
+
+  live(what: string, obj: string): void {
+    if (this.closed) throw new NxswError('FILE_ERROR', `${this.path}: cannot ${what} ${obj}: the file is closed`);
+  }
+
+  /** the open handle of a group or dataset, opened on first use; undefined when the path names neither */
+  object(path: string): Hid | undefined {
+    const open = this.objects.get(path);
+    if (open !== undefined) return open;
+    const { fn } = this.h5;
+    if (path !== '/' && fn.H5Lexists(this.fid, path, 0) <= 0) {
+      this.h5.errorStack(); // a missing parent is an error, not an answer: discard it
+      return undefined;
+    }
+    const id = fn.H5Oopen(this.fid, path, 0) as Hid;
+    if (id < 0) {
+      this.h5.errorStack(); // a dangling soft or external link
+      return undefined;
+    }
+    const t = fn.H5Iget_type(id);
+    if (t !== I_GROUP && t !== I_DATASET) {
+      fn.H5Oclose(id);
+      return undefined;
+    }
+    this.objects.set(path, id);
+    return id;
+  }
+
+  kind(path: string): 'group' | 'dataset' | undefined {
+    const id = this.object(path);
+    if (id === undefined) return undefined;
+    return this.h5.fn.H5Iget_type(id) === I_GROUP ? 'group' : 'dataset';
+  }
+
+  flush(): void {
+    this.live('flush', '');
+    for (const f of this.dirty) f.writeOut();
+    this.dirty.clear();
+    // H5Fflush costs even when nothing changed; the engine flushes after every Record
+    if (!this.modified) return;
+    this.check('flush', '', this.h5.fn.H5Fflush(this.fid, F_SCOPE_LOCAL));
+    this.modified = false;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    const { fn } = this.h5;
+    try {
+      for (const f of this.dirty) f.writeOut();
+      this.dirty.clear();
+    } finally {
+      this.closed = true;
+      for (const id of this.objects.values()) fn.H5Oclose(id);
+      this.objects.clear();
+      fn.H5Pclose(this.lcpl);
+      fn.H5Pclose(this.acpl);
+      fn.H5Tclose(this.boolType);
+      fn.H5Tclose(this.strType);
+      openHere.delete(this.key);
+      this.check('close', 'the file', fn.H5Fclose(this.fid));
+    }
+  }
+
+  /** memory (and file) type of an element type */
+  memType(t: ElementType): Hid {
+    const g = this.h5.g;
+    switch (t) {
+      case 'int8': return g.NATIVE_INT8;
+      case 'uint8': return g.NATIVE_UINT8;
+      case 'int16': return g.NATIVE_INT16;
+      case 'uint16': return g.NATIVE_UINT16;
+      case 'int32': return g.NATIVE_INT32;
+      case 'uint32': return g.NATIVE_UINT32;
+      case 'int64': return g.NATIVE_INT64;
+      case 'uint64': return g.NATIVE_UINT64;
+      case 'float32': return g.NATIVE_FLOAT;
+      case 'float64': return g.NATIVE_DOUBLE;
+      case 'bool': return this.boolType;
+      case 'string': return this.strType;
+    }
+  }
+
+  fileType(t: ElementType): Hid {
+    const g = this.h5.g;
+    switch (t) {
+      case 'int8': return g.STD_I8LE;
+      case 'uint8': return g.STD_U8LE;
+      case 'int16': return g.STD_I16LE;
+      case 'uint16': return g.STD_U16LE;
+      case 'int32': return g.STD_I32LE;
+      case 'uint32': return g.STD_U32LE;
+      case 'int64': return g.STD_I64LE;
+      case 'uint64': return g.STD_U64LE;
+      case 'float32': return g.IEEE_F32LE;
+      case 'float64': return g.IEEE_F64LE;
+      case 'bool': return this.boolType;
+      case 'string': return this.strType;
+    }
+  }
+
+  /** The element type of a stored datatype, or undefined for one nxsw does not map. */
+  elementTypeOf(tid: Hid): ElementType | undefined {
+    const { fn } = this.h5;
+    const cls = fn.H5Tget_class(tid);
+    const size = Number(fn.H5Tget_size(tid));
+    if (cls === T_STRING) return 'string';
+    if (cls === T_FLOAT) return size === 4 ? 'float32' : size === 8 ? 'float64' : undefined;
+    if (cls === T_ENUM) return size === 1 && this.isBoolEnum(tid) ? 'bool' : undefined;
+    if (cls !== T_INTEGER || ![1, 2, 4, 8].includes(size)) return undefined;
+    return `${fn.H5Tget_sign(tid) === 0 ? 'uint' : 'int'}${size * 8}` as ElementType;
+  }
+
+  private isBoolEnum(tid: Hid): boolean {
+    const { fn } = this.h5;
+    if (fn.H5Tget_nmembers(tid) !== 2) return false;
+    const members = new Map<string, number>();
+    for (let i = 0; i < 2; i++) {
+      const value = new Uint8Array(1);
+      fn.H5Tget_member_value(tid, i, value);
+      members.set(this.h5.takeString(fn.H5Tget_member_name(tid, i)), (value[0]! << 24) >> 24);
+    }
+    return members.get('FALSE') === 0 && members.get('TRUE') === 1;
+  }
+
+  /** Writes data of one element type from memory (typed array or strings) through a memory space. */
+  write(what: string, target: Hid, type: ElementType, memSpace: Hid, fileSpace: Hid, data: ValueData): void {
+    const { fn } = this.h5;
+    const mt = this.memType(type);
+    if (type === 'string') this.change('write', what, fn.H5Dwrite_strings(target, mt, memSpace, fileSpace, 0, data as string[]));
+    else this.change('write', what, fn.H5Dwrite(target, mt, memSpace, fileSpace, 0, type === 'bool' ? Uint8Array.from(data as Uint8Array, (x) => (x ? 1 : 0)) : data));
+  }
+
+  /** a dataspace of this shape ([] scalar), closed after use */
+  withSpace<T>(shape: readonly number[] | null, maxShape: readonly number[] | null, use: (space: Hid) => T): T {
+    const { fn } = this.h5;
+    const space = this.check('create', 'a dataspace', shape === null || shape.length === 0 ? fn.H5Screate(S_SCALAR) : fn.H5Screate_simple(shape.length, big(shape), maxShape ? big(maxShape) : null));
+    try {
+      return use(space);
+    } finally {
+      fn.H5Sclose(space);
+    }
+  }
+}
+
+abstract class NativeNode {
+  constructor(protected readonly state: FileState, readonly path: string) {}
+
+  protected handle(what: string): Hid {
+    this.state.live(what, this.path);
+    const id = this.state.object(this.path);
+    if (id === undefined) throw new NxswError('FILE_ERROR', `${this.state.path}: cannot ${what} ${this.path}: it no longer exists`);
+    return id;
+  }
+
+  setAttribute(name: string, value: NxValue): void {
+    const st = this.state;
+    const { fn } = st.h5;
+    if (typeof name !== 'string' || name === '') throw new NxswError('VALUE_INVALID', `${st.path}: empty attribute name on ${this.path}`);
+    checkValue(value, `attribute ${name} of ${this.path}`);
+    const where = `${this.path}@${name}`;
+    const obj = this.handle('write attribute');
+    if (fn.H5Aexists(obj, name) > 0) st.change('replace attribute', where, fn.H5Adelete(obj, name));
+    st.withSpace(value.shape, null, (space) => {
+      const attr = st.change('write attribute', where, fn.H5Acreate2(obj, name, st.fileType(value.type), space, st.acpl, 0));
+      try {
+        const mt = st.memType(value.type);
+        if (value.type === 'string') st.change('write attribute', where, fn.H5Awrite_strings(attr, mt, value.data as string[]));
+        else st.change('write attribute', where, fn.H5Awrite(attr, mt, value.type === 'bool' ? Uint8Array.from(value.data as Uint8Array, (x) => (x ? 1 : 0)) : value.data));
+      } finally {
+        fn.H5Aclose(attr);
+      }
+    });
+  }
+
+  attributeNames(): string[] {
+    const st = this.state;
+    const { fn } = st.h5;
+    const obj = this.handle('list attributes of');
+    const names: string[] = [];
+    let buf = new Uint8Array(256);
+    // creation order where the file tracks it (nxsw's files), else name order
+    let index = st.opts.trackOrder ? INDEX_CRT_ORDER : INDEX_NAME;
+    for (let i = 0; ; i++) {
+      let n = Number(fn.H5Aget_name_by_idx(obj, '.', index, ITER_INC, i, buf, buf.length, 0));
+      if (n < 0 && index === INDEX_CRT_ORDER && i === 0) {
+        st.h5.errorStack();
+        index = INDEX_NAME;
+        i--;
+        continue;
+      }
+      if (n < 0) {
+        st.h5.errorStack(); // past the last attribute
+        return names;
+      }
+      if (n >= buf.length) {
+        buf = new Uint8Array(n + 1);
+        n = Number(fn.H5Aget_name_by_idx(obj, '.', index, ITER_INC, i, buf, buf.length, 0));
+      }
+      names.push(Buffer.from(buf.buffer, 0, n).toString('utf8'));
+    }
+  }
+
+  getAttribute(name: string): NxValue | undefined {
+    const st = this.state;
+    const { fn } = st.h5;
+    const obj = this.handle('read attribute');
+    if (fn.H5Aexists(obj, name) <= 0) {
+      st.h5.errorStack();
+      return undefined;
+    }
+    const where = `${this.path}@${name}`;
+    const attr = st.check('read attribute', where, fn.H5Aopen(obj, name, 0));
+    const tid = fn.H5Aget_type(attr);
+    const space = fn.H5Aget_space(attr);
+    try {
+      const rank = fn.H5Sget_simple_extent_ndims(space);
+      const dims = new BigUint64Array(Math.max(rank, 1));
+      if (rank > 0) fn.H5Sget_simple_extent_dims(space, dims, null);
+      const shape = rank > 0 ? Array.from(dims, Number) : [];
+      const n = sizeOf(shape);
+      const type = st.elementTypeOf(tid);
+      if (!type) throw new NxswError('VALUE_INVALID', `${st.path}: attribute ${where} has a type nxsw does not read (class ${fn.H5Tget_class(tid)}, size ${fn.H5Tget_size(tid)})`);
+      if (type === 'string') return { type, shape, data: this.readStrings(attr, tid, n, where) };
+      const data = allocateOf(type, n);
+      // an enum or a big-endian integer reads through its own type's native equivalent
+      st.check('read attribute', where, fn.H5Aread(attr, type === 'bool' ? tid : st.memType(type), data));
+      return { type, shape, data };
+    } finally {
+      fn.H5Sclose(space);
+      fn.H5Tclose(tid);
+      fn.H5Aclose(attr);
+    }
+  }
+
+  private readStrings(attr: Hid, tid: Hid, n: number, where: string): string[] {
+    const st = this.state;
+    const { fn } = st.h5;
+    if (fn.H5Tis_variable_str(tid) > 0) {
+      const ptrs = new Uint8Array(8 * Math.max(n, 1));
+      st.check('read attribute', where, fn.H5Aread(attr, st.strType, ptrs));
+      const dv = new DataView(ptrs.buffer);
+      const out = st.h5.decodePointers(ptrs, n).map((s) => s ?? '');
+      for (let i = 0; i < n; i++) {
+        const p = dv.getBigUint64(8 * i, true);
+        if (p) fn.H5free_memory(p);
+      }
+      return out;
+    }
+    const size = Number(fn.H5Tget_size(tid));
+    const raw = new Uint8Array(size * Math.max(n, 1));
+    st.check('read attribute', where, fn.H5Aread(attr, tid, raw));
+    return Array.from({ length: n }, (_, i) => Buffer.from(raw.subarray(i * size, (i + 1) * size)).toString('utf8').replace(/[\0 ]+$/, ''));
+  }
+}
+
+function allocateOf(type: ElementType, n: number): Exclude<ValueData, string[]> {
+  switch (type) {
+    case 'int8': return new Int8Array(n);
+    case 'int16': return new Int16Array(n);
+    case 'int32': return new Int32Array(n);
+    case 'int64': return new BigInt64Array(n);
+    case 'uint16': return new Uint16Array(n);
+    case 'uint32': return new Uint32Array(n);
+    case 'uint64': return new BigUint64Array(n);
+    case 'float32': return new Float32Array(n);
+    case 'float64': return new Float64Array(n);
+    default: return new Uint8Array(n);
+  }
+}
+
+class NativeGroup extends NativeNode implements SinkGroup {
+  keys(): string[] {
+    const st = this.state;
+    const { fn } = st.h5;
+    const gid = this.handle('list');
+    const info: { nlinks?: bigint | number } = {};
+    st.check('list', this.path, fn.H5Gget_info(gid, info));
+    const names: string[] = [];
+    let buf = new Uint8Array(256);
+    for (let i = 0; i < Number(info.nlinks ?? 0); i++) {
+      let n = Number(st.check('list', this.path, fn.H5Lget_name_by_idx(gid, '.', INDEX_NAME, ITER_INC, i, buf, buf.length, 0)));
+      if (n >= buf.length) {
+        buf = new Uint8Array(n + 1);
+        n = Number(fn.H5Lget_name_by_idx(gid, '.', INDEX_NAME, ITER_INC, i, buf, buf.length, 0));
+      }
+      names.push(Buffer.from(buf.buffer, 0, n).toString('utf8'));
+    }
+    return names;
+  }
+
+  openGroup(name: string): SinkGroup | undefined {
+    checkName(this.state.path, this.path, name, 'group');
+    this.state.live('open group', name);
+    const p = childPath(this.path, name);
+    return this.state.kind(p) === 'group' ? new NativeGroup(this.state, p) : undefined;
+  }
+
+  createGroup(name: string): SinkGroup {
+    const st = this.state;
+    const { fn, g } = st.h5;
+    checkName(st.path, this.path, name, 'group');
+    const p = childPath(this.path, name);
+    const parent = this.handle('create group in');
+    const gcpl = fn.H5Pcreate(g.GROUP_CREATE);
+    try {
+      if (st.opts.trackOrder) {
+        fn.H5Pset_link_creation_order(gcpl, CRT_ORDER_TRACKED_INDEXED);
+        fn.H5Pset_attr_creation_order(gcpl, CRT_ORDER_TRACKED_INDEXED);
+      }
+      st.objects.set(p, st.change('create group', p, fn.H5Gcreate2(parent, name, st.lcpl, gcpl, 0)));
+    } finally {
+      fn.H5Pclose(gcpl);
+    }
+    return new NativeGroup(st, p);
+  }
+
+  openField(name: string, options?: { readonly recordAxis?: number }): SinkField | undefined {
+    checkName(this.state.path, this.path, name, 'field');
+    this.state.live('open field', name);
+    const p = childPath(this.path, name);
+    if (this.state.kind(p) !== 'dataset') return undefined;
+    return NativeField.open(this.state, p, options?.recordAxis ?? 0);
+  }
+
+  createField(name: string, spec: FieldSpec): SinkField {
+    checkName(this.state.path, this.path, name, 'field');
+    return NativeField.create(this.state, this.handle('create field in'), name, childPath(this.path, name), spec);
+  }
+
+  createVirtualField(name: string, spec: VirtualFieldSpec): SinkField {
+    checkName(this.state.path, this.path, name, 'field');
+    return NativeField.createVirtual(this.state, this.handle('create field in'), name, childPath(this.path, name), spec);
+  }
+
+  private absolute(target: string): string {
+    return posix.normalize(target.startsWith('/') ? target : `${this.path}/${target}`);
+  }
+
+  /** NeXus: the original object of a link carries @target = its own absolute path. */
+  private markTarget(abs: string): void {
+    if (!this.state.kind(abs)) return;
+    const node = new NativeGroup(this.state, abs);
+    if (!node.attributeNames().includes('target')) node.setAttribute('target', { type: 'string', shape: [], data: [abs] });
+  }
+
+  createSoftLink(target: string, name: string): void {
+    const st = this.state;
+    checkName(st.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    st.change('create soft link', `${p} -> ${target}`, st.h5.fn.H5Lcreate_soft(target, this.handle('create link in'), name, st.lcpl, 0));
+    this.markTarget(this.absolute(target));
+  }
+
+  createHardLink(target: string, name: string): void {
+    const st = this.state;
+    checkName(st.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    const abs = this.absolute(target);
+    if (!st.kind(abs)) throw new NxswError('FILE_ERROR', `${st.path}: cannot create hard link ${p}: the target ${abs} does not exist`);
+    st.change('create hard link', `${p} -> ${abs}`, st.h5.fn.H5Lcreate_hard(st.fid, abs, this.handle('create link in'), name, st.lcpl, 0));
+    this.markTarget(abs);
+  }
+
+  createExternalLink(file: string, target: string, name: string): void {
+    const st = this.state;
+    checkName(st.path, this.path, name, 'link');
+    const p = childPath(this.path, name);
+    st.change('create external link', `${p} -> ${file}:${target}`, st.h5.fn.H5Lcreate_external(file, target, this.handle('create link in'), name, st.lcpl, 0));
+  }
+}
+
+/**
+ * Rows appended since the last write, in one reused buffer (no garbage per Record), as runs of
+ * rows with the same frame shape: a smaller frame is written into the larger extent as it is.
+ */
+class RowBuffer {
+  private runs: Array<{ frame: readonly number[]; n: number; start: number }> = [];
+  private buf: ValueData;
+  private used = 0;
+  rows = 0;
+
+  constructor(private readonly type: ElementType) {
+    this.buf = type === 'string' ? [] : allocateOf(type, 0);
+  }
+
+  get bytes(): number {
+    return this.used * ELEMENT_SIZE[this.type];
+  }
+
+  push(data: ValueData, n: number, frame: readonly number[]): void {
+    const last = this.runs[this.runs.length - 1];
+    if (last && last.frame.length === frame.length && last.frame.every((d, i) => d === frame[i])) last.n += n;
+    else this.runs.push({ frame: [...frame], n, start: this.used });
+    if (Array.isArray(this.buf)) {
+      for (const x of data as string[]) this.buf.push(x);
+    } else {
+      const typed = this.buf as Exclude<ValueData, string[]>;
+      if (this.used + data.length > typed.length) {
+        const grown = allocateOf(this.type, Math.max(this.used + data.length, 2 * typed.length, 64));
+        (grown as any).set(typed.subarray(0, this.used));
+        this.buf = grown;
+      }
+      (this.buf as any).set(data, this.used);
+    }
+    this.used += data.length;
+    this.rows += n;
+  }
+
+  /** the runs, each with a view of its data (valid until the next push) */
+  *take(): Generator<{ frame: readonly number[]; n: number; data: ValueData }> {
+    for (const r of this.runs) yield { frame: r.frame, n: r.n, data: sliceOf(this.buf, r.start, r.start + r.n * sizeOf(r.frame)) };
+  }
+
+  clear(): void {
+    this.runs = [];
+    this.used = 0;
+    this.rows = 0;
+    if (Array.isArray(this.buf)) this.buf.length = 0;
+  }
+}
+
+class NativeField extends NativeNode implements SinkField {
+  /** extent in the file */
+  private extent: number[];
+  /** the frame shape: the extent without the record axis, grown by appends */
+  private frame: number[];
+  private readonly pending: RowBuffer;
+
+  private constructor(state: FileState, path: string, readonly type: ElementType, readonly contiguous: boolean, extent: number[], readonly recordAxis: number, readonly virtual = false) {
+    super(state, path);
+    this.extent = extent;
+    this.frame = extent.filter((_, i) => i !== recordAxis);
+    this.pending = new RowBuffer(type);
+  }
+
+  static create(st: FileState, parent: Hid, name: string, path: string, spec: FieldSpec): NativeField {
+    const { fn, g } = st.h5;
+    const type = spec.type;
+    if (typeof type !== 'string' || !ELEMENT_SIZE[type]) throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: unknown element type '${String(type)}'`);
+    const shape = [...spec.shape];
+    if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: bad shape [${shape.join(',')}]`);
+    const scalar = shape.length === 0 && (spec.scalar === true || spec.recordAxis === undefined);
+    if (shape.length === 0 && !scalar) shape.push(0);
+    const recordAxis = spec.recordAxis ?? 0;
+    if (!scalar && (recordAxis < 0 || recordAxis >= shape.length)) {
+      throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: record axis ${recordAxis} is outside the shape [${shape.join(',')}]`);
+    }
+    const dcpl = fn.H5Pcreate(g.DATASET_CREATE);
+    try {
+      if (st.opts.trackOrder) fn.H5Pset_attr_creation_order(dcpl, CRT_ORDER_TRACKED_INDEXED);
+      if (!scalar) {
+        const chunks = chooseChunks(shape, spec.recordAxis, spec.frameShape, ELEMENT_SIZE[type], st.opts.chunk);
+        st.check('set the chunks of', path, fn.H5Pset_chunk(dcpl, chunks.length, big(chunks)));
+        // vlen strings are heap ids in the dataset: filters would compress pointers, not text
+        if (type !== 'string') setFilters(st, dcpl, path, spec.filters ?? []);
+      }
+      const id = st.withSpace(scalar ? null : shape, scalar ? null : shape.map(() => -1), (space) => st.change('create dataset', path, fn.H5Dcreate2(parent, name, st.fileType(type), space, st.lcpl, dcpl, 0)));
+      st.objects.set(path, id);
+    } finally {
+      fn.H5Pclose(dcpl);
+    }
+    const field = new NativeField(st, path, type, scalar, scalar ? [] : shape, recordAxis);
+    st.fields.set(path, field);
+    return field;
+  }
+
+  static createVirtual(st: FileState, parent: Hid, name: string, path: string, spec: VirtualFieldSpec): NativeField {
+    const { fn, g } = st.h5;
+    const type = spec.type;
+    if (typeof type !== 'string' || !ELEMENT_SIZE[type]) throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: unknown element type '${String(type)}'`);
+    const shape = [...spec.shape];
+    const maxShape = [...(spec.maxShape ?? shape)];
+    if (maxShape.length !== shape.length) throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: maxShape [${maxShape.join(',')}] and shape [${shape.join(',')}] differ in rank`);
+    if (spec.mappings.length === 0) throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: a virtual dataset needs at least one mapping`);
+    const dcpl = fn.H5Pcreate(g.DATASET_CREATE);
+    try {
+      if (spec.fillValue !== undefined && type !== 'string') {
+        const fill = allocateOf(type, 1);
+        fill[0] = (typeof fill[0] === 'bigint' ? BigInt(spec.fillValue) : Number(spec.fillValue)) as never;
+        st.check('set the fill value of', path, fn.H5Pset_fill_value(dcpl, st.memType(type), fill));
+      }
+      spec.mappings.forEach((m, i) => {
+        const what = `${path} (mapping ${i + 1}: ${m.file}:${m.dataset})`;
+        st.withSpace(shape, maxShape, (vspace) => {
+          selectHyperslab(st, vspace, m.virtualSelection, what);
+          // a source's current extent: 0 along an unlimited axis (the file may not exist yet)
+          st.withSpace(m.sourceShape.map((d) => Math.max(d, 0)), m.sourceShape, (sspace) => {
+            if (m.sourceSelection) selectHyperslab(st, sspace, m.sourceSelection, what);
+            else fn.H5Sselect_all(sspace);
+            st.check('map', what, fn.H5Pset_virtual(dcpl, vspace, m.file, m.dataset, sspace));
+          });
+        });
+      });
+      const id = st.withSpace(shape, maxShape, (space) => st.change('create virtual dataset', path, fn.H5Dcreate2(parent, name, st.fileType(type), space, st.lcpl, dcpl, 0)));
+      st.objects.set(path, id);
+    } finally {
+      fn.H5Pclose(dcpl);
+    }
+    return new NativeField(st, path, type, false, shape, 0, true);
+  }
+
+  static open(st: FileState, path: string, recordAxis: number): NativeField {
+    const live = st.fields.get(path);
+    if (live && (live.contiguous || live.recordAxis === recordAxis)) return live;
+    // another record axis: the rows so far go to the file before the field is read anew
+    if (live) {
+      live.writeOut();
+      st.dirty.delete(live);
+    }
+    const { fn } = st.h5;
+    const id = st.object(path)!;
+    const tid = fn.H5Dget_type(id);
+    const space = fn.H5Dget_space(id);
+    const dcpl = fn.H5Dget_create_plist(id);
+    try {
+      const type = st.elementTypeOf(tid);
+      if (!type) throw new NxswError('FILE_ERROR', `${st.path}: ${path} has a type nxsw cannot write (class ${fn.H5Tget_class(tid)}, size ${fn.H5Tget_size(tid)})`);
+      if (type === 'string' && fn.H5Tis_variable_str(tid) <= 0) throw new NxswError('FILE_ERROR', `${st.path}: ${path} holds fixed-length strings; nxsw appends variable-length strings only`);
+      const rank = fn.H5Sget_simple_extent_ndims(space);
+      const dims = new BigUint64Array(Math.max(rank, 1));
+      if (rank > 0) fn.H5Sget_simple_extent_dims(space, dims, null);
+      const shape = rank > 0 ? Array.from(dims, Number) : [];
+      // the record axis is not stored in the file: the caller says which one it is
+      if (shape.length > 0 && (recordAxis < 0 || recordAxis >= shape.length)) {
+        throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: record axis ${recordAxis} is outside the shape [${shape.join(',')}]`);
+      }
+      const layout = fn.H5Pget_layout(dcpl);
+      const field = new NativeField(st, path, type, layout !== D_CHUNKED && layout !== D_VIRTUAL, shape, shape.length > 0 ? recordAxis : 0, layout === D_VIRTUAL);
+      st.fields.set(path, field);
+      return field;
+    } finally {
+      fn.H5Pclose(dcpl);
+      fn.H5Sclose(space);
+      fn.H5Tclose(tid);
+    }
+  }
+
+  get shape(): readonly number[] {
+    if (this.contiguous || this.virtual) return [...this.extent];
+    const s = [...this.frame];
+    s.splice(this.recordAxis, 0, (this.extent[this.recordAxis] ?? 0) + this.pending.rows);
+    return s;
+  }
+
+  get rows(): number {
+    if (this.contiguous || this.virtual) return 0;
+    return this.shape[this.recordAxis] ?? 0;
+  }
+
+  private where(): string {
+    return `${this.state.path}: ${this.path}`;
+  }
+
+  private coerce(value: NxValue, what: string): NxValue {
+    checkValue(value, `${what} for ${this.path}`);
+    if (this.virtual) throw new NxswError('VALUE_INVALID', `${this.where()} is a virtual dataset: its data comes from its sources`);
+    if (value.type === this.type) return value;
+    try {
+      return castValue(value, this.type);
+    } catch (e) {
+      throw new NxswError('VALUE_INVALID', `${this.where()}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  write(value: NxValue): void {
+    const st = this.state;
+    let v = this.coerce(value, 'write');
+    const id = this.handle('write');
+    if (this.contiguous) {
+      if (sizeOf(v.shape) !== 1) throw new NxswError('VALUE_INVALID', `${this.where()}: a scalar dataset cannot hold a value of shape [${v.shape.join(',')}]`);
+      st.write(this.path, id, this.type, 0, 0, v.data);
+      return;
+    }
+    const rank = this.extent.length;
+    if (v.shape.length > rank) throw new NxswError('VALUE_INVALID', `${this.where()}: a value of shape [${v.shape.join(',')}] does not fit a dataset of rank ${rank}`);
+    if (v.shape.length < rank) v = { ...v, shape: [...new Array<number>(rank - v.shape.length).fill(1), ...v.shape] };
+    this.pending.clear();
+    this.frame = v.shape.filter((_, i) => i !== this.recordAxis);
+    this.resize(v.shape);
+    this.writeSlab(v.shape.map(() => 0), v.shape, v.data);
+  }
+
+  append(block: NxValue): void {
+    const b = this.coerce(block, 'append');
+    if (this.contiguous) throw new NxswError('VALUE_INVALID', `${this.where()}: cannot append to a scalar dataset`);
+    const rank = this.extent.length;
+    if (b.shape.length !== rank) {
+      throw new NxswError('VALUE_INVALID', `${this.where()}: a block of shape [${b.shape.join(',')}] does not fit a dataset of rank ${rank} (expected [n, ...frame] with ${rank - 1} frame axes)`);
+    }
+    const n = b.shape[0]!;
+    if (n === 0) return;
+    const frame = b.shape.slice(1);
+    this.frame = this.frame.map((d, i) => Math.max(d, frame[i]!));
+    this.pending.push(b.data, n, frame);
+    this.state.dirty.add(this);
+    if (this.pending.bytes >= this.state.opts.blockBytes) this.writeOut();
+  }
+
+  /** Writes the pending rows: one resize, then one hyperslab per block (per row for a record axis > 0). */
+  writeOut(): void {
+    if (this.pending.rows === 0) return;
+    const k = this.recordAxis;
+    let row = this.extent[k]!;
+    const next = [...this.frame];
+    next.splice(k, 0, row + this.pending.rows);
+    try {
+      // rows that cannot be written are dropped with the error: the next Record starts clean
+      this.resize(next);
+      for (const p of this.pending.take()) {
+        if (k === 0) {
+          this.writeSlab([row, ...p.frame.map(() => 0)], [p.n, ...p.frame], p.data);
+        } else {
+          // memory holds [n, ...frame]; the file's record axis is inside the frame: one row at a time
+          const size = sizeOf(p.frame);
+          for (let r = 0; r < p.n; r++) {
+            const count = [...p.frame];
+            count.splice(k, 0, 1);
+            const offset = count.map(() => 0);
+            offset[k] = row + r;
+            this.writeSlab(offset, count, sliceOf(p.data, r * size, (r + 1) * size));
+          }
+        }
+        row += p.n;
+      }
+    } finally {
+      this.pending.clear();
+    }
+  }
+
+  private resize(shape: readonly number[]): void {
+    if (shape.length === this.extent.length && shape.every((d, i) => d === this.extent[i])) return;
+    const st = this.state;
+    st.change('resize', this.path, st.h5.fn.H5Dset_extent(this.handle('resize'), big(shape)));
+    this.extent = [...shape];
+  }
+
+  private writeSlab(offset: readonly number[], count: readonly number[], data: ValueData): void {
+    if (sizeOf(count) === 0) return;
+    const st = this.state;
+    const { fn } = st.h5;
+    const id = this.handle('write');
+    const fileSpace = st.check('write', this.path, fn.H5Dget_space(id));
+    try {
+      st.check('select in', this.path, fn.H5Sselect_hyperslab(fileSpace, S_SELECT_SET, big(offset), null, big(count), null));
+      st.withSpace(count, null, (memSpace) => st.write(this.path, id, this.type, memSpace, fileSpace, data));
+    } finally {
+      fn.H5Sclose(fileSpace);
+    }
+  }
+}
+
+const ELEMENT_SIZE: Record<ElementType, number> = {
+  int8: 1, uint8: 1, bool: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8, string: 16,
+};
+
+function sliceOf(data: ValueData, from: number, to: number): ValueData {
+  return Array.isArray(data) ? data.slice(from, to) : (data as Exclude<ValueData, string[]>).subarray(from, to);
+}
+
+function selectHyperslab(st: FileState, space: Hid, h: Hyperslab, what: string): void {
+  const rank = h.start.length;
+  const parts = [h.count, h.stride, h.block].filter((x) => x !== undefined);
+  if (parts.some((x) => x!.length !== rank)) throw new NxswError('VALUE_INVALID', `${st.path}: ${what}: the hyperslab's start, count, stride and block differ in rank`);
+  st.check('select in', what, st.h5.fn.H5Sselect_hyperslab(space, S_SELECT_SET, big(h.start), h.stride ? big(h.stride) : null, big(h.count), h.block ? big(h.block) : null));
+}
+
+/** Sets the filter pipeline in order; a filter the library lacks is skipped when optional, else refused naming it. */
+function setFilters(st: FileState, dcpl: Hid, path: string, filters: readonly FilterSpec[]): void {
+  const { fn } = st.h5;
+  for (const f of filters) {
+    switch (f.id) {
+      case 1: {
+        const level = f.cdValues?.[0] ?? 4;
+        if (!Number.isInteger(level) || level < 0 || level > 9) throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: deflate level ${level} is not an integer 0..9`);
+        st.check('set deflate on', path, fn.H5Pset_deflate(dcpl, level));
+        break;
+      }
+      case 2: st.check('set shuffle on', path, fn.H5Pset_shuffle(dcpl)); break;
+      case 3: st.check('set fletcher32 on', path, fn.H5Pset_fletcher32(dcpl)); break;
+      default: {
+        // H5Zfilter_avail also looks in HDF5_PLUGIN_PATH (default /usr/local/hdf5/lib/plugin)
+        const avail = fn.H5Zfilter_avail(f.id);
+        st.h5.errorStack();
+        if (avail <= 0) {
+          if (f.optional) continue;
+          throw new NxswError('FILE_ERROR', `${st.path}: cannot create ${path}: HDF5 filter ${f.id} is not available (neither built into ${st.h5.file} nor found in HDF5_PLUGIN_PATH=${process.env['HDF5_PLUGIN_PATH'] ?? '(default)'})`);
+        }
+        const cd = Uint32Array.from(f.cdValues ?? []);
+        st.check(`set filter ${f.id} on`, path, fn.H5Pset_filter(dcpl, f.id, f.optional ? Z_FLAG_OPTIONAL : 0, cd.length, cd.length ? cd : null));
+      }
+    }
+  }
+}
+
+class NativeFile implements SinkFile {
+  readonly root: SinkGroup;
+  constructor(private readonly state: FileState, private readonly low: number) {
+    this.root = new NativeGroup(state, '/');
+  }
+  get path(): string {
+    return this.state.path;
+  }
+  get libraryVersion(): string {
+    return this.state.h5.version;
+  }
+  flush(): void {
+    this.state.flush();
+  }
+  startSwmr(): void {
+    const st = this.state;
+    if (st.swmr) return;
+    st.flush();
+    if (this.low < LIBVER.v110) {
+      throw new NxswError('FILE_ERROR', `${st.path}: cannot start SWMR writing: the file was opened without swmr (SWMR needs libver v110 or later from the start)`);
+    }
+    st.check('start SWMR writing on', 'the file', st.h5.fn.H5Fstart_swmr_write(st.fid));
+    st.swmr = true;
+  }
+  close(): void {
+    this.state.close();
+  }
+}
+
+export class NativeHdf5SinkFactory implements SinkFactory {
+  readonly kind = 'sink' as const;
+  readonly name = 'HDF5';
+  readonly suffixes = ['.nxs', '.h5', '.hdf5', '.nx5'] as const;
+  private readonly opts: Resolved;
+
+  constructor(options: NativeSinkOptions = {}) {
+    this.opts = {
+      libver: options.libver,
+      chunk: { chunkBytes: options.chunkBytes ?? DEFAULT_CHUNKS.chunkBytes, maxChunkBytes: options.maxChunkBytes ?? DEFAULT_CHUNKS.maxChunkBytes },
+      blockBytes: options.blockBytes ?? 16 << 20,
+      trackOrder: options.trackOrder ?? true,
+    };
+  }
+
+  async open(path: string, options: SinkOpenOptions): Promise<SinkFile> {
+    const h5 = hdf5();
+    const { fn, g } = h5;
+    const file = resolvePath(path);
+    const dir = dirname(file);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new NxswError('FILE_ERROR', `${file}: cannot open: the directory ${dir} does not exist`);
+    const exists = existsSync(file);
+    if (exists && !statSync(file).isFile()) throw new NxswError('FILE_ERROR', `${file}: cannot open: it is not a regular file`);
+    if (options.mode === 'create' && exists) throw new NxswError('FILE_ERROR', `${file}: the file exists (mode 'create' never overwrites it; use mode 'append' to add to it)`);
+    const key = join(realpathSync(dir), basename(file));
+    if (openHere.has(key)) throw new NxswError('FILE_LOCKED', `${file} is locked: this process (${process.pid}) has it open for writing`);
+    const libver = this.opts.libver ?? (options.swmr ? 'v110' : 'v18');
+    // H5F_LIBVER_LATEST: v110 in 1.10, v112 in 1.12, v114 in 1.14 (and later)
+    const latest = Math.min(4, Math.max(2, 2 + (h5.versionNumbers[1] - 10) / 2));
+    const low = libver === 'latest' ? latest : LIBVER[libver];
+    if (low > latest) throw new NxswError('FILE_ERROR', `${file}: libver ${libver} needs a newer HDF5 than ${h5.version}`);
+    const fapl = fn.H5Pcreate(g.FILE_ACCESS);
+    const fcpl = fn.H5Pcreate(g.FILE_CREATE);
+    let fid: Hid;
+    let stack: string[] = [];
+    try {
+      // upper bound at least v110, so that HDF5 1.10 readers can open the file
+      fn.H5Pset_libver_bounds(fapl, low, Math.max(low, LIBVER.v110));
+      fn.H5Pset_fclose_degree(fapl, F_CLOSE_STRONG);
+      if (this.opts.trackOrder) {
+        fn.H5Pset_link_creation_order(fcpl, CRT_ORDER_TRACKED_INDEXED);
+        fn.H5Pset_attr_creation_order(fcpl, CRT_ORDER_TRACKED_INDEXED);
+      }
+      fid = exists ? fn.H5Fopen(file, F_ACC_RDWR, fapl) : fn.H5Fcreate(file, F_ACC_EXCL, fcpl, fapl);
+      // read now: the next API call (H5Pclose) clears the stack
+      if (fid < 0) stack = h5.errorStack();
+    } finally {
+      fn.H5Pclose(fapl);
+      fn.H5Pclose(fcpl);
+    }
+    if (fid < 0) {
+      if (stack.some((m) => /unable to lock file/.test(m))) {
+        throw new NxswError('FILE_LOCKED', `${file} is locked: another process has it open; HDF5 programs lock the files they open, and nxsw does not write a file that another program has open (HDF5: ${stack[stack.length - 1]})`);
+      }
+      throw new NxswError('FILE_ERROR', `${file}: cannot ${exists ? 'open' : 'create'} the file: ${reason(stack)}`);
+    }
+    h5.closeOnExec(fid);
+    openHere.add(key);
+    return new NativeFile(new FileState(h5, file, fid, this.opts, key), low);
+  }
+}

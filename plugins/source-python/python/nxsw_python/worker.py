@@ -1,0 +1,182 @@
+"""The worker's main loop: requests from nxsw in, replies out, one at a time.
+
+Requests (lists): ["compile", sid, code, result, label], ["eval", sid, inputs, file, counter],
+["reset"], ["class", cid, classpath, xml], ["classdata", cid, globaljson, localjson],
+["forget", sid]. Replies: ["ok", value] or ["error", kind, type, message, line]. While a
+script runs it may send ["call", op, args...] to nxsw (the file API) and waits for the reply.
+"""
+import collections
+import copy
+import importlib
+import os
+import sys
+import traceback
+
+from .codec import Channel, Array
+from .values import from_python, to_python
+from . import fileapi
+
+
+class Variables(object):
+    """the `ds` object of a script: inputs and the result as attributes"""
+
+
+class ScriptError(Exception):
+    def __init__(self, kind, etype, message, line):
+        Exception.__init__(self, message)
+        self.kind, self.etype, self.message, self.line = kind, etype, message, line
+
+
+def _line_in(tb, label):
+    line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == label:
+            line = frame.lineno
+    return line
+
+
+class Worker(object):
+    def __init__(self, channel):
+        self.channel = channel
+        self.scripts = {}
+        self.classes = {}
+        self.commonblock = {}
+        self.files = fileapi.FileCache(self.call)
+        # requests that arrived while a script waited for the answer to one of its calls
+        self.backlog = collections.deque()
+
+    # -- the file API's way back to nxsw --------------------------------------------------
+    def call(self, op, *args):
+        self.channel.send(["call", op] + list(args))
+        while True:
+            reply = self.channel.receive()
+            if reply is None:
+                sys.exit(0)
+            if reply[0] in ("ok", "error"):
+                break
+            self.backlog.append(reply)
+        if reply[0] == "ok":
+            return reply[1]
+        raise fileapi.FileApiError(reply[1])
+
+    # -- requests -------------------------------------------------------------------------
+    def serve(self):
+        while True:
+            request = self.backlog.popleft() if self.backlog else self.channel.receive()
+            if request is None:
+                return
+            try:
+                value = getattr(self, "op_" + request[0])(*request[1:])
+                reply = ["ok", value]
+            except ScriptError as e:
+                reply = ["error", e.kind, e.etype, e.message, e.line]
+            except Exception as e:
+                reply = ["error", "worker", type(e).__name__, str(e), None]
+            self.channel.send(reply)
+
+    def op_hello(self):
+        return {"python": sys.version.split()[0], "executable": sys.executable,
+                "nxstools": fileapi.NXSTOOLS_FILEWRITER is not None}
+
+    def op_compile(self, sid, code, result, label):
+        try:
+            compiled = compile(code.strip(), label, "exec")
+        except SyntaxError as e:
+            raise ScriptError("syntax", "SyntaxError", e.msg, e.lineno)
+        self.scripts[sid] = (compiled, result, "commonblock" in code)
+        return None
+
+    def op_forget(self, sid):
+        self.scripts.pop(sid, None)
+        self.classes.pop(sid, None)
+        return None
+
+    def op_reset(self):
+        self.commonblock = {}
+        return None
+
+    def op_eval(self, sid, inputs, file, counter):
+        compiled, result, common = self.scripts[sid]
+        ds = Variables()
+        for name, value in inputs.items():
+            setattr(ds, name, to_python(value) if isinstance(value, Array) else value)
+        setattr(ds, result, None)
+        scope = {"ds": ds}
+        if common:
+            self.commonblock["__counter__"] = counter
+            if file is not None:
+                root = self.files.root(file)
+                self.commonblock["__root__"] = root
+                self.commonblock["__nxroot__"] = root.h5object
+            scope["commonblock"] = self.commonblock
+        with fileapi.nxsw_writer_installed():
+            try:
+                exec(compiled, {}, scope)
+            except Exception as e:
+                raise ScriptError("script", type(e).__name__, str(e),
+                                  _line_in(sys.exc_info()[2], compiled.co_filename))
+        value = getattr(ds, result)
+        if value is None:
+            raise ScriptError("result", "ValueError",
+                              "the script did not assign ds.%s" % result, None)
+        try:
+            return from_python(copy.deepcopy(value) if common else value, "ds.%s" % result)
+        except ValueError as e:
+            raise ScriptError("result", "ValueError", str(e), None)
+
+    def op_class(self, cid, classpath, xml):
+        module, _, name = classpath.rpartition(".")
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except Exception as e:
+            raise ScriptError("import", type(e).__name__,
+                              "cannot import %s: %s" % (classpath, e), None)
+        missing = [m for m in ("setup", "getData", "isValid") if not hasattr(cls, m)]
+        if missing:
+            raise ScriptError("import", "TypeError", "%s has no %s (a datasource class needs "
+                              "setup, getData and isValid)" % (classpath, ", ".join(missing)), None)
+        source = cls()
+        self._guarded(source.setup, xml)
+        self.classes[cid] = source
+        return None
+
+    def op_classdata(self, cid, globaljson, localjson):
+        source = self.classes[cid]
+        if hasattr(source, "setJSON"):
+            self._guarded(source.setJSON, globaljson, localjson)
+        if not self._guarded(source.isValid):
+            raise ScriptError("result", "ValueError", "isValid() returned False", None)
+        data = self._guarded(source.getData)
+        value = data.get("value") if isinstance(data, dict) else None
+        if value is None:
+            raise ScriptError("result", "ValueError", "getData() returned no value", None)
+        try:
+            return from_python(value, "getData()['value']")
+        except ValueError as e:
+            raise ScriptError("result", "ValueError", str(e), None)
+
+    @staticmethod
+    def _guarded(fn, *args):
+        try:
+            return fn(*args)
+        except Exception as e:
+            tb = traceback.extract_tb(sys.exc_info()[2])
+            raise ScriptError("script", type(e).__name__, str(e), tb[-1].lineno if tb else None)
+
+
+def main():
+    # descriptors the server's libraries opened without close-on-exec (an HDF5 file being
+    # written) would otherwise stay open here, and with them the file's lock
+    os.closerange(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
+    # the channel keeps the original stdin/stdout; what scripts print goes to stderr and
+    # what they read comes from /dev/null
+    channel_in = os.fdopen(os.dup(0), "rb")
+    channel_out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    Worker(Channel(channel_in, channel_out)).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+/**
+ * The PYEVAL datasource: a Python 3 script computes the value from child datasources, in the
+ * session's Python worker, with the reference's semantics (spec 2.9.4): `ds.<input>` for the
+ * inputs the script names, `exec` with separate globals and locals, the result in
+ * `ds.<result name>`, `commonblock` with `__counter__`, `__root__` and `__nxroot__`.
+ */
+import { ConfigError, childElement, childElements } from '@nxsw/core';
+import type { DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, SourceSettings, XmlElement, XmlLocation } from '@nxsw/core';
+import type { WireArray } from './codec.js';
+import { FileApi } from './fileapi.js';
+import type { PythonWorker } from './worker.js';
+import { fileInfo, readError, resultValue, workerKey } from './requests.js';
+import type { PythonRuntime } from './runtime.js';
+import { PythonClassSource } from './pyclass.js';
+
+interface Input {
+  readonly name: string;
+  readonly source: DataSource;
+  /** the reference hands Tango spectra and images to scripts as numpy arrays, everything else as lists */
+  readonly asList: boolean;
+}
+
+export class PyEvalSource implements DataSource {
+  private readonly key = workerKey('pyeval');
+  private readonly what: string;
+  private worker: PythonWorker | undefined;
+
+  constructor(
+    private readonly code: string,
+    private readonly resultName: string,
+    private readonly inputs: readonly Input[],
+    private readonly runtime: PythonRuntime,
+    private readonly where: XmlLocation,
+  ) {
+    this.what = `the PYEVAL script at line ${where.line} of ${where.path}`;
+  }
+
+  describe(): string {
+    const oneLine = this.code.trim().replace(/\s+/g, ' ');
+    return `PYEVAL ${oneLine.length > 120 ? `${oneLine.slice(0, 117)}...` : oneLine}`;
+  }
+
+  async read(ctx: ReadContext): Promise<NxValue> {
+    const values = await Promise.all(this.inputs.map((i) => i.source.read(ctx)));
+    const inputs: Record<string, WireArray> = {};
+    this.inputs.forEach((inp, k) => {
+      inputs[inp.name] = { array: values[k]!, asList: inp.asList };
+    });
+    const worker = (this.worker = this.runtime.workerFor(ctx.shared, ctx.settings));
+    worker.setup(this.key, ['compile', this.key, this.code, this.resultName, this.what]);
+    const file = ctx.file;
+    try {
+      const out = await worker.request(['eval', this.key, inputs, fileInfo(ctx), ctx.step], {
+        what: this.what,
+        timeoutMs: this.runtime.options.scriptTimeoutMs,
+        signal: ctx.signal,
+        onCall: file ? new FileApi(file, this.runtime.options.sinkName(file)).handler : undefined,
+      }, this.key);
+      return resultValue(out, this.what);
+    } catch (e) {
+      throw readError(e, this.what, this.where);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.worker?.forget(this.key);
+    await Promise.allSettled(this.inputs.map((i) => i.source.close?.()));
+  }
+}
+
+export class PyEvalSourceType implements DataSourceType {
+  readonly kind = 'datasource';
+  readonly name = 'PYEVAL';
+
+  constructor(private readonly runtime: PythonRuntime) {}
+
+  get defaultTimeoutMs(): number {
+    return this.runtime.options.scriptTimeoutMs + 1000;
+  }
+
+  /** the operator's switch: Python runs arbitrary code with the server's rights */
+  private allow(element: XmlElement): void {
+    if (this.runtime.options.enabled === false) {
+      throw new ConfigError('DATASOURCE_CONFIG', 'PYEVAL scripts (and Python datasource classes) are disabled on this server; an operator enables them with "pluginOptions": {"@nxsw/source-python": {"scripts": true}}', element.location);
+    }
+  }
+
+  create(element: XmlElement, env: SourceEnvironment): DataSource {
+    this.allow(element);
+    const result = childElement(element, 'result');
+    const code = result?.text ?? '';
+    if (!result || code.trim() === '') throw new ConfigError('DATASOURCE_CONFIG', 'PyEval script not defined: a PYEVAL datasource needs <result name="...">script</result>', element.location);
+    const resultName = result.attributes.name?.trim() || 'result';
+    const inputs: Input[] = [];
+    for (const child of childElements(element, 'datasource')) {
+      const name = child.attributes.name?.trim().replace(/^ds\./, '');
+      if (!name) throw new ConfigError('DATASOURCE_CONFIG', 'an input datasource of a PYEVAL datasource needs a name', child.location);
+      // only inputs whose name occurs in the script are read (spec 2.9.4)
+      if (!code.includes(name)) continue;
+      inputs.push({ name, source: env.createSource(child), asList: child.attributes.type?.trim() !== 'TANGO' });
+    }
+    return new PyEvalSource(code, resultName, inputs, this.runtime, result.location);
+  }
+
+  /** Python classes named in the global JSON "datasources" run in the same worker (spec 2.9.5) */
+  createFromClass(classPath: string, element: XmlElement): DataSource {
+    this.allow(element);
+    return new PythonClassSource(classPath, element, this.runtime);
+  }
+
+  /** at XMLSettings: the interpreter must exist (the error names the setting it came from) */
+  check(element: XmlElement, settings: SourceSettings): void {
+    this.allow(element);
+    this.runtime.interpreter(settings, element.location);
+  }
+
+  dispose(): Promise<void> {
+    return this.runtime.dispose();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Where the plugin's Python comes from and which worker serves which writer session: one worker
+ * per session, found through the session's shared map (ReadContext.shared), so the common block
+ * is shared by the session's scripts across records and entries and by no one else.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type Logger, type SinkFile, type SourceSettings, type XmlLocation } from '@nxsw/core';
+import { PythonWorker } from './worker.js';
+
+/** the plugin's own Python package (python/nxsw_python), shipped beside dist/ */
+export const PYTHON_DIR = fileURLToPath(new URL('../../python', import.meta.url));
+
+/** the key under which a session's shared map records that its worker's common block is current */
+const SESSION_MARK = 'nxsw.python.worker';
+
+export interface RuntimeOptions {
+  /** false: the operator turned Python off (plugin option scripts) */
+  readonly enabled?: boolean;
+  /** the interpreter named by the plugin option `python` (server configuration or --plugin-option) */
+  readonly python?: string;
+  /** time limit of one script run (ms) */
+  readonly scriptTimeoutMs: number;
+  readonly log: Logger;
+  /** names the sink that writes a file, for messages */
+  readonly sinkName: (file: SinkFile) => string;
+}
+
+interface Interpreter {
+  readonly path: string;
+  readonly setting: string;
+}
+
+function executable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class PythonRuntime {
+  private readonly workers = new WeakMap<Map<string, unknown>, PythonWorker>();
+  private readonly all = new Set<PythonWorker>();
+  /** a session that is gone (its shared map collected) takes its worker with it */
+  private readonly ended = new FinalizationRegistry<PythonWorker>((w) => {
+    this.all.delete(w);
+    void w.close();
+  });
+  private readonly found = new Map<string, Interpreter>();
+
+  constructor(readonly options: RuntimeOptions) {}
+
+  /**
+   * The interpreter: the session's setting `python` (the Tango property PythonInterpreter), else
+   * the plugin option python, else NXSW_PYTHON, else python3 on PATH. Throws a ConfigError naming
+   * the setting it came from when that one is not an executable.
+   */
+  interpreter(settings: SourceSettings = {}, where?: XmlLocation): Interpreter {
+    const [name, setting] = settings.python
+      ? [settings.python, 'the device property PythonInterpreter']
+      : this.options.python
+        ? [this.options.python, 'the option "python" of @nxsw/source-python (server configuration "pluginOptions" or --plugin-option)']
+        : process.env.NXSW_PYTHON
+          ? [process.env.NXSW_PYTHON, 'the environment variable NXSW_PYTHON']
+          : ['python3', 'the default: python3 on PATH'];
+    const known = this.found.get(name);
+    if (known) return known;
+    const candidates = isAbsolute(name) || name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name));
+    const path = candidates.find(executable);
+    if (!path) {
+      throw new ConfigError('DATASOURCE_CONFIG', `PYEVAL needs a Python 3 interpreter: '${name}' (${setting}) was not found or is not executable; set the device property PythonInterpreter, the option "python" of @nxsw/source-python, or NXSW_PYTHON`, where);
+    }
+    const found = { path, setting };
+    this.found.set(name, found);
+    return found;
+  }
+
+  /** the worker of the session that owns `shared` (started on its first request) */
+  workerFor(shared: Map<string, unknown>, settings?: SourceSettings): PythonWorker {
+    let w = this.workers.get(shared);
+    if (!w) {
+      const { path, setting } = this.interpreter(settings);
+      w = new PythonWorker({ python: path, pythonSetting: setting, pythonPath: [PYTHON_DIR], log: this.options.log });
+      this.workers.set(shared, w);
+      this.all.add(w);
+      this.ended.register(shared, w);
+    } else if (!shared.has(SESSION_MARK)) {
+      // the session cleared its shared state (Init): the common block starts again
+      void w.request(['reset'], { what: 'reset' }).catch(() => undefined);
+    }
+    shared.set(SESSION_MARK, true);
+    return w;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.allSettled([...this.all].map((w) => w.close()));
+    this.all.clear();
+  }
+}
