@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WriterSession, type ExtensionLookup } from '../src/index.js';
+import { Kernel, WriterSession } from '../src/index.js';
 import { NxdlLibrary, nameMatches, nxdlLibrary, parseDefinition, parseUnits, unitsFit, checkPlanAgainstNxdl } from '../src/nxdl/index.js';
 import { tempDir } from './helpers.js';
 
@@ -106,7 +106,7 @@ test('parseDefinition: nameType defaults, legacy field attributes, open enumerat
 });
 
 test('a configuration checked against its application definition, with locations in both documents', () => {
-  const session = new WriterSession({ extensions: { get: () => undefined, list: () => [] } as unknown as ExtensionLookup });
+  const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
   const xml = `<definition>
   <group type="NXentry" name="scan">
     <field name="definition">NXxas</field>
@@ -146,7 +146,7 @@ test('a site definition: maxOccurs, required attributes, a partial name', () => 
       <group type="NXentry"><field name="definition"/><attribute name="shift"/>
         <group type="NXsample" maxOccurs="1"><field name="TEMP_set" nameType="partial" type="NX_FLOAT" units="NX_TEMPERATURE"/></group>
       </group></definition>`);
-    const session = new WriterSession({ extensions: { get: () => undefined, list: () => [] } as unknown as ExtensionLookup });
+    const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
     const config = (sample2: string) => `<definition><group type="NXentry" name="e"><field name="definition">NXsite</field>
       <group type="NXsample" name="s1"><field name="cryo_set" type="NX_FLOAT" units="K">80</field></group>${sample2}</group></definition>`;
     const r = checkPlanAgainstNxdl(session.parse(config('<group type="NXsample" name="s2"><field name="x_set" type="NX_FLOAT" units="mm">1</field></group>')), new NxdlLibrary(t.dir));
@@ -162,7 +162,7 @@ test('a site definition: maxOccurs, required attributes, a partial name', () => 
 });
 
 test('an NXsubentry naming an application definition is checked against it; its entry against the base classes', () => {
-  const session = new WriterSession({ extensions: { get: () => undefined, list: () => [] } as unknown as ExtensionLookup });
+  const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
   const r = checkPlanAgainstNxdl(session.parse(`<definition><group type="NXentry" name="scan">
     <group type="NXsubentry" name="xas"><field name="definition">NXxas</field><field name="title">t</field><field name="flavour">x</field></group>
     <field name="colour">red</field></group></definition>`), lib);
