@@ -88,6 +88,7 @@ const SIGNATURES = {
   H5Dget_create_plist: 'int64_t H5Dget_create_plist(int64_t id)',
   H5Dset_extent: 'int H5Dset_extent(int64_t id, const uint64_t *size)',
   H5Dwrite: 'int H5Dwrite(int64_t id, int64_t memType, int64_t memSpace, int64_t fileSpace, int64_t xfer, const void *buf)',
+  H5Dread: 'int H5Dread(int64_t id, int64_t memType, int64_t memSpace, int64_t fileSpace, int64_t xfer, _Out_ void *buf)',
   H5Acreate2: 'int64_t H5Acreate2(int64_t loc, const char *name, int64_t type, int64_t space, int64_t acpl, int64_t aapl)',
   H5Aopen: 'int64_t H5Aopen(int64_t obj, const char *name, int64_t aapl)',
   H5Aexists: 'int H5Aexists(int64_t obj, const char *name)',

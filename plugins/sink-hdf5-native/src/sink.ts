@@ -754,6 +754,54 @@ class NativeField extends NativeNode implements SinkField {
     }
   }
 
+  read(): NxValue {
+    return this.readSlice(this.shape.map(() => 0), this.shape);
+  }
+
+  /** A hyperslab as stored; the pending rows go to the library first, so it matches `shape`. */
+  readSlice(start: readonly number[], count: readonly number[]): NxValue {
+    const st = this.state;
+    const { fn } = st.h5;
+    if (this.pending.rows > 0) {
+      this.writeOut();
+      st.dirty.delete(this);
+    }
+    const shape = this.shape;
+    if (start.length !== shape.length || count.length !== shape.length || start.some((s, i) => !Number.isInteger(s) || s < 0 || !Number.isInteger(count[i]) || count[i]! < 0 || s + count[i]! > shape[i]!)) {
+      throw new NxswError('VALUE_INVALID', `${this.where()}: the slice start [${start.join(',')}] count [${count.join(',')}] is outside the shape [${shape.join(',')}]`);
+    }
+    const n = sizeOf(count);
+    const id = this.handle('read');
+    const readInto = (buf: unknown, memType: Hid): void => {
+      if (this.contiguous) {
+        st.check('read', this.path, fn.H5Dread(id, memType, 0, 0, 0, buf));
+        return;
+      }
+      if (n === 0) return;
+      const fileSpace = st.check('read', this.path, fn.H5Dget_space(id));
+      try {
+        st.check('select in', this.path, fn.H5Sselect_hyperslab(fileSpace, S_SELECT_SET, big(start), null, big(count), null));
+        st.withSpace(count, null, (memSpace) => st.check('read', this.path, fn.H5Dread(id, memType, memSpace, fileSpace, 0, buf)));
+      } finally {
+        fn.H5Sclose(fileSpace);
+      }
+    };
+    if (this.type !== 'string') {
+      const data = allocateOf(this.type, n);
+      readInto(data, st.memType(this.type));
+      return { type: this.type, shape: [...count], data };
+    }
+    const ptrs = new Uint8Array(8 * Math.max(n, 1));
+    readInto(ptrs, st.strType);
+    const out = st.h5.decodePointers(ptrs, n).map((x) => x ?? '');
+    const dv = new DataView(ptrs.buffer);
+    for (let i = 0; i < n; i++) {
+      const p = dv.getBigUint64(8 * i, true);
+      if (p) fn.H5free_memory(p);
+    }
+    return { type: 'string', shape: [...count], data: out };
+  }
+
   private resize(shape: readonly number[]): void {
     if (shape.length === this.extent.length && shape.every((d, i) => d === this.extent[i])) return;
     const st = this.state;
