@@ -75,7 +75,8 @@ export async function startHttp(kernel: Pick<Kernel, 'sessions'>, opts: HttpOpti
     ['attr', (file, q) => attributes(file, q.path ?? '/')],
     ['data', (file, q, reply) => {
       const r = data(file, q.path ?? '/', q.selection, q.format ?? 'json', q.flatten === 'true', opts.maxElements);
-      return r.binary ? reply.type('application/octet-stream').send(r.binary) : r.json;
+      // serialised here: fastify would send a bare string as text
+      return r.binary ? reply.type('application/octet-stream').send(r.binary) : reply.type('application/json').send(JSON.stringify(r.json));
     }],
   ];
   for (const [name, handler] of groveRoutes) {

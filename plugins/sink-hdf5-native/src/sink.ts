@@ -552,6 +552,11 @@ class NativeField extends NativeNode implements SinkField {
   /** the frame shape: the extent without the record axis, grown by appends */
   private frame: number[];
   private readonly pending: RowBuffer;
+  /**
+   * This object wrote to the dataset. Until then its extent is re-read from the file: a reader
+   * may open the dataset by another path (a hard link) while the writer's own field grows it.
+   */
+  private written = false;
 
   private constructor(state: FileState, path: string, readonly type: ElementType, readonly contiguous: boolean, extent: number[], readonly recordAxis: number, readonly virtual = false) {
     super(state, path);
@@ -663,6 +668,7 @@ class NativeField extends NativeNode implements SinkField {
   }
 
   get shape(): readonly number[] {
+    if (!this.written) this.refreshExtent();
     if (this.contiguous || this.virtual) return [...this.extent];
     const s = [...this.frame];
     s.splice(this.recordAxis, 0, (this.extent[this.recordAxis] ?? 0) + this.pending.rows);
@@ -676,6 +682,21 @@ class NativeField extends NativeNode implements SinkField {
 
   private where(): string {
     return `${this.state.path}: ${this.path}`;
+  }
+
+  private refreshExtent(): void {
+    if (this.contiguous) return;
+    const { fn } = this.state.h5;
+    const space = this.state.check('read the extent of', this.path, fn.H5Dget_space(this.handle('read the extent of')));
+    try {
+      const rank = fn.H5Sget_simple_extent_ndims(space);
+      const dims = new BigUint64Array(Math.max(rank, 1));
+      if (rank > 0) fn.H5Sget_simple_extent_dims(space, dims, null);
+      this.extent = rank > 0 ? Array.from(dims, Number) : [];
+      this.frame = this.extent.filter((_, i) => i !== this.recordAxis);
+    } finally {
+      fn.H5Sclose(space);
+    }
   }
 
   private coerce(value: NxValue, what: string): NxValue {
@@ -692,6 +713,7 @@ class NativeField extends NativeNode implements SinkField {
   write(value: NxValue): void {
     const st = this.state;
     let v = this.coerce(value, 'write');
+    this.written = true;
     const id = this.handle('write');
     if (this.contiguous) {
       if (sizeOf(v.shape) !== 1) throw new NxswError('VALUE_INVALID', `${this.where()}: a scalar dataset cannot hold a value of shape [${v.shape.join(',')}]`);
@@ -709,6 +731,7 @@ class NativeField extends NativeNode implements SinkField {
 
   append(block: NxValue): void {
     const b = this.coerce(block, 'append');
+    this.written = true;
     if (this.contiguous) throw new NxswError('VALUE_INVALID', `${this.where()}: cannot append to a scalar dataset`);
     const rank = this.extent.length;
     if (b.shape.length !== rank) {
