@@ -33,7 +33,7 @@ function LiveView({ file, initialPath }: { file: string; initialPath: string }) 
       clearInterval(timer);
     };
   }, [file]);
-  return h(H5GroveProvider, { url: '', filepath: file, resetKeys: [records], children: h(App, { initialPath }) });
+  return h(H5GroveProvider, { url: window.location.origin, filepath: file, resetKeys: [records], children: h(App, { initialPath }) });
 }
 
 async function main() {
