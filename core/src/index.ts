@@ -20,4 +20,5 @@ export { scicatMetadata, type ScicatOptions } from './engine/scicat.js';
 export { Kernel, stderrLogger, type KernelOptions, type PluginStatus } from './kernel/kernel.js';
 export { rateLimitedLogger } from './kernel/log.js';
 export { NXSW_VERSION } from './version.js';
+export { nxdlLibrary, checkPlanAgainstNxdl, validateFileAgainstNxdl, formatReport, type NxdlReport, type Finding } from './nxdl/index.js';
 export { parseChoices } from './cli/options.js';

@@ -246,11 +246,63 @@ export interface SinkFile {
   close(): void;
 }
 
+/** A file's object as a reader sees it: structure and attributes, data only when asked for. */
+export interface ReadAttribute {
+  readonly name: string;
+  /** undefined: a type the value model has no element type for (compound, reference, ...) */
+  readonly type: ElementType | undefined;
+  readonly shape: readonly number[];
+  /** reads the value (attributes are small) */
+  value(): NxValue | undefined;
+}
+
+export interface ReadNodeBase {
+  /** absolute path in the file */
+  readonly path: string;
+  attributes(): readonly ReadAttribute[];
+}
+
+export interface ReadGroup extends ReadNodeBase {
+  readonly kind: 'group';
+  /** the objects below, soft and hard links followed (a dangling or external link is 'unresolved') */
+  children(): ReadonlyArray<{ readonly name: string; readonly node: ReadNode }>;
+}
+
+export interface ReadField extends ReadNodeBase {
+  readonly kind: 'field';
+  readonly type: ElementType | undefined;
+  /** the stored type as the format names it, e.g. float64, vlen string, compound */
+  readonly typeLabel: string;
+  readonly shape: readonly number[];
+  /** reads the whole value when it has at most `maxElements` elements, else undefined */
+  read(maxElements: number): NxValue | undefined;
+}
+
+export interface ReadUnresolved {
+  readonly kind: 'unresolved';
+  readonly path: string;
+  /** e.g. "an external link to other.h5:/entry/data", "a soft link to /missing" */
+  readonly reason: string;
+}
+
+export type ReadNode = ReadGroup | ReadField | ReadUnresolved;
+
+export interface SinkReader {
+  readonly path: string;
+  readonly root: ReadGroup;
+  close(): void;
+}
+
 export interface SinkFactory extends ExtensionBase {
   readonly kind: 'sink';
   /** file name suffixes this sink is chosen for by default, e.g. ['.nxs', '.h5'] */
   readonly suffixes?: readonly string[];
   open(path: string, options: SinkOpenOptions): Promise<SinkFile>;
+  /**
+   * Opens a file read-only to inspect its structure (nxsw validate). Optional: a sink that cannot
+   * read its files back leaves it undefined.
+   */
+  openReader?(path: string): Promise<SinkReader>;
 }
 
 // ---------------------------------------------------------------------------------------------

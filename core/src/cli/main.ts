@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --no-node-snapshot
 /**
- * The nxsw command line: `nxsw write`, `nxsw plugins`, `nxsw serve`. Exit codes: 0 success,
+ * The nxsw command line: `nxsw write`, `nxsw check`, `nxsw validate`, `nxsw plugins`, `nxsw serve`. Exit codes: 0 success,
  * 1 the job failed (the message says why), 2 the command line is wrong.
  */
 import 'reflect-metadata';
@@ -11,13 +11,17 @@ import { Kernel, stderrLogger } from '../kernel/kernel.js';
 import { kernelOptions } from './options.js';
 import { printPlugins } from './plugins.js';
 import { runWrite, runCheck } from './write.js';
+import { readerFor, runValidate, setAsideSinkPlugins } from './nxdl.js';
 import { NXSW_VERSION } from '../version.js';
 
 const HELP = `nxsw ${NXSW_VERSION} — writes NeXus (HDF5) files from an NXDL-like XML configuration
 
 Usage:
   nxsw write CONFIG.xml --output OUT.nxs[:/nexus/parent/path] [options]
-  nxsw check CONFIG.xml [--json]      validate a configuration without writing anything
+  nxsw check CONFIG.xml [--app NAME] [--nxdl DIR] [--json]
+                                      validate a configuration without writing anything
+  nxsw validate FILE.nxs [--app NAME] [--nxdl DIR] [--json]
+                                      validate a written file against its application definitions
   nxsw plugins [--json]
   nxsw serve [front-end options]      run a control front end (e.g. the Tango device server)
   nxsw serve --http [HOST:]PORT [...] the read-only live view (status, H5Web), alone or beside it
@@ -41,7 +45,15 @@ write: runs OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile.
       --json                 print the summary as JSON
 
 check: parses and validates CONFIG (every tag, every datasource's own configuration) and prints
-  what it would write; exit 1 with the line, column and element of the first error.
+  what it would write; exit 1 with the line, column and element of the first error. Then checks
+  every NXentry/NXsubentry whose definition field names an application definition (NXmx, ...):
+  what the file would lack or get wrong, with the configuration's and the definition's paths;
+  exit 1 when an application definition is not met (base-class findings are warnings).
+      --app NAME             check every NXentry against this application definition
+      --nxdl DIR             NeXus definitions (base_classes/, applications/, contributed_definitions/)
+                             instead of the copy shipped with nxsw
+
+validate: the same checks on a written file (structure, attributes; small values only).
 
 plugins: lists every discovered plugin: name, version, API range, what it provides, status.
 
@@ -87,13 +99,36 @@ async function main(argv: string[]): Promise<number> {
     return printPlugins(kernel, values.json);
   }
 
+  const nxdlOptions = { app: { type: 'string' }, nxdl: { type: 'string' } } as const;
+
   if (command === 'check') {
-    const { values, positionals } = parseArgs({ args: argv.slice(1), options: common, allowPositionals: true });
+    const { values, positionals } = parseArgs({ args: argv.slice(1), options: { ...common, ...nxdlOptions }, allowPositionals: true });
     if (values.help) return help();
     if (positionals.length !== 1) throw usage(`check needs exactly one CONFIG argument (got ${positionals.length})`);
     const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : quietButWarn });
     try {
-      return await runCheck(kernel, positionals[0]!, values.json);
+      return await runCheck(kernel, positionals[0]!, values.json, { app: values.app, nxdl: values.nxdl });
+    } finally {
+      await kernel.stop();
+    }
+  }
+
+  if (command === 'validate') {
+    const { values, positionals } = parseArgs({ args: argv.slice(1), options: { ...common, ...nxdlOptions }, allowPositionals: true });
+    if (values.help) return help();
+    if (positionals.length !== 1) throw usage(`validate needs exactly one FILE argument (got ${positionals.length})`);
+    // validate uses a sink's reader only: other plugins' warnings (and the refusal of the sink set
+    // aside below) are noise here unless asked for
+    const options = { ...kernelOptions(values), log: values.verbose ? stderrLogger : { ...quietButWarn, warn() {} } };
+    let kernel = await Kernel.start(options);
+    const aside = readerFor(kernel, positionals[0]!) ? [] : setAsideSinkPlugins(kernel);
+    if (aside.length) {
+      // the sink serving the format writes but cannot read back: take the one set aside for it
+      await kernel.stop();
+      kernel = await Kernel.start({ ...options, choose: { ...options.choose, ...Object.fromEntries(aside.map((a) => [a.choose, a.plugin])) } });
+    }
+    try {
+      return await runValidate(kernel, positionals[0]!, { app: values.app, nxdl: values.nxdl, json: values.json });
     } finally {
       await kernel.stop();
     }
@@ -172,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
     await kernel.stop();
     return 0;
   }
-  throw usage(`unknown command '${command}' (write, check, plugins, serve; see nxsw --help)`);
+  throw usage(`unknown command '${command}' (write, check, validate, plugins, serve; see nxsw --help)`);
 }
 
 /** `--http [HOST:]PORT` and `--max-elements N` belong to the live view (the http front end) */

@@ -8,6 +8,7 @@ import { NxswError, errorMessage } from '../api/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { WriterSession, parseJsonRecord, type Durability } from '../engine/session.js';
 import { NXSW_VERSION } from '../version.js';
+import { checkPlan, printReport, type NxdlFlags } from './nxdl.js';
 
 export interface WriteFlags {
   config: string;
@@ -120,17 +121,22 @@ export async function runWrite(kernel: Kernel, f: WriteFlags): Promise<number> {
   return 0;
 }
 
-/** `nxsw check`: validates a configuration and prints a summary of what it would write. */
-export async function runCheck(kernel: Kernel, config: string, json: boolean): Promise<number> {
+/**
+ * `nxsw check`: validates a configuration, prints a summary of what it would write and what the
+ * file would lack or get wrong against the application definitions it claims (exit 1 on errors).
+ */
+export async function runCheck(kernel: Kernel, config: string, json: boolean, nxdl: NxdlFlags = {}): Promise<number> {
   const xml = readText(config, 'the configuration');
   const session = new WriterSession({ extensions: kernel, log: kernel.log, limits: kernel.limits });
   const s = await session.checkConfiguration(xml);
+  const report = checkPlan(session.parse(xml), nxdl);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ok: true, ...s })}\n`);
-    return 0;
+    process.stdout.write(`${JSON.stringify({ ok: report.ok, ...s, nxdl: report })}\n`);
+    return report.ok ? 0 : 1;
   }
   const list = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   process.stdout.write(`nxsw: ${config} is valid: ${s.groups} groups, ${s.fields} fields, ${s.attributes} attributes, ${s.links} links\n`);
   process.stdout.write(`  values by mode: ${list(s.modes)}\n  datasources by type: ${list(s.sources)}\n`);
-  return 0;
+  printReport(report, 'NXDL');
+  return report.ok ? 0 : 1;
 }

@@ -110,6 +110,27 @@ async function checkDatasource(t: DataSourceType, f: DatasourceFixture, fail: (m
   await source.close?.();
 }
 
+/** the optional reader sees what the sink wrote: groups, fields with type and shape, links followed, attributes */
+async function checkReader(sink: SinkFactory, path: string, fail: (m: string) => void): Promise<void> {
+  const reader = await sink.openReader!(path);
+  try {
+    const entry = reader.root.children().find((c) => c.name === 'entry')?.node;
+    if (entry?.kind !== 'group') return fail(`sink ${sink.name}: the reader does not see the group /entry`);
+    const nx = entry.attributes().find((a) => a.name === 'NX_class');
+    if (nx?.type !== 'string' || (nx.value()?.data as string[] | undefined)?.[0] !== 'NXentry') fail(`sink ${sink.name}: the reader does not read @NX_class`);
+    const kids = new Map(entry.children().map((c) => [c.name, c.node]));
+    for (const name of ['x', 'y']) {
+      const x = kids.get(name);
+      if (x?.kind !== 'field' || x.type !== 'float64' || x.shape.join() !== '3') fail(`sink ${sink.name}: the reader sees ${name} as ${JSON.stringify(x)}, not a float64 field of shape [3]`);
+      else if (x.read(2) !== undefined || x.read(3)?.data[2] !== 3.5) fail(`sink ${sink.name}: the reader's read(maxElements) does not honour the limit or the data`);
+    }
+    const title = kids.get('title');
+    if (title?.kind !== 'field' || (title.read(1)?.data as string[] | undefined)?.[0] !== 'ünïcode') fail(`sink ${sink.name}: the reader does not read the string scalar`);
+  } finally {
+    reader.close();
+  }
+}
+
 async function checkSink(sink: SinkFactory, fail: (m: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'nxsw-conformance-'));
   const path = join(dir, `scratch${sink.suffixes?.[0] ?? '.out'}`);
@@ -150,6 +171,7 @@ async function checkSink(sink: SinkFactory, fail: (m: string) => void): Promise<
       }
     }
     again.close();
+    if (sink.openReader) await checkReader(sink, path, fail);
     try {
       await sink.open(path, { mode: 'create' });
       fail(`sink ${sink.name}: mode 'create' overwrote an existing file`);

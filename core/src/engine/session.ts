@@ -179,12 +179,19 @@ export class WriterSession {
    * setXmlSettings for servers: the document is read in slices with pauses between them, so that a
    * large configuration does not keep the other devices of the process from answering.
    */
-  async writeXmlSettings(xml: string): Promise<void> {
+  async writeXmlSettings(xml: string, vet?: (plan: GroupPlan | undefined) => void): Promise<void> {
     this.allow('write XMLSettings', XML_STATES);
     const plan = xml.trim() === '' ? undefined : this.planOf(await parseXmlYielding(xml, this.limits));
     // the state may have changed during the pauses
     this.allow('write XMLSettings', XML_STATES);
+    // the caller's own check of the new plan (the Tango device's NXDL report); throwing refuses it
+    vet?.(plan);
     this.useXml(xml, plan);
+  }
+
+  /** parses a configuration into its plan (every tag checked; no datasource created; nothing changes) */
+  parse(xml: string): GroupPlan {
+    return this.planOf(parseXml(xml, this.limits));
   }
 
   private useXml(xml: string, plan: GroupPlan | undefined): void {

@@ -29,8 +29,8 @@ export function pathSegment(name: string, attributes: Readonly<Record<string, st
 }
 
 /**
- * Builds the element tree while sax reads the document, enforcing the depth and element limits as
- * elements open, so an oversized document stops at the first element past a limit.
+ * Builds the element tree while sax reads the document, enforcing the depth, element and attribute
+ * limits as sax meets them, so an oversized document stops at the first element past a limit.
  */
 class TreeBuilder {
   private readonly parser = sax.parser(true, { trim: false, normalize: false, position: true, xmlns: false });

@@ -17,13 +17,17 @@ export interface WriterProperties {
   readonly metadataOutput: string;
   /** the Python 3 interpreter of the device's PYEVAL scripts ('' = the plugin's default) */
   readonly pythonInterpreter: string;
+  /** refuse an XMLSettings whose entries fail the application definition they name */
+  readonly nxdlStrict: boolean;
+  /** a folder of NeXus definitions; '' for the copy shipped with nxsw */
+  readonly nxdlDirectory: string;
 }
 
 export const DEFAULT_PROPERTIES: WriterProperties = {
-  numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '', pythonInterpreter: '',
+  numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '', pythonInterpreter: '', nxdlStrict: false, nxdlDirectory: '',
 };
 
-export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput', 'PythonInterpreter'] as const;
+export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput', 'PythonInterpreter', 'NXDLStrict', 'NXDLDirectory'] as const;
 
 function bool(v: string): boolean | undefined {
   const s = v.trim().toLowerCase();
@@ -64,5 +68,7 @@ export function parseProperties(raw: ReadonlyMap<string, readonly string[]>, dev
     addingLogs: get('AddingLogs', bool, d.addingLogs),
     metadataOutput: get('MetadataOutput', (s) => s.trim(), d.metadataOutput),
     pythonInterpreter: get('PythonInterpreter', (s) => s.trim(), d.pythonInterpreter),
+    nxdlStrict: get('NXDLStrict', bool, d.nxdlStrict),
+    nxdlDirectory: get('NXDLDirectory', (s) => s.trim(), d.nxdlDirectory),
   };
 }

@@ -6,6 +6,7 @@
 import { NXSW_VERSION, NxswError, WriterSession, type ExtensionLookup, type InputLimits, type Logger, type SessionRegistry, type SinkFactory, type WriterState } from '@nxsw/core';
 import { CmdArgType, DevState, DispLevel, type AttributeSpec, type CommandSpec, type TangoDevice } from '@nxsw/tango-wire/server';
 import type { WriterProperties } from './properties.js';
+import { NxdlConfigurationCheck } from './nxdl-check.js';
 
 const DEV_STATE: Record<WriterState, DevState> = {
   ON: DevState.ON, OPEN: DevState.OPEN, EXTRACT: DevState.EXTRACT, RUNNING: DevState.RUNNING, FAULT: DevState.FAULT,
@@ -34,6 +35,7 @@ export class NxsDataWriterDevice implements TangoDevice {
   readonly description = 'NeXus file writer (nxsw)';
   private session: WriterSession;
   private props: WriterProperties;
+  private nxdl!: NxdlConfigurationCheck;
   /** the running *Asynch command, so stop and Init can wait for it */
   private background: Promise<void> | undefined;
 
@@ -83,7 +85,12 @@ export class NxsDataWriterDevice implements TangoDevice {
     return [
       {
         name: 'XMLSettings', type: CmdArgType.DevString, writable: true, level: DispLevel.EXPERT, description: 'the XML configuration',
-        readStates: [ON, OPEN, FAULT], writeStates: [ON, OPEN, FAULT], read: () => s().xmlSettings, write: (v) => s().writeXmlSettings(String(v)),
+        readStates: [ON, OPEN, FAULT], writeStates: [ON, OPEN, FAULT], read: () => s().xmlSettings,
+        write: (v) => s().writeXmlSettings(String(v), (plan) => this.nxdl.check(plan)),
+      },
+      {
+        name: 'NXDLReport', type: CmdArgType.DevString, description: 'JSON: what the configuration will lack or get wrong against the NeXus application definitions it names',
+        read: () => this.nxdl.json,
       },
       {
         name: 'JSONRecord', type: CmdArgType.DevString, writable: true, level: DispLevel.EXPERT, description: 'the global JSON record',
@@ -152,6 +159,7 @@ export class NxsDataWriterDevice implements TangoDevice {
 
   private newSession(): WriterSession {
     const p = this.props;
+    this.nxdl = new NxdlConfigurationCheck(this.name, this.env.log, p.nxdlStrict, p.nxdlDirectory);
     const session = new WriterSession({
       extensions: this.env.extensions,
       defaultCanFail: p.defaultCanFail,

@@ -69,4 +69,7 @@ test('device properties: typed, case-insensitive, invalid values fall back to th
   assert.equal(p.numberOfThreads, DEFAULT_PROPERTIES.numberOfThreads);
   assert.equal(p.pythonInterpreter, '/usr/bin/python3');
   assert.equal(parseProperties(new Map(), 'a/b/c', silentLogger).defaultCanFail, true);
+  const nxdl = parseProperties(new Map([['nxdlstrict', ['true']], ['NXDLDirectory', [' /site/nxdl ']]]), 'a/b/c', silentLogger);
+  assert.deepEqual([nxdl.nxdlStrict, nxdl.nxdlDirectory], [true, '/site/nxdl']);
+  assert.deepEqual([DEFAULT_PROPERTIES.nxdlStrict, DEFAULT_PROPERTIES.nxdlDirectory], [false, '']);
 });

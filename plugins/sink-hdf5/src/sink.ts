@@ -15,10 +15,11 @@ import { resolve as resolvePath, posix } from 'node:path';
 import {
   NxswError, checkOutputPath, chunkShape, castValue, checkValue, sizeOf, allocate,
   type ElementType, type NxValue, type ValueData, type BigArray, type NumberArray,
-  type ChunkPolicy, type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
+  type ChunkPolicy, type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type SinkReader, type FieldSpec, type FilterSpec,
 } from '@nxsw/core';
 import { loadModule, hdf5Version, h5call, UNLIMITED, type H5Module } from './h5.js';
 import { FileLock, lockPolicy } from './lock.js';
+import { openReader } from './reader.js';
 import {
   patchObjectHeader, patchBoolAttributes, boolEnumDatatype, pipelineMessage, MSG_DATATYPE, MSG_PIPELINE, BOOL_PLACEHOLDER_MEMBER, type EncodedFilter,
 } from './ohdr.js';
@@ -845,6 +846,10 @@ export class Hdf5SinkFactory implements SinkFactory {
       fileLocking: options.fileLocking ?? DEFAULTS.fileLocking,
       trackOrder: options.trackOrder ?? DEFAULTS.trackOrder,
     };
+  }
+
+  openReader(path: string): Promise<SinkReader> {
+    return openReader(path);
   }
 
   async open(path: string, options: SinkOpenOptions): Promise<SinkFile> {

@@ -40,6 +40,8 @@ export interface LoggingOptions {
 
 export class LoggingControl {
   private readonly devices = new Map<string, DeviceLog>();
+  /** per log file, the last queued append (see appendInOrder) */
+  private readonly fileQueues = new Map<string, Promise<void>>();
   private running = true;
 
   constructor(private readonly options: LoggingOptions) {}
@@ -93,9 +95,19 @@ export class LoggingControl {
       const [type, name] = splitTarget(t);
       const fail = (e: unknown): void => this.options.onError?.(`logging target ${t} of ${device} failed: ${(e as Error).message}`);
       if (type === 'console') process.stdout.write(`${line}\n`);
-      else if (type === 'file') mkdir(dirname(name), { recursive: true }).then(() => appendFile(name, `${line}\n`)).catch(fail);
+      else if (type === 'file') this.appendInOrder(name, `${line}\n`, fail);
       else if (type === 'device') this.options.toConsumer?.(name, [String(now.getTime()), LEVEL_NAMES[level], device, message, '', 'main']).catch(fail);
     }
+  }
+
+  /** Appends to a log file after the writes queued before it, so lines keep the order they were logged in. */
+  private appendInOrder(file: string, text: string, fail: (e: unknown) => void): void {
+    const previous = this.fileQueues.get(file) ?? mkdir(dirname(file), { recursive: true }).then(() => undefined);
+    const next = previous.then(() => appendFile(file, text)).catch(fail);
+    this.fileQueues.set(file, next);
+    void next.then(() => {
+      if (this.fileQueues.get(file) === next) this.fileQueues.delete(file);
+    });
   }
 
   private defaultFile(device: string): string {

@@ -1,0 +1,409 @@
+// NXDL validation end to end: configurations built from application definitions (NXmx, NXxas)
+// with required parts removed one by one, wrong types, units, values and ranks, and valid ones;
+// each checked before the scan (nxsw check's rules on the plan) and, after writing the scan,
+// in the written file (nxsw validate's rules through the HDF5 sink's reader).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  checkPlanAgainstNxdl, nxdlLibrary, parseXml, serializeXml, validateFileAgainstNxdl,
+  type NxdlReport, type XmlElement,
+} from '@nxsw/core';
+import { Hdf5SinkFactory } from '@nxsw/sink-hdf5';
+import { SYSTEM_PYTHON, haveH5py, serviceSkip } from '@nxsw/core/testkit';
+import { REPO, runScan, newSession, tempDir } from './scan.js';
+
+const CLI = join(REPO, 'core/dist/src/cli/main.js');
+const lib = nxdlLibrary();
+const read = (p: string) => readFileSync(join(REPO, p), 'utf8');
+const jsonLines = (p: string) => read(p).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+
+interface Example {
+  readonly xml: string;
+  readonly global: unknown;
+  readonly records: unknown[];
+  readonly final?: unknown;
+}
+const NXMX: Example = {
+  xml: read('examples/nxmx/nxmx.xml'),
+  global: JSON.parse(read('examples/scan/global.json')),
+  records: jsonLines('examples/nxmx/records.jsonl').slice(0, 5),
+  final: JSON.parse(read('examples/scan/final.json')),
+};
+const NXXAS: Example = {
+  xml: read('examples/nxxas/nxxas.xml'),
+  global: JSON.parse(read('examples/nxxas/global.json')),
+  records: jsonLines('examples/nxxas/records.jsonl').slice(0, 5),
+};
+
+// ---- editing a configuration by element path (names of groups, fields, links; @name for <attribute>)
+
+interface Editable { name: string; attributes: Record<string, string>; children: Editable[]; text: string }
+const toEditable = (e: XmlElement): Editable => ({ name: e.name, attributes: { ...e.attributes }, children: e.children.map(toEditable), text: e.text });
+const serialize = (e: Editable): string => serializeXml(e as unknown as XmlElement);
+
+function find(root: Editable, path: string): { parent: Editable; el: Editable } {
+  let parent = root;
+  let el: Editable | undefined = root;
+  for (const seg of path.split('/')) {
+    parent = el!;
+    el = seg.startsWith('@')
+      ? parent.children.find((c) => c.name === 'attribute' && c.attributes.name === seg.slice(1))
+      : parent.children.find((c) => c.name !== 'attribute' && c.attributes.name === seg);
+    assert.ok(el, `test setup: no element ${seg} in ${path}`);
+  }
+  return { parent, el: el! };
+}
+
+type Edit = (root: Editable) => void;
+const remove = (path: string): Edit => (root) => {
+  const { parent, el } = find(root, path);
+  parent.children.splice(parent.children.indexOf(el), 1);
+};
+const setAttr = (path: string, attr: string, value: string): Edit => (root) => {
+  find(root, path).el.attributes[attr] = value;
+};
+const setText = (path: string, text: string): Edit => (root) => {
+  find(root, path).el.text = text;
+};
+const addChild = (path: string, xml: string): Edit => (root) => {
+  find(root, path).el.children.push(toEditable(parseXml(xml)));
+};
+
+function edited(xml: string, edits: readonly Edit[]): string {
+  const root = toEditable(parseXml(xml));
+  for (const e of edits) e(root);
+  return serialize(root);
+}
+
+// ---- the cases
+
+type Expected = ReadonlyArray<readonly [code: string, definition: string]>;
+interface Case {
+  readonly name: string;
+  readonly example: Example;
+  readonly edits: readonly Edit[];
+  /** the errors, as (code, definition path), both before and after the scan */
+  readonly errors: Expected;
+  /** errors only the written file can show (values that come from datasources); default: errors */
+  readonly fileErrors?: Expected;
+  /** warnings that must be among the findings (code, definition path) */
+  readonly warnings?: Expected;
+  readonly application?: string;
+  /** some removals make the scan itself impossible (a link to a removed field) */
+  readonly write?: boolean;
+  /** a record field added to every record */
+  readonly recordExtra?: Record<string, unknown>;
+}
+
+const D = 'entry1/instrument/detector';
+const M = `${D}/module`;
+const MX = 'NXmx/ENTRY';
+const missing = (code: string, def: string) => [code, def] as const;
+
+const NXMX_CASES: Case[] = [
+  { name: 'the example scan made NXmx', example: NXMX, edits: [], errors: [], warnings: [['UNKNOWN_NAME', 'NXdetector'], ['RECOMMENDED_MISSING', `${MX}/INSTRUMENT/DETECTOR/distance`]] },
+  ...([
+    ['entry1/start_time', 'MISSING_FIELD', `${MX}/start_time`],
+    ['entry1/end_time_estimated', 'MISSING_FIELD', `${MX}/end_time_estimated`],
+    ['entry1/sample', 'MISSING_GROUP', `${MX}/SAMPLE`],
+    ['entry1/sample/name', 'MISSING_FIELD', `${MX}/SAMPLE/name`],
+    ['entry1/sample/depends_on', 'MISSING_FIELD', `${MX}/SAMPLE/depends_on`],
+    ['entry1/instrument/name', 'MISSING_FIELD', `${MX}/INSTRUMENT/name`],
+    [`${D}/sensor_material`, 'MISSING_FIELD', `${MX}/INSTRUMENT/DETECTOR/sensor_material`],
+    [`${D}/sensor_thickness`, 'MISSING_FIELD', `${MX}/INSTRUMENT/DETECTOR/sensor_thickness`],
+    [M, 'MISSING_GROUP', `${MX}/INSTRUMENT/DETECTOR/DETECTOR_MODULE`],
+    [`${M}/data_origin`, 'MISSING_FIELD', `${MX}/INSTRUMENT/DETECTOR/DETECTOR_MODULE/data_origin`],
+    [`${M}/data_size`, 'MISSING_FIELD', `${MX}/INSTRUMENT/DETECTOR/DETECTOR_MODULE/data_size`],
+    [`${M}/fast_pixel_direction`, 'MISSING_FIELD', `${MX}/INSTRUMENT/DETECTOR/DETECTOR_MODULE/fast_pixel_direction`],
+    [`${M}/slow_pixel_direction`, 'MISSING_FIELD', `${MX}/INSTRUMENT/DETECTOR/DETECTOR_MODULE/slow_pixel_direction`],
+    ['entry1/instrument/beam', 'MISSING_GROUP', `${MX}/INSTRUMENT/BEAM`],
+    ['entry1/instrument/beam/incident_wavelength', 'MISSING_FIELD', `${MX}/INSTRUMENT/BEAM/incident_wavelength`],
+    ['entry1/source', 'MISSING_GROUP', `${MX}/SOURCE`],
+    ['entry1/source/name', 'MISSING_FIELD', `${MX}/SOURCE/name`],
+    ['entry1/data', 'MISSING_GROUP', `${MX}/DATA`],
+  ] as const).map(([path, code, def]): Case => ({ name: `without ${path}`, example: NXMX, edits: [remove(path)], errors: [missing(code, def)] })),
+  {
+    name: 'without the instrument (its NXdata link target goes too)', example: NXMX, write: false,
+    edits: [remove('entry1/instrument'), remove('entry1/data/data')], errors: [missing('MISSING_GROUP', `${MX}/INSTRUMENT`)],
+  },
+  {
+    name: 'without the definition field, checked with --app NXmx', example: NXMX, application: 'NXmx',
+    edits: [remove('entry1/definition')], errors: [missing('MISSING_FIELD', `${MX}/definition`)],
+  },
+  {
+    name: 'an attribute of a transformation removed', example: NXMX,
+    edits: [(root) => delete find(root, `${M}/fast_pixel_direction`).el.attributes.transformation_type],
+    errors: [missing('MISSING_ATTRIBUTE', `${MX}/INSTRUMENT/DETECTOR/DETECTOR_MODULE/fast_pixel_direction/@transformation_type`)],
+  },
+  {
+    name: 'units of the wrong category (a thickness in degrees)', example: NXMX,
+    edits: [setAttr(`${D}/sensor_thickness`, 'units', 'deg')], errors: [['UNITS', `${MX}/INSTRUMENT/DETECTOR/sensor_thickness`]],
+  },
+  {
+    name: "a wavelength in 'A' (amperes)", example: NXMX,
+    edits: [setAttr('entry1/instrument/beam/incident_wavelength', 'units', 'A')], errors: [['UNITS', `${MX}/INSTRUMENT/BEAM/incident_wavelength`]],
+  },
+  {
+    name: 'a field without the units its definition asks for', example: NXMX,
+    edits: [(root) => delete find(root, `${D}/sensor_thickness`).el.attributes.units], errors: [['MISSING_UNITS', `${MX}/INSTRUMENT/DETECTOR/sensor_thickness`]],
+  },
+  {
+    name: 'an integer where NX_FLOAT is asked for', example: NXMX,
+    edits: [setAttr(`${D}/sensor_thickness`, 'type', 'NX_INT32'), setText(`${D}/sensor_thickness`, '1')], errors: [['TYPE', `${MX}/INSTRUMENT/DETECTOR/sensor_thickness`]],
+  },
+  {
+    name: 'a float where NX_INT is asked for', example: NXMX,
+    edits: [setAttr(`${M}/data_origin`, 'type', 'NX_FLOAT32')], errors: [['TYPE', `${MX}/INSTRUMENT/DETECTOR/DETECTOR_MODULE/data_origin`]],
+  },
+  {
+    name: 'a text where NX_NUMBER is asked for', example: NXMX,
+    edits: [setAttr(`${M}/fast_pixel_direction`, 'type', 'NX_CHAR')], errors: [['TYPE', `${MX}/INSTRUMENT/DETECTOR/DETECTOR_MODULE/fast_pixel_direction`]],
+  },
+  {
+    name: 'a transformation_type outside its enumeration', example: NXMX,
+    edits: [setAttr(`${M}/slow_pixel_direction`, 'transformation_type', 'rotation')],
+    errors: [['ENUMERATION', `${MX}/INSTRUMENT/DETECTOR/DETECTOR_MODULE/slow_pixel_direction/@transformation_type`]],
+  },
+  {
+    name: 'a static beam profile outside the enumeration', example: NXMX,
+    edits: [addChild('entry1/instrument/beam', '<field name="profile">gauss</field>')], errors: [['ENUMERATION', `${MX}/INSTRUMENT/BEAM/profile`]],
+  },
+  {
+    name: 'a beam profile from the client outside the enumeration: only the file shows it', example: NXMX, recordExtra: { profile: 'gauss' },
+    edits: [addChild('entry1/instrument/beam', '<field name="profile"><strategy mode="STEP"/><datasource type="CLIENT"><record name="profile"/></datasource></field>')],
+    errors: [], fileErrors: [['ENUMERATION', `${MX}/INSTRUMENT/BEAM/profile`]],
+  },
+  {
+    name: 'a start time that is not ISO 8601', example: NXMX,
+    edits: [remove('entry1/start_time'), addChild('entry1', '<field name="start_time" type="NX_DATE_TIME">yesterday at noon</field>')],
+    errors: [['VALUE', `${MX}/start_time`]],
+  },
+  {
+    name: 'detector data of rank 2 (a spectrum per step) where NXmx asks for images', example: NXMX,
+    edits: [remove(`${D}/data`), remove('entry1/data/data'), addChild(D, '<field name="data" type="NX_INT32" units="counts"><dimensions rank="1"><dim index="1" value="16"/></dimensions><strategy mode="STEP"/><datasource type="CLIENT"><record name="p09/mca/exp.02"/></datasource></field>')],
+    errors: [['RANK', `${MX}/INSTRUMENT/DETECTOR/data`]],
+  },
+  {
+    name: 'a depends_on chain pointing at nothing', example: NXMX,
+    edits: [setText('entry1/sample/depends_on', 'transformations/phi')], errors: [['DEPENDS_ON', 'NXtransformations']],
+  },
+  {
+    name: 'a depends_on chain that loops', example: NXMX,
+    edits: [setAttr(`${D}/transformations/det_z`, 'depends_on', '/entry1/instrument/detector/transformations/det_z')], errors: [['DEPENDS_ON', 'NXtransformations']],
+  },
+  {
+    name: 'a transformation without @vector, a translation in degrees', example: NXMX,
+    edits: [(root) => delete find(root, `${D}/transformations/det_z`).el.attributes.vector, setAttr(`${D}/transformations/det_z`, 'units', 'deg')],
+    errors: [['TRANSFORMATION', 'NXtransformations'], ['TRANSFORMATION', 'NXtransformations']],
+  },
+  {
+    name: 'deprecated parts (of the application definition, of a base class) are warnings', example: NXMX,
+    edits: [
+      addChild('entry1/instrument/beam', '<field name="incident_polarisation_stokes" type="NX_FLOAT"><dimensions rank="2"/>1 0 0 0</field>'),
+      addChild('entry1', '<field name="definition_local">NXmx</field>'),
+    ],
+    errors: [],
+    warnings: [['DEPRECATED', `${MX}/INSTRUMENT/BEAM/incident_polarisation_stokes`], ['DEPRECATED', 'NXentry/definition_local']],
+  },
+  {
+    name: 'a beam size of 3 numbers where NXmx asks for 2', example: NXMX,
+    edits: [addChild('entry1/instrument/beam', '<field name="incident_beam_size" type="NX_FLOAT" units="um"><dimensions rank="1"/>10 20 30</field>')],
+    errors: [['DIMENSION', `${MX}/INSTRUMENT/BEAM/incident_beam_size`]],
+  },
+  {
+    name: 'a definition field naming another application, checked with --app NXmx', example: NXMX, application: 'NXmx',
+    edits: [setText('entry1/definition', 'NXtomo')], errors: [['ENUMERATION', `${MX}/definition`]],
+  },
+];
+
+const XAS = 'NXxas/ENTRY';
+const NXXAS_CASES: Case[] = [
+  { name: 'an NXxas energy scan', example: NXXAS, edits: [], errors: [] },
+  ...([
+    ['entry/title', 'MISSING_FIELD', `${XAS}/title`],
+    ['entry/instrument/source/probe', 'MISSING_FIELD', `${XAS}/INSTRUMENT/SOURCE/probe`],
+    ['entry/instrument/incoming_beam', 'MISSING_GROUP', `${XAS}/INSTRUMENT/incoming_beam`],
+    ['entry/monitor/preset', 'MISSING_FIELD', `${XAS}/MONITOR/preset`],
+    ['entry/data/mode', 'MISSING_FIELD', `${XAS}/DATA/mode`],
+    ['entry/data/energy', 'MISSING_LINK', `${XAS}/DATA/energy`],
+  ] as const).map(([path, code, def]): Case => ({ name: `without ${path}`, example: NXXAS, edits: [remove(path)], errors: [missing(code, def)] })),
+  {
+    name: 'a named group under another name', example: NXXAS, write: false,
+    edits: [setAttr('entry/instrument/absorbed_beam', 'name', 'transmitted'), remove('entry/data/absorbed_beam')],
+    errors: [missing('MISSING_GROUP', `${XAS}/INSTRUMENT/absorbed_beam`), missing('MISSING_LINK', `${XAS}/DATA/absorbed_beam`)],
+  },
+  {
+    name: 'a link pointing elsewhere than the definition says', example: NXXAS,
+    edits: [setAttr('entry/data/energy', 'target', '/entry/instrument/incoming_beam/data')],
+    errors: [['LINK_TARGET', `${XAS}/DATA/energy`]],
+  },
+  {
+    name: 'a detection mode outside the enumeration', example: NXXAS,
+    edits: [setText('entry/data/mode', 'Reflection')], errors: [['ENUMERATION', `${XAS}/DATA/mode`]],
+  },
+  {
+    name: 'an energy axis of rank 2', example: NXXAS, recordExtra: { energy: [8.95, 8.96] },
+    edits: [addChild('entry/instrument/monochromator/energy', '<dimensions rank="1"><dim index="1" value="2"/></dimensions>')],
+    errors: [['RANK', `${XAS}/INSTRUMENT/monochromator/energy`]],
+  },
+  {
+    name: 'base classes: an unknown field, a wrong type, an unknown class, a legacy attribute are warnings', example: NXXAS,
+    edits: [
+      addChild('entry/instrument/source', '<field name="current" type="NX_CHAR">high</field>'),
+      addChild('entry/instrument/source', '<field name="colour">blue</field>'),
+      addChild('entry', '<group type="NXfrobnicator" name="extra"/>'),
+      (root) => delete find(root, 'entry/instrument/monochromator/energy').el.attributes.axis,
+    ],
+    errors: [],
+    warnings: [['TYPE', 'NXsource/current'], ['UNKNOWN_NAME', 'NXsource'], ['UNKNOWN_NAME', 'NXentry'], ['UNKNOWN_CLASS', 'NXfrobnicator'], ['LEGACY_ATTRIBUTE', `${XAS}/INSTRUMENT/monochromator/energy/@axis`]],
+  },
+];
+
+// ---- running them
+
+const errorsOf = (r: NxdlReport) => r.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.definition}`).sort();
+const asSet = (e: Expected) => e.map(([c, d]) => `${c} ${d}`).sort();
+
+function assertWarnings(r: NxdlReport, expected: Expected | undefined, what: string): void {
+  for (const [code, def] of expected ?? []) {
+    assert.ok(r.findings.some((f) => f.severity === 'warning' && f.code === code && f.definition === def),
+      `${what}: expected a ${code} warning for ${def}; got\n${r.findings.map((f) => `${f.severity} ${f.code} ${f.definition}`).join('\n')}`);
+  }
+}
+
+async function checkConfig(xml: string, application?: string): Promise<NxdlReport> {
+  return checkPlanAgainstNxdl((await newSession()).parse(xml), lib, { application });
+}
+
+// the h5wasm sink reads files back, whichever HDF5 sink wrote them (the native one by default)
+const hdf5Reader = new Hdf5SinkFactory();
+
+async function validateFile(file: string, application?: string): Promise<NxdlReport> {
+  const reader = await hdf5Reader.openReader(file);
+  try {
+    return validateFileAgainstNxdl(reader, lib, { application });
+  } finally {
+    reader.close();
+  }
+}
+
+for (const c of [...NXMX_CASES, ...NXXAS_CASES]) {
+  test(`NXDL: ${c.name}`, async () => {
+    const xml = edited(c.example.xml, c.edits);
+    const before = await checkConfig(xml, c.application);
+    assert.deepEqual(errorsOf(before), asSet(c.errors), `check:\n${before.findings.map((f) => `${f.severity} ${f.code} ${f.definition} ${f.message}`).join('\n')}`);
+    assertWarnings(before, c.warnings, 'check');
+    assert.equal(before.ok, c.errors.length === 0);
+    // every finding names a place in the configuration
+    for (const f of before.findings) assert.ok(f.where.line! > 0 && f.where.path.startsWith('/definition'), JSON.stringify(f));
+    if (c.write === false) return;
+
+    const t = tempDir();
+    try {
+      const file = join(t.dir, 'scan.nxs');
+      const records = c.recordExtra ? c.example.records.map((r) => ({ data: { ...(r as { data: object }).data, ...c.recordExtra } })) : c.example.records;
+      const { recordErrors } = await runScan({ xml, fileName: file, global: c.example.global, records, final: c.example.final });
+      assert.deepEqual(recordErrors, []);
+      const after = await validateFile(file, c.application);
+      assert.deepEqual(errorsOf(after), asSet(c.fileErrors ?? c.errors), `validate:\n${after.findings.map((f) => `${f.severity} ${f.code} ${f.definition} ${f.message}`).join('\n')}`);
+      assertWarnings(after, c.warnings, 'validate');
+      for (const f of after.findings) assert.ok(f.where.path.startsWith('/') && f.where.line === undefined, JSON.stringify(f));
+    } finally {
+      t.cleanup();
+    }
+  });
+}
+
+test('nxsw check and nxsw validate: exit codes, text and --json', async () => {
+  const t = tempDir();
+  try {
+    const good = join(REPO, 'examples/nxxas/nxxas.xml');
+    const bad = join(t.dir, 'bad.xml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(bad, edited(NXXAS.xml, [remove('entry/monitor/preset')]));
+    const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8' });
+
+    const ok = run(['check', good]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /NXDL: 0 errors, 0 warnings against NXDL v\d{4}\.\d{2} \(\/definition\/group\[entry:NXentry\] as NXxas\)/);
+    const no = run(['check', bad, '--json']);
+    assert.equal(no.status, 1);
+    const j = JSON.parse(no.stdout) as { ok: boolean; nxdl: NxdlReport };
+    assert.equal(j.ok, false);
+    assert.deepEqual(j.nxdl.findings.map((f) => [f.code, f.definition, f.where.path]),
+      [['MISSING_FIELD', `${XAS}/MONITOR/preset`, '/definition/group[entry:NXentry]/group[monitor:NXmonitor]']]);
+    const text = run(['check', bad]);
+    assert.match(text.stdout, /error \[MISSING_FIELD\] line \d+, column \d+, at \/definition\/group\[entry:NXentry\]\/group\[monitor:NXmonitor\]: required field 'preset' \(NXxas\/ENTRY\/MONITOR\/preset\) is missing/);
+
+    const file = join(t.dir, 'xas.nxs');
+    const w = run(['write', bad, '-o', file, '-g', 'examples/nxxas/global.json', '-r', 'examples/nxxas/records.jsonl']);
+    assert.equal(w.status, 0, w.stderr);
+    const v = run(['validate', file]);
+    assert.equal(v.status, 1);
+    assert.match(v.stdout, /error \[MISSING_FIELD\] \/entry\/monitor: required field 'preset' \(NXxas\/ENTRY\/MONITOR\/preset\) is missing/);
+    const vj = JSON.parse(run(['validate', file, '--json', '--app', 'NXxas']).stdout) as NxdlReport & { seconds: number };
+    assert.deepEqual(vj.entries, [{ path: '/entry', application: 'NXxas', from: 'option' }]);
+    assert.equal(vj.errors, 1);
+
+    // a site's own folder of definitions, an unknown application, a bad command line
+    const own = run(['validate', file, '--nxdl', join(REPO, 'core/nxdl'), '--app', 'NXnothing']);
+    assert.equal(own.status, 1);
+    assert.match(own.stdout, /UNKNOWN_APPLICATION.*no application definition NXnothing in .*core\/nxdl \(known: .*NXmx.*\)/);
+    const missingDir = run(['check', good, '--nxdl', join(t.dir, 'nowhere')]);
+    assert.equal(missingDir.status, 1);
+    assert.match(missingDir.stderr, /the NXDL folder .*nowhere does not exist/);
+    assert.equal(run(['validate']).status, 2);
+    const notHdf5 = run(['validate', good]);
+    assert.equal(notHdf5.status, 1);
+    assert.match(notHdf5.stderr, /cannot open it as an HDF5 file/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('the shipped definitions carry their licence notice', () => {
+  assert.ok(existsSync(join(REPO, 'core/nxdl/LGPL.txt')));
+  assert.match(read('core/nxdl/COPYING'), /LGPL/);
+  assert.ok(lib.applications().includes('NXmx') && lib.applications().includes('NXxas'));
+});
+
+test('a file from another writer (h5py): fixed-length strings, external and dangling links', { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'other.nxs');
+    const r = spawnSync(SYSTEM_PYTHON, ['-c', `
+import h5py, numpy as np, sys
+with h5py.File(sys.argv[1], 'w') as f:
+    e = f.create_group('scan'); e.attrs['NX_class'] = np.bytes_('NXentry')
+    e['definition'] = np.bytes_('NXxas ')
+    e['title'] = np.bytes_('x')
+    e['start_time'] = np.bytes_('2026-12-03T10:00:00Z')
+    i = e.create_group('instrument'); i.attrs['NX_class'] = 'NXinstrument'
+    s = i.create_group('source'); s.attrs['NX_class'] = 'NXsource'
+    for k, v in (('type', 'Synchrotron X-ray Source'), ('name', 'P'), ('probe', 'neutron')): s[k] = np.bytes_(v)
+    m = i.create_group('monochromator'); m.attrs['NX_class'] = 'NXmonochromator'
+    m['energy'] = np.linspace(8.9, 9.1, 5); m['energy'].attrs['axis'] = 1; m['energy'].attrs['units'] = np.bytes_('keV')
+    for n in ('incoming_beam', 'absorbed_beam'):
+        d = i.create_group(n); d.attrs['NX_class'] = 'NXdetector'
+        d['data'] = h5py.ExternalLink('elsewhere.h5', '/data')
+    e['sample'] = h5py.SoftLink('/nowhere')
+    mon = e.create_group('monitor'); mon.attrs['NX_class'] = 'NXmonitor'
+    mon['mode'] = np.bytes_('timer'); mon['preset'] = 1.0; mon['data'] = np.ones(5)
+    mon['preset'].attrs['units'] = 's'; mon['data'].attrs['units'] = 'counts'
+    d = e.create_group('data'); d.attrs['NX_class'] = 'NXdata'
+    d['mode'] = np.bytes_('Transmission')
+    d['energy'] = h5py.SoftLink('/scan/instrument/monochromator/energy')
+    d['absorbed_beam'] = h5py.SoftLink('/scan/instrument/absorbed_beam/data')
+`, file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const report = await validateFile(file);
+    // the padded fixed-length definition names NXxas; the dangling sample link is no NXsample group
+    assert.deepEqual(report.entries, [{ path: '/scan', application: 'NXxas', from: 'definition' }]);
+    assert.deepEqual(errorsOf(report), ['ENUMERATION NXxas/ENTRY/INSTRUMENT/SOURCE/probe', 'MISSING_GROUP NXxas/ENTRY/SAMPLE']);
+  } finally {
+    t.cleanup();
+  }
+});
