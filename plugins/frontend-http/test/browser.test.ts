@@ -48,12 +48,16 @@ test('the status page counts Records live and H5Web plots the NXdata of the file
     assert.equal(await page.locator('.session[data-name="write"] .state').textContent().then((s) => ['EXTRACT', 'RUNNING'].includes(s ?? '')), true);
     await page.screenshot({ path: join(SHOTS, 'status.png') });
 
+    let dataRequests = 0;
+    page.on('response', (r) => { if (r.url().includes('/data/') || r.url().includes('/data?')) dataRequests++; });
     await page.goto(`${url}h5web/?file=write`);
     // H5Web follows the entry to its NXdata: the breadcrumb names it and the line plot draws
     await page.getByText('NX Line').first().waitFor({ timeout: 30_000 });
     await page.locator('canvas').first().waitFor({ timeout: 30_000 });
     await page.getByText('counter1 (counts)').first().waitFor({ timeout: 30_000 });
-    await page.waitForTimeout(1500);
+    const before = dataRequests;
+    await page.waitForTimeout(2500);
+    assert.ok(dataRequests > before, `H5Web fetched the data again as Records arrived (${before} → ${dataRequests} data requests)`);
     await page.screenshot({ path: join(SHOTS, 'h5web.png') });
     const errors = await page.locator('text=/No entity found|File not found|Something went wrong/').count();
     assert.equal(errors, 0, 'H5Web shows no error');
