@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # the native HDF5 sink loads at run time through koffi (nothing is compiled at install);
 # hdf5-filter-plugin puts LZ4 and BZip2 filters on HDF5's plugin path (filters by id in tests)
 need=()
+# chromium: the live view's browser tests (playwright-core drives Debian's Chromium)
 # g++ and make: node-gyp builds the native npm packages (isolated-vm, better-sqlite3) from source
-for pkg in python3-h5py python3-numpy hdf5-tools python3-tango hdf5-filter-plugin g++ make python3-tz python3-dateutil python3-lxml python3-yaml; do
+for pkg in python3-h5py python3-numpy hdf5-tools python3-tango hdf5-filter-plugin g++ make python3-tz python3-dateutil python3-lxml python3-yaml chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -22,7 +23,6 @@ fi
 
 echo "setup: npm ci"
 npm ci --no-audit --no-fund --loglevel=error
-echo "setup: build"
-npx tsc -b
-chmod +x core/dist/src/cli/main.js
+echo "setup: build (TypeScript, and the live view's H5Web bundle)"
+npm run build --silent
 echo "setup: done"

@@ -219,6 +219,12 @@ export interface SinkField extends SinkNode {
    * such as the SciCat metadata at CloseEntry). A sink that cannot read back leaves it undefined.
    */
   read?(): NxValue;
+  /**
+   * A hyperslab of the value as stored, appended rows included: `count` elements per axis from
+   * `start` (both of the rank of `shape`; a scalar takes []). For live readers, which must never
+   * read a large dataset whole. A sink that cannot read back leaves it undefined.
+   */
+  readSlice?(start: readonly number[], count: readonly number[]): NxValue;
 }
 
 export interface SinkOpenOptions {

@@ -24,6 +24,7 @@ Usage:
                                       validate a written file against its application definitions
   nxsw plugins [--json]
   nxsw serve [front-end options]      run a control front end (e.g. the Tango device server)
+  nxsw serve --http [HOST:]PORT [...] the read-only live view (status, H5Web), alone or beside it
   nxsw --help | --version
 
 write: runs OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile.
@@ -39,6 +40,8 @@ write: runs OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile.
       --metadata             also write OUT.nxs.<entry>.json: SciCat metadata of each NXentry
                              (as MetadataOutput "file" in the Tango server)
       --flush-interval MS    flush every MS milliseconds instead of after every Record
+      --http [HOST:]PORT     serve the live view (status page, H5Web) while writing; the session is
+                             named 'write'; HOST defaults to 127.0.0.1
       --json                 print the summary as JSON
 
 check: parses and validates CONFIG (every tag, every datasource's own configuration) and prints
@@ -146,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
         swmr: { type: 'boolean', default: false },
         metadata: { type: 'boolean', default: false },
         'flush-interval': { type: 'string' },
+        http: { type: 'string' },
       },
     });
     if (values.help) return help();
@@ -156,40 +160,77 @@ async function main(argv: string[]): Promise<number> {
     const interval = values['flush-interval'] === undefined ? undefined : Number(values['flush-interval']);
     if (interval !== undefined && (!Number.isFinite(interval) || interval <= 0)) throw usage(`--flush-interval must be a positive number of milliseconds`);
     const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : quietButWarn });
+    const live = values.http === undefined ? undefined : await httpFrontEnd(kernel).start(kernel, ['--http', values.http]);
+    if (live) process.stderr.write(`${live.description}\n`);
     try {
       return await runWrite(kernel, {
         config: positionals[0]!, output: values.output, global: values.global, records: values.records, final: values.final,
         stepsPerFile: steps, canFail: values['can-fail'], logs: !values['no-logs'], swmr: values.swmr, metadata: values.metadata, flushIntervalMs: interval, json: values.json,
       });
     } finally {
+      await live?.stop();
       await kernel.stop();
     }
   }
 
   if (command === 'serve') {
-    const rest = argv.slice(1);
-    const { values } = parseArgs({ args: rest, options: { ...common, frontend: { type: 'string' } }, strict: false });
+    const { http, rest } = takeHttpOptions(argv.slice(1));
+    const { values, tokens } = parseArgs({ args: rest, options: { ...common, frontend: { type: 'string' } }, strict: false, tokens: true });
     const kernel = await Kernel.start({ ...kernelOptions(values as never), log: stderrLogger });
-    const fronts = kernel.list<FrontEnd>('frontend');
+    const fronts = kernel.list<FrontEnd>('frontend').filter((f) => f.name !== 'http');
     const name = typeof values.frontend === 'string' ? values.frontend : fronts[0]?.name;
+    // with --http alone only the live view runs; any other front-end option starts that front end beside it
+    const ownOptions = tokens.some((t) => t.kind === 'option' && !(t.name in common)) || rest.some((a) => !a.startsWith('-'));
+    const startMain = http.length === 0 || ownOptions;
     const fe = fronts.find((f) => f.name === name);
-    if (!fe) throw new NxswError('PLUGIN_REFUSED', `no front end ${name ? `named '${name}' ` : ''}is installed (installed: ${fronts.map((f) => f.name).join(', ') || 'none'})`);
+    if (startMain && !fe) throw new NxswError('PLUGIN_REFUSED', `no front end ${name ? `named '${name}' ` : ''}is installed (installed: ${fronts.map((f) => f.name).join(', ') || 'none'})`);
     if (rest.includes('--help') || rest.includes('-h')) {
-      process.stdout.write(fe.usage ?? `the front end '${fe.name}' has no help text\n`);
+      process.stdout.write(fe?.usage ?? `the front end '${name}' has no help text\n`);
+      process.stdout.write(kernel.find<FrontEnd>('frontend', 'http')?.usage ?? '');
       return 0;
     }
-    const running = await fe.start(kernel, rest);
-    process.stderr.write(`${running.description}\n`);
+    const running = [];
+    try {
+      if (http.length > 0) running.push(await httpFrontEnd(kernel).start(kernel, http));
+      if (startMain) running.push(await fe!.start(kernel, rest));
+    } catch (e) {
+      for (const r of running) await r.stop();
+      throw e;
+    }
+    for (const r of running) process.stderr.write(`${r.description}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-    await running.stop();
+    for (const r of running.reverse()) await r.stop();
     await kernel.stop();
     return 0;
   }
   throw usage(`unknown command '${command}' (write, check, validate, plugins, serve; see nxsw --help)`);
+}
+
+/** `--http [HOST:]PORT` and `--max-elements N` belong to the live view (the http front end) */
+function takeHttpOptions(args: readonly string[]): { http: string[]; rest: string[] } {
+  const http: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const flag = ['--http', '--max-elements'].find((f) => a === f || a.startsWith(`${f}=`));
+    if (!flag) rest.push(a);
+    else if (a === flag) {
+      if (i + 1 >= args.length) throw usage(`${flag} needs a value`);
+      http.push(flag, args[++i]!);
+    } else http.push(flag, a.slice(flag.length + 1));
+  }
+  if (http.length > 0 && !http.includes('--http')) throw usage('--max-elements needs --http');
+  return { http, rest };
+}
+
+function httpFrontEnd(kernel: Kernel): FrontEnd {
+  const fe = kernel.find<FrontEnd>('frontend', 'http');
+  if (!fe) throw new NxswError('PLUGIN_REFUSED', `--http needs the live view plugin @nxsw/frontend-http, which is not installed (installed front ends: ${kernel.names('frontend').join(', ') || 'none'})`);
+  return fe;
 }
 
 class UsageError extends Error {}

@@ -77,6 +77,7 @@ export async function runWrite(kernel: Kernel, f: WriteFlags): Promise<number> {
   });
   session.setXmlSettings(xml);
   session.setFileName(f.output);
+  kernel.sessions.set('write', session);
   if (f.stepsPerFile) session.setStepsPerFile(f.stepsPerFile);
   session.setCanFail(f.canFail);
   if (globalJson !== undefined) session.setJsonRecord(globalJson);

@@ -118,6 +118,8 @@ export class WriterSession {
   private lastFlush = 0;
   private lastUpdateTime = 0;
   private flushTimer: NodeJS.Timeout | undefined;
+  /** the command running now, if any */
+  private current: Promise<void> | undefined;
   /** shared by the sources of this session across records and entries (the common block) */
   private readonly shared = new Map<string, unknown>();
   private readonly log: Logger;
@@ -149,6 +151,17 @@ export class WriterSession {
   }
   get outputFiles(): string[] {
     return this.split ? [...this.split.files] : this.output ? [this.output.file] : [];
+  }
+  /**
+   * The file open for writing, for readers in this process (a live view): they read through the
+   * writer's own handles, between commands, never while a command writes.
+   */
+  get openSinkFile(): SinkFile | undefined {
+    return this.file;
+  }
+  /** Resolves when no command runs: a reader then sees whole Records, never half of one. */
+  async idle(): Promise<void> {
+    while (this.current) await this.current.catch(() => undefined);
   }
 
   // ---- attributes ---------------------------------------------------------------------------
@@ -411,6 +424,16 @@ export class WriterSession {
   /** runs a command with the state rules of spec 4.2: RUNNING while it works, FAULT on error */
   private async command(name: string, allowed: readonly WriterState[], after: (prev: WriterState) => WriterState, work: () => Promise<void>): Promise<void> {
     this.allow(name, allowed);
+    const run = this.run(after, work);
+    this.current = run;
+    try {
+      await run;
+    } finally {
+      if (this.current === run) this.current = undefined;
+    }
+  }
+
+  private async run(after: (prev: WriterState) => WriterState, work: () => Promise<void>): Promise<void> {
     const prev = this._state;
     this._state = 'RUNNING';
     try {

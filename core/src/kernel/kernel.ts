@@ -15,6 +15,7 @@ import { rateLimitedLogger } from './log.js';
 import { readPluginPackage, apiMismatch, validateOptions, ManifestError, type PluginPackage } from './manifest.js';
 import { discoverInstalled, resolveExplicit, type Candidate } from './discovery.js';
 import { STANDARD_TAGS } from '../engine/tags.js';
+import { SessionRegistry } from '../engine/sessions.js';
 
 /** the provider name of the extensions the kernel itself registers (the standard tags) */
 export const BUILT_IN = '@nxsw/core (built in)';
@@ -71,6 +72,8 @@ export class Kernel implements ExtensionLookup {
   readonly plugins: PluginStatus[] = [];
   readonly apiVersion = PLUGIN_API_VERSION;
   readonly log: Logger;
+  /** the writer sessions of this process, for front ends that show them */
+  readonly sessions = new SessionRegistry();
   private readonly registry = new Map<string, Map<string, Registered>>();
 
   /** `limits`: bounds on client input (the server configuration's "limits", --limit) */

@@ -129,7 +129,7 @@ async function build(kernel: Kernel, opts: ServeOptions, log: Logger, loadProper
     onKill: () => process.kill(process.pid, 'SIGTERM'),
   });
   for (const name of opts.devices) {
-    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, log: deviceLogger(server, name, log), loadProperties, flushIntervalMs: opts.flushIntervalMs, limits });
+    const d = await NxsDataWriterDevice.create(name, { extensions: kernel, sessions: kernel.sessions, log: deviceLogger(server, name, log), loadProperties, flushIntervalMs: opts.flushIntervalMs, limits });
     devices.set(name, d);
     server.add(d);
   }

@@ -3,7 +3,7 @@
  * DevState, its errors' codes to DevFailed reasons, exposes the spec 4.2/4.3 commands and
  * attributes, and runs the *Asynch commands in the background (clients poll State).
  */
-import { NXSW_VERSION, NxswError, WriterSession, type ExtensionLookup, type InputLimits, type Logger, type SinkFactory, type WriterState } from '@nxsw/core';
+import { NXSW_VERSION, NxswError, WriterSession, type ExtensionLookup, type InputLimits, type Logger, type SessionRegistry, type SinkFactory, type WriterState } from '@nxsw/core';
 import { CmdArgType, DevState, DispLevel, type AttributeSpec, type CommandSpec, type TangoDevice } from '@nxsw/tango-wire/server';
 import type { WriterProperties } from './properties.js';
 import { NxdlConfigurationCheck } from './nxdl-check.js';
@@ -22,6 +22,8 @@ export interface WriterDeviceEnv {
   readonly flushIntervalMs?: number;
   /** bounds on configurations and JSON records (the kernel's) */
   readonly limits?: InputLimits;
+  /** where the device's session is registered by device name, for other front ends (the live view) */
+  readonly sessions?: SessionRegistry;
   /** reads the device properties (from the database, or the command line) */
   loadProperties(device: string): Promise<WriterProperties>;
 }
@@ -75,6 +77,7 @@ export class NxsDataWriterDevice implements TangoDevice {
   async shutdown(): Promise<void> {
     await this.background;
     if (this.session.state !== 'RUNNING') await this.session.init().catch((e: unknown) => this.env.log.warn(`${this.name}: closing on stop: ${String(e)}`));
+    this.env.sessions?.delete(this.name);
   }
 
   attributes(): AttributeSpec[] {
@@ -157,7 +160,7 @@ export class NxsDataWriterDevice implements TangoDevice {
   private newSession(): WriterSession {
     const p = this.props;
     this.nxdl = new NxdlConfigurationCheck(this.name, this.env.log, p.nxdlStrict, p.nxdlDirectory);
-    return new WriterSession({
+    const session = new WriterSession({
       extensions: this.env.extensions,
       defaultCanFail: p.defaultCanFail,
       addingLogs: p.addingLogs,
@@ -171,6 +174,8 @@ export class NxsDataWriterDevice implements TangoDevice {
       limits: this.env.limits,
       creator: { name: 'nxsw', version: NXSW_VERSION },
     });
+    this.env.sessions?.set(this.name, session);
+    return session;
   }
 
   /** the Writer property → a sink name, or undefined for the default choice */

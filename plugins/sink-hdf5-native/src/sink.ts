@@ -577,6 +577,11 @@ class NativeField extends NativeNode implements SinkField {
   private readonly pending: RowBuffer;
   /** why values cannot be written to this dataset (one nxsw did not create), if so */
   unwritable: string | undefined;
+  /**
+   * This object wrote to the dataset. Until then its extent is re-read from the file: a reader
+   * may open the dataset by another path (a hard link) while the writer's own field grows it.
+   */
+  private written = false;
 
   private constructor(state: FileState, path: string, readonly type: ElementType, readonly contiguous: boolean, extent: number[], readonly recordAxis: number, readonly virtual = false) {
     super(state, path);
@@ -689,6 +694,7 @@ class NativeField extends NativeNode implements SinkField {
   }
 
   get shape(): readonly number[] {
+    if (!this.written) this.refreshExtent();
     if (this.contiguous || this.virtual) return [...this.extent];
     const s = [...this.frame];
     s.splice(this.recordAxis, 0, (this.extent[this.recordAxis] ?? 0) + this.pending.rows);
@@ -704,6 +710,21 @@ class NativeField extends NativeNode implements SinkField {
     return `${this.state.path}: ${this.path}`;
   }
 
+  private refreshExtent(): void {
+    if (this.contiguous) return;
+    const { fn } = this.state.h5;
+    const space = this.state.check('read the extent of', this.path, fn.H5Dget_space(this.handle('read the extent of')));
+    try {
+      const rank = fn.H5Sget_simple_extent_ndims(space);
+      const dims = new BigUint64Array(Math.max(rank, 1));
+      if (rank > 0) fn.H5Sget_simple_extent_dims(space, dims, null);
+      this.extent = rank > 0 ? Array.from(dims, Number) : [];
+      this.frame = this.extent.filter((_, i) => i !== this.recordAxis);
+    } finally {
+      fn.H5Sclose(space);
+    }
+  }
+
   /** this dataset, for core's checks of written values; refuses datasets nxsw does not write */
   private target(what: string): FieldTarget {
     if (this.virtual) throw new NxswError('VALUE_INVALID', `${this.where()} is a virtual dataset: its data comes from its sources`);
@@ -714,6 +735,7 @@ class NativeField extends NativeNode implements SinkField {
   write(value: NxValue): void {
     const st = this.state;
     const v = valueToWrite(value, this.target('write'));
+    this.written = true;
     const id = this.handle('write');
     if (this.contiguous) {
       st.write(this.path, id, this.type, 0, 0, v.data);
@@ -727,6 +749,7 @@ class NativeField extends NativeNode implements SinkField {
 
   append(block: NxValue): void {
     const b = blockToAppend(block, this.target('append'));
+    this.written = true;
     const n = b.shape[0]!;
     if (n === 0) return;
     const frame = b.shape.slice(1);
@@ -782,6 +805,50 @@ class NativeField extends NativeNode implements SinkField {
     } finally {
       this.pending.clear();
     }
+  }
+
+  /** A hyperslab as stored; the pending rows go to the library first, so it matches `shape`. */
+  readSlice(start: readonly number[], count: readonly number[]): NxValue {
+    const st = this.state;
+    const { fn } = st.h5;
+    if (this.pending.rows > 0) {
+      this.writeOut();
+      st.dirty.delete(this);
+    }
+    const shape = this.shape;
+    if (start.length !== shape.length || count.length !== shape.length || start.some((s, i) => !Number.isInteger(s) || s < 0 || !Number.isInteger(count[i]) || count[i]! < 0 || s + count[i]! > shape[i]!)) {
+      throw new NxswError('VALUE_INVALID', `${this.where()}: the slice start [${start.join(',')}] count [${count.join(',')}] is outside the shape [${shape.join(',')}]`);
+    }
+    const n = sizeOf(count);
+    const id = this.handle('read');
+    const readInto = (buf: unknown, memType: Hid): void => {
+      if (this.contiguous) {
+        st.check('read', this.path, fn.H5Dread(id, memType, 0, 0, 0, buf));
+        return;
+      }
+      if (n === 0) return;
+      const fileSpace = st.check('read', this.path, fn.H5Dget_space(id));
+      try {
+        st.check('select in', this.path, fn.H5Sselect_hyperslab(fileSpace, S_SELECT_SET, big(start), null, big(count), null));
+        st.withSpace(count, null, (memSpace) => st.check('read', this.path, fn.H5Dread(id, memType, memSpace, fileSpace, 0, buf)));
+      } finally {
+        fn.H5Sclose(fileSpace);
+      }
+    };
+    if (this.type !== 'string') {
+      const data = allocateOf(this.type, n);
+      readInto(data, st.memType(this.type));
+      return { type: this.type, shape: [...count], data };
+    }
+    const ptrs = new Uint8Array(8 * Math.max(n, 1));
+    readInto(ptrs, st.strType);
+    const out = st.h5.decodePointers(ptrs, n).map((x) => x ?? '');
+    const dv = new DataView(ptrs.buffer);
+    for (let i = 0; i < n; i++) {
+      const p = dv.getBigUint64(8 * i, true);
+      if (p) fn.H5free_memory(p);
+    }
+    return { type: 'string', shape: [...count], data: out };
   }
 
   private resize(shape: readonly number[]): void {

@@ -312,6 +312,22 @@ function decodeRead(st: FileState, meta: ReadMetadata, ptr: number, where: strin
   return { type: t, shape, data };
 }
 
+/** the hyperslab of a whole string value, row-major */
+function sliceStrings(whole: NxValue, start: readonly number[], count: readonly number[]): NxValue {
+  const data = whole.data as string[];
+  const shape = whole.shape;
+  const out: string[] = [];
+  const walk = (axis: number, offset: number): void => {
+    for (let i = 0; i < count[axis]!; i++) {
+      const at = offset * shape[axis]! + start[axis]! + i;
+      if (axis === shape.length - 1) out.push(data[at]!);
+      else walk(axis + 1, at);
+    }
+  };
+  walk(0, 0);
+  return { type: 'string', shape: [...count], data: out };
+}
+
 function elementTypeOf(cls: number, size: number, signed: boolean): ElementType | undefined {
   if (cls === H5T_FLOAT) return size === 4 ? 'float32' : size === 8 ? 'float64' : undefined;
   if (cls !== H5T_INTEGER) return undefined;
@@ -712,6 +728,28 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     const ptr = st.scratch(Math.max(meta.total_size * meta.size, 1));
     st.call('read', this.path, (m, fid) => m.get_dataset_data(fid, this.path, null, null, null, BigInt(ptr)));
     return decodeRead(st, meta, ptr, this.path, () => st.call('read', this.path, (m, fid) => m.reclaim_vlen_memory(fid, this.path, '', BigInt(ptr))));
+  }
+
+  /**
+   * A hyperslab as the file holds it after the buffered rows are written. Strings are read whole
+   * and sliced here: h5wasm reclaims variable-length memory over the whole dataset only.
+   */
+  readSlice(start: readonly number[], count: readonly number[]): NxValue {
+    const st = this.state;
+    if (st.pending.has(this.path)) st.applyPatches();
+    this.writeOut();
+    st.dirty.delete(this);
+    const meta = st.call('read', this.path, (m, fid) => m.get_dataset_metadata(fid, this.path));
+    const shape = (meta.shape ?? []) as number[];
+    if (start.length !== shape.length || count.length !== shape.length || start.some((x, i) => !Number.isInteger(x) || x < 0 || !Number.isInteger(count[i]) || count[i]! < 0 || x + count[i]! > shape[i]!)) {
+      throw new NxswError('VALUE_INVALID', `${st.path}: ${this.path}: the slice start [${start.join(',')}] count [${count.join(',')}] is outside the shape [${shape.join(',')}]`);
+    }
+    if (shape.length === 0 || count.every((c, i) => c === shape[i])) return this.read();
+    const n = count.reduce((a, b) => a * b, 1);
+    if (meta.type === H5T_STRING) return sliceStrings(this.read(), start, count);
+    const ptr = st.scratch(Math.max(n * meta.size, 1));
+    if (n > 0) st.call('read', this.path, (m, fid) => m.get_dataset_data(fid, this.path, big(count), big(start), big(count.map(() => 1)), BigInt(ptr)));
+    return decodeRead(st, { ...meta, shape: [...count], total_size: n }, ptr, this.path, () => undefined);
   }
 
   /** Called after the header patch, with the file reopened. */
