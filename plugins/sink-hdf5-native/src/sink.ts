@@ -12,9 +12,11 @@ import {
   NxswError, childPath, checkNodeName, valueToWrite, blockToAppend, type FieldTarget, checkValue, sizeOf, chunkShape, chunkPolicy,
   type ChunkPolicy, type ChunkOptions, type ElementType, type NxValue, type ValueData,
   type SinkFactory, type SinkFile, type SinkGroup, type SinkField, type SinkOpenOptions, type FieldSpec, type FilterSpec,
-  type VirtualFieldSpec, type Hyperslab,
+  type VirtualFieldSpec, type Hyperslab, type SinkReader,
 } from '@nxsw/core';
 import { hdf5, type H5Lib, type Hid } from './lib.js';
+import { allocateOf, elementTypeOf, linkOf, openHere, readStored, reason } from './common.js';
+import { openNativeReader } from './reader.js';
 
 export type Libver = 'v18' | 'v110' | 'v112' | 'v114' | 'latest';
 
@@ -40,10 +42,6 @@ const S_SCALAR = 0;
 const S_SELECT_SET = 0;
 const I_GROUP = 2;
 const I_DATASET = 5;
-const T_INTEGER = 0;
-const T_FLOAT = 1;
-const T_STRING = 3;
-const T_ENUM = 8;
 const CSET_UTF8 = 1;
 const D_CHUNKED = 2;
 const D_VIRTUAL = 3;
@@ -52,25 +50,10 @@ const INDEX_CRT_ORDER = 1;
 const ITER_INC = 0;
 const CRT_ORDER_TRACKED_INDEXED = 3;
 const Z_FLAG_OPTIONAL = 1;
-const L_SOFT = 1;
-const L_EXTERNAL = 64;
 const LIBVER: Record<Exclude<Libver, 'latest'>, number> = { v18: 1, v110: 2, v112: 3, v114: 4 };
 
 const big = (a: readonly number[]): BigUint64Array => BigUint64Array.from(a, (x) => (x < 0 ? UNLIMITED : BigInt(x)));
 
-/** The outermost and innermost messages of an HDF5 error stack: what failed and why. */
-function reason(stack: string[]): string {
-  if (stack.length === 0) return 'the HDF5 library reported an error without a message';
-  const first = stack[0]!;
-  const last = stack[stack.length - 1]!;
-  return first === last ? first : `${first}: ${last}`;
-}
-
-/**
- * Files this process has open. HDF5 locks against other processes only: a second H5Fopen of an
- * open file in the same process shares it, so a second session here is refused by this set.
- */
-const openHere = new Set<string>();
 
 /** The open file: the library, its handles and the transient types, closed together. */
 class FileState {
@@ -215,26 +198,7 @@ class FileState {
 
   /** The element type of a stored datatype, or undefined for one nxsw does not map. */
   elementTypeOf(tid: Hid): ElementType | undefined {
-    const { fn } = this.h5;
-    const cls = fn.H5Tget_class(tid);
-    const size = Number(fn.H5Tget_size(tid));
-    if (cls === T_STRING) return 'string';
-    if (cls === T_FLOAT) return size === 4 ? 'float32' : size === 8 ? 'float64' : undefined;
-    if (cls === T_ENUM) return size === 1 && this.isBoolEnum(tid) ? 'bool' : undefined;
-    if (cls !== T_INTEGER || ![1, 2, 4, 8].includes(size)) return undefined;
-    return `${fn.H5Tget_sign(tid) === 0 ? 'uint' : 'int'}${size * 8}` as ElementType;
-  }
-
-  private isBoolEnum(tid: Hid): boolean {
-    const { fn } = this.h5;
-    if (fn.H5Tget_nmembers(tid) !== 2) return false;
-    const members = new Map<string, number>();
-    for (let i = 0; i < 2; i++) {
-      const value = new Uint8Array(1);
-      fn.H5Tget_member_value(tid, i, value);
-      members.set(this.h5.takeString(fn.H5Tget_member_name(tid, i)), (value[0]! << 24) >> 24);
-    }
-    return members.get('FALSE') === 0 && members.get('TRUE') === 1;
+    return elementTypeOf(this.h5, tid);
   }
 
   /** Writes data of one element type from memory (typed array or strings) through a memory space. */
@@ -245,41 +209,9 @@ class FileState {
     else this.change('write', what, fn.H5Dwrite(target, mt, memSpace, fileSpace, 0, type === 'bool' ? Uint8Array.from(data as Uint8Array, (x) => (x ? 1 : 0)) : data));
   }
 
-  /**
-   * Reads a whole attribute or dataset of datatype `tid` and dataspace `space` through
-   * `read(memoryType, buffer)`: numbers in their native type (64-bit integers as BigInt arrays,
-   * exact), bool enums as 0/1, strings (variable or fixed length) as JS strings.
-   */
+  /** a whole attribute or dataset (common.ts readStored), errors naming this file */
   readValue(what: string, tid: Hid, space: Hid, read: (memType: Hid, buf: Uint8Array | Exclude<ValueData, string[]>) => number): NxValue {
-    const { fn } = this.h5;
-    const rank = fn.H5Sget_simple_extent_ndims(space);
-    const dims = new BigUint64Array(Math.max(rank, 1));
-    if (rank > 0) fn.H5Sget_simple_extent_dims(space, dims, null);
-    const shape = rank > 0 ? Array.from(dims, Number) : [];
-    const n = sizeOf(shape);
-    const type = this.elementTypeOf(tid);
-    if (!type) throw new NxswError('VALUE_INVALID', `${this.path}: ${what} has a type nxsw does not read (class ${fn.H5Tget_class(tid)}, size ${fn.H5Tget_size(tid)})`);
-    if (type !== 'string') {
-      const data = allocateOf(type, n);
-      // a bool enum reads through its own type; a big-endian number converts to the native one
-      this.check('read', what, read(type === 'bool' ? tid : this.memType(type), data));
-      return { type, shape, data };
-    }
-    if (fn.H5Tis_variable_str(tid) > 0) {
-      const ptrs = new Uint8Array(8 * Math.max(n, 1));
-      this.check('read', what, read(this.strType, ptrs));
-      const out = this.h5.decodePointers(ptrs, n).map((x) => x ?? '');
-      const dv = new DataView(ptrs.buffer);
-      for (let i = 0; i < n; i++) {
-        const p = dv.getBigUint64(8 * i, true);
-        if (p) fn.H5free_memory(p);
-      }
-      return { type, shape, data: out };
-    }
-    const size = Number(fn.H5Tget_size(tid));
-    const raw = new Uint8Array(size * Math.max(n, 1));
-    this.check('read', what, read(tid, raw));
-    return { type, shape, data: Array.from({ length: n }, (_, i) => Buffer.from(raw.subarray(i * size, (i + 1) * size)).toString('utf8').replace(/[\0 ]+$/, '')) };
+    return readStored(this.h5, this.path, what, tid, space, this.strType, read);
   }
 
   /** a dataspace of this shape ([] scalar), closed after use */
@@ -371,21 +303,6 @@ abstract class NativeNode {
       fn.H5Tclose(tid);
       fn.H5Aclose(attr);
     }
-  }
-}
-
-function allocateOf(type: ElementType, n: number): Exclude<ValueData, string[]> {
-  switch (type) {
-    case 'int8': return new Int8Array(n);
-    case 'int16': return new Int16Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'int64': return new BigInt64Array(n);
-    case 'uint16': return new Uint16Array(n);
-    case 'uint32': return new Uint32Array(n);
-    case 'uint64': return new BigUint64Array(n);
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    default: return new Uint8Array(n);
   }
 }
 
@@ -492,23 +409,11 @@ class NativeGroup extends NativeNode implements SinkGroup {
       st.h5.errorStack();
       return undefined;
     }
-    const info = new Uint8Array(64);
-    st.check('look up link', p, fn.H5Lget_info(gid, name, info, 0));
-    const dv = new DataView(info.buffer);
-    const kind = dv.getInt32(0, true);
+    const l = linkOf(st.h5, st.path, gid, name, p);
     // a hard link is an object stored here
-    if (kind !== L_SOFT && kind !== L_EXTERNAL) return undefined;
-    const value = new Uint8Array(Number(dv.getBigUint64(24, true)));
-    st.check('look up link', p, fn.H5Lget_val(gid, name, value, value.length, 0));
-    const text = (from: number): [string, number] => {
-      const end = value.indexOf(0, from);
-      const stop = end < 0 ? value.length : end;
-      return [Buffer.from(value.subarray(from, stop)).toString('utf8'), stop + 1];
-    };
-    if (kind === L_SOFT) return { path: text(0)[0] };
-    // an external link's value: a version/flags byte, the file name and the object's path, NUL-terminated
-    const [file, next] = text(1);
-    return { file, path: text(next)[0] };
+    if (l.kind === 'soft') return { path: l.path };
+    if (l.kind === 'external') return { file: l.file, path: l.path };
+    return undefined;
   }
 
   createExternalLink(file: string, target: string, name: string): void {
@@ -1004,5 +909,10 @@ export class NativeHdf5SinkFactory implements SinkFactory {
     h5.closeOnExec(fid);
     openHere.add(key);
     return new NativeFile(new FileState(h5, file, fid, this.opts, key), low);
+  }
+
+  /** the file read-only, for `nxsw validate` (reader.ts) */
+  openReader(path: string): Promise<SinkReader> {
+    return openNativeReader(path);
   }
 }
