@@ -1,15 +1,16 @@
 // NXDL validation end to end: configurations built from application definitions (NXmx, NXxas)
 // with required parts removed one by one, wrong types, units, values and ranks, and valid ones;
 // each checked before the scan (nxsw check's rules on the plan) and, after writing the scan,
-// in the written file (nxsw validate's rules through the HDF5 sink's reader).
-import { test } from 'node:test';
+// in the written file (nxsw validate's rules through the HDF5 sink's reader: the native sink's
+// and the h5wasm sink's, which must agree).
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  checkPlanAgainstNxdl, nxdlLibrary, parseXml, serializeXml, validateFileAgainstNxdl,
-  type NxdlReport, type XmlElement,
+  Kernel, checkPlanAgainstNxdl, nxdlLibrary, parseXml, serializeXml, validateFileAgainstNxdl,
+  type NxdlReport, type SinkFactory, type XmlElement,
 } from '@nxsw/core';
 import { Hdf5SinkFactory } from '@nxsw/sink-hdf5';
 import { SYSTEM_PYTHON, haveH5py, serviceSkip } from '@nxsw/core/testkit';
@@ -278,16 +279,26 @@ async function checkConfig(xml: string, application?: string): Promise<NxdlRepor
   return checkPlanAgainstNxdl((await newSession()).parse(xml), lib, { application });
 }
 
-// the h5wasm sink reads files back, whichever HDF5 sink wrote them (the native one by default)
-const hdf5Reader = new Hdf5SinkFactory();
+// the sink the kernel chose for HDF5 reads files back (the native one where the system library
+// loads, as nxsw validate does); the h5wasm sink reads each file too and must report the same
+const kernel = await Kernel.start({ cwd: REPO });
+const servingReader = kernel.find<SinkFactory>('sink', 'HDF5')!;
+const wasmReader = new Hdf5SinkFactory();
+after(() => kernel.stop());
 
-async function validateFile(file: string, application?: string): Promise<NxdlReport> {
-  const reader = await hdf5Reader.openReader(file);
+async function validateWith(sink: SinkFactory, file: string, application?: string): Promise<NxdlReport> {
+  const reader = await sink.openReader!(file);
   try {
     return validateFileAgainstNxdl(reader, lib, { application });
   } finally {
     reader.close();
   }
+}
+
+async function validateFile(file: string, application?: string): Promise<NxdlReport> {
+  const report = await validateWith(servingReader, file, application);
+  if (servingReader !== wasmReader) assert.deepEqual(await validateWith(wasmReader, file, application), report, `the h5wasm reader disagrees with ${kernel.providerOf('sink', 'HDF5')} on ${file}`);
+  return report;
 }
 
 for (const c of [...NXMX_CASES, ...NXXAS_CASES]) {
@@ -344,9 +355,18 @@ test('nxsw check and nxsw validate: exit codes, text and --json', async () => {
     const v = run(['validate', file]);
     assert.equal(v.status, 1);
     assert.match(v.stdout, /error \[MISSING_FIELD\] \/entry\/monitor: required field 'preset' \(NXxas\/ENTRY\/MONITOR\/preset\) is missing/);
-    const vj = JSON.parse(run(['validate', file, '--json', '--app', 'NXxas']).stdout) as NxdlReport & { seconds: number };
+    const vj = JSON.parse(run(['validate', file, '--json', '--app', 'NXxas']).stdout) as NxdlReport & { seconds: number; reader: string };
     assert.deepEqual(vj.entries, [{ path: '/entry', application: 'NXxas', from: 'option' }]);
     assert.equal(vj.errors, 1);
+    // the reader is the sink serving HDF5: the native one where the system library loads ...
+    assert.equal(vj.reader, kernel.providerOf('sink', 'HDF5'));
+    // ... the h5wasm one where it does not (or where it is chosen), with the same findings
+    for (const env of [{ NXSW_HDF5_LIB: '/nonexistent/libhdf5.so' }, { NXSW_CHOOSE: 'sink:HDF5=@nxsw/sink-hdf5' }]) {
+      const w = spawnSync(process.execPath, [CLI, 'validate', file, '--json', '--app', 'NXxas'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, ...env } });
+      const wj = JSON.parse(w.stdout) as typeof vj;
+      assert.equal(wj.reader, '@nxsw/sink-hdf5', JSON.stringify(env));
+      assert.deepEqual({ ...wj, seconds: 0, reader: '' }, { ...vj, seconds: 0, reader: '' });
+    }
 
     // a site's own folder of definitions, an unknown application, a bad command line
     const own = run(['validate', file, '--nxdl', join(REPO, 'core/nxdl'), '--app', 'NXnothing']);
@@ -358,7 +378,10 @@ test('nxsw check and nxsw validate: exit codes, text and --json', async () => {
     assert.equal(run(['validate']).status, 2);
     const notHdf5 = run(['validate', good]);
     assert.equal(notHdf5.status, 1);
-    assert.match(notHdf5.stderr, /cannot open it as an HDF5 file/);
+    assert.ok(notHdf5.stderr.includes(`${good}: cannot open it as an HDF5 file`), notHdf5.stderr);
+    const missing = run(['validate', join(t.dir, 'none.nxs')]);
+    assert.equal(missing.status, 1);
+    assert.ok(missing.stderr.includes(`${join(t.dir, 'none.nxs')}: no such file`), missing.stderr);
   } finally {
     t.cleanup();
   }

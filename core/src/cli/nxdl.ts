@@ -24,7 +24,11 @@ export function printReport(report: NxdlReport, subject: string): void {
   process.stdout.write(`${formatReport(report, subject).join('\n')}\n`);
 }
 
-/** an installed sink that can read FILE back (by suffix, else any reader) */
+/**
+ * An installed sink that can read FILE back (by suffix, else any reader). The sink serving a
+ * format is the one the kernel chose by precedence (the native HDF5 sink where the system library
+ * loads, else the h5wasm one), so the reader follows the writer.
+ */
 export function readerFor(kernel: Kernel, file: string): SinkFactory | undefined {
   const sinks = kernel.list<SinkFactory>('sink');
   const suffix = extname(file).toLowerCase();
@@ -56,7 +60,9 @@ export async function runValidate(kernel: Kernel, file: string, flags: NxdlFlags
     reader.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  if (flags.json) process.stdout.write(`${JSON.stringify({ file, seconds: Number(seconds.toFixed(3)), ...report })}\n`);
+  // which plugin read the file (the native or the h5wasm HDF5 sink), for the record and benchmarks
+  const readBy = kernel.providerOf('sink', sink.name) ?? sink.name;
+  if (flags.json) process.stdout.write(`${JSON.stringify({ file, reader: readBy, seconds: Number(seconds.toFixed(3)), ...report })}\n`);
   else printReport(report, file);
   return report.ok ? 0 : 1;
 }

@@ -94,12 +94,19 @@ class NativeReader implements SinkReader {
     if (fn.H5Gget_info(gid, info) < 0) this.fail(`list ${path}`);
     const out: Array<{ name: string; node: ReadNode }> = [];
     let buf = new Uint8Array(256);
+    // creation order where the group tracks it (nxsw's files: the configuration's order), else name order
+    let index = INDEX_CRT_ORDER;
     for (let i = 0; i < Number(info.nlinks ?? 0); i++) {
-      let n = Number(fn.H5Lget_name_by_idx(gid, '.', INDEX_NAME, ITER_INC, i, buf, buf.length, 0));
+      let n = Number(fn.H5Lget_name_by_idx(gid, '.', index, ITER_INC, i, buf, buf.length, 0));
+      if (n < 0 && index === INDEX_CRT_ORDER) {
+        this.h5.errorStack();
+        index = INDEX_NAME;
+        n = Number(fn.H5Lget_name_by_idx(gid, '.', index, ITER_INC, i, buf, buf.length, 0));
+      }
       if (n < 0) this.fail(`list ${path}`);
       if (n >= buf.length) {
         buf = new Uint8Array(n + 1);
-        n = Number(fn.H5Lget_name_by_idx(gid, '.', INDEX_NAME, ITER_INC, i, buf, buf.length, 0));
+        n = Number(fn.H5Lget_name_by_idx(gid, '.', index, ITER_INC, i, buf, buf.length, 0));
       }
       const name = Buffer.from(buf.buffer, 0, n).toString('utf8');
       out.push({ name, node: this.node(gid, name, path === '/' ? `/${name}` : `${path}/${name}`) });
