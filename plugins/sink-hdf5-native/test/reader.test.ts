@@ -5,11 +5,14 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NxswError, type NxValue, type ReadField, type ReadGroup, type ReadNode, type SinkReader } from '@nxsw/core';
 import { NativeHdf5SinkFactory, openObjectCount } from '../src/index.js';
 import { noReaders, tempFile, create, f64, SYSTEM_PYTHON } from './helpers.js';
 
 const skip = noReaders;
+const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
+const CLI = join(REPO, 'core/dist/src/cli/main.js');
 const sink = new NativeHdf5SinkFactory();
 
 function h5py(file: string, body: string): void {
@@ -208,6 +211,14 @@ test('locks: a file another process writes is refused as h5py refuses it; a SWMR
   try {
     await assert.rejects(sink.openReader(file), (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED'
       && e.message.startsWith(`${file} is locked: another process has it open for writing`) && /HDF5_USE_FILE_LOCKING=FALSE/.test(e.message));
+    // nxsw validate says so and exits 1; with locking turned off (read once by the library: a fresh process) it reads
+    const validate = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['--no-node-snapshot', CLI, 'validate', file, '--json'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, ...env } });
+    const locked = validate({});
+    assert.equal(locked.status, 1);
+    assert.ok(locked.stderr.includes(`FILE_LOCKED`) && locked.stderr.includes(`${file} is locked`), locked.stderr);
+    const unlocked = validate({ HDF5_USE_FILE_LOCKING: 'FALSE' });
+    assert.equal(unlocked.status, 0, unlocked.stderr);
+    assert.equal((JSON.parse(unlocked.stdout) as { reader: string }).reader, '@nxsw/sink-hdf5-native');
   } finally {
     await writer.release();
   }
