@@ -15,7 +15,7 @@ import {
   type VirtualFieldSpec, type Hyperslab, type SinkReader,
 } from '@nxsw/core';
 import { hdf5, type H5Lib, type Hid } from './lib.js';
-import { allocateOf, elementTypeOf, linkOf, openHere, readStored, reason } from './common.js';
+import { allocateOf, elementTypeOf, linkOf, openHere, readStored, reason, shapeOf } from './common.js';
 import { openNativeReader } from './reader.js';
 
 export type Libver = 'v18' | 'v110' | 'v112' | 'v114' | 'latest';
@@ -53,7 +53,6 @@ const Z_FLAG_OPTIONAL = 1;
 const LIBVER: Record<Exclude<Libver, 'latest'>, number> = { v18: 1, v110: 2, v112: 3, v114: 4 };
 
 const big = (a: readonly number[]): BigUint64Array => BigUint64Array.from(a, (x) => (x < 0 ? UNLIMITED : BigInt(x)));
-
 
 /** The open file: the library, its handles and the transient types, closed together. */
 class FileState {
@@ -297,6 +296,8 @@ abstract class NativeNode {
     const tid = fn.H5Aget_type(attr);
     const space = fn.H5Aget_space(attr);
     try {
+      // an empty attribute (h5py.Empty, HDF5's null dataspace) holds no value
+      if (shapeOf(st.h5, space) === null) return undefined;
       return st.readValue(`attribute ${where}`, tid, space, (memType, buf) => fn.H5Aread(attr, memType, buf));
     } finally {
       fn.H5Sclose(space);

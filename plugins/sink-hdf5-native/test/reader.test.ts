@@ -149,6 +149,21 @@ test('every type h5py writes reads back exactly: numbers (64-bit exact, big-endi
   assert.equal(openObjectCount(), before);
   r.close(); // twice is harmless
   assert.throws(() => r.root.children(), /the reader is closed/);
+
+  // the writing side reads through the same code (common.ts): the sink opened on h5py's file
+  const w = await sink.open(file, { mode: 'append' });
+  try {
+    const t = w.root.openGroup('types')!;
+    const f64 = t.openField('float64')!;
+    assert.equal(f64.getAttribute('empty'), undefined, 'an empty attribute holds no value');
+    assert.deepEqual(f64.getAttribute('uint64'), { type: 'uint64', shape: [], data: BigUint64Array.of(2n ** 64n - 1n) });
+    assert.deepEqual(t.openField('fixed_array')!.read!(), { type: 'string', shape: [2], data: ['ab', 'cde'] });
+    assert.deepEqual(plain(t.openField('be_int32')!.read!()), { type: 'int32', shape: [3], data: [1, -2, 3] });
+    assert.deepEqual(w.root.link!('links'), undefined);
+    assert.deepEqual(w.root.openGroup('links')!.link!('external'), { file: 'src1.h5', path: '/d' });
+  } finally {
+    w.close();
+  }
 });
 
 test('a file the native sink wrote reads back through its own reader, appended rows and links included', { skip }, async () => {
