@@ -363,15 +363,18 @@ class Validator {
     const bySymbol = new Map<string, SymbolUse[]>();
     for (const u of uses) bySymbol.set(u.symbol, [...(bySymbol.get(u.symbol) ?? []), u]);
     const at = (u: SymbolUse, l: Length): string => `${u.field.name} axis ${u.axis + 1} has ${describeLength(l)} (${u.def.path}; ${formatWhere(u.field.where)})`;
+    // each axis is compared with the earlier ones not already reported, so one odd field is named once
+    const faulty = new Set<SymbolUse>();
     for (const [symbol, list] of bySymbol) {
       list.forEach((v, j) => {
         let unknownWith: SymbolUse | undefined;
         const b = lengthOf(v);
         for (const u of list.slice(0, j)) {
-          if (!bound(u, v)) continue;
+          if (faulty.has(u) || !bound(u, v)) continue;
           const a = lengthOf(u);
           const verdict = compareLengths(a, b);
           if (verdict === 'differ') {
+            faulty.add(v);
             this.add('error', 'SYMBOL', app, v.def.path, v.field.where,
               `field ${v.field.name}: axis ${v.axis + 1} has length ${b as number} where ${at(u, a)}; ${app} gives both axes the symbol ${symbol}`);
             return;
