@@ -361,7 +361,9 @@ class Validator {
       return true;
     };
     const bySymbol = new Map<string, SymbolUse[]>();
-    for (const u of uses) bySymbol.set(u.symbol, [...(bySymbol.get(u.symbol) ?? []), u]);
+    // a dataset is named where it is, not where a link shows it: links after the rest
+    const isLink = (u: SymbolUse): number => (this.dataset(u.field) !== u.field ? 1 : 0);
+    for (const u of [...uses].sort((x, y) => isLink(x) - isLink(y))) bySymbol.set(u.symbol, [...(bySymbol.get(u.symbol) ?? []), u]);
     const at = (u: SymbolUse, l: Length): string => `${u.field.name} axis ${u.axis + 1} has ${describeLength(l)} (${u.def.path}; ${formatWhere(u.field.where)})`;
     // each axis is compared with the earlier ones not already reported, so one odd field is named once
     const faulty = new Set<SymbolUse>();
