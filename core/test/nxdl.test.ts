@@ -276,6 +276,8 @@ test('dimension symbols before the scan: known lengths compared, record axes of 
     // a static list against the records, or records of another trigger: only the scan tells
     assert.deepEqual(findings(stepSignal + staticList('position', '0 1 2')), ['warning SYMBOL_UNKNOWN NXsite/ENTRY/data/position']);
     assert.deepEqual(findings(stepSignal + step('monitor', '', 'slow')), ['warning SYMBOL_UNKNOWN NXsite/ENTRY/data/monitor']);
+    // the monitor's records agree with the signal's: the doubt about the static list is raised once
+    assert.deepEqual(findings(stepSignal + staticList('position', '0 1 2') + step('monitor')), ['warning SYMBOL_UNKNOWN NXsite/ENTRY/data/position']);
     const r = checkPlanAgainstNxdl(session.parse(siteConfig(SHAPE, stepSignal + staticList('position', '0 1 2'))), site.lib);
     const w = r.findings.find((f) => f.code === 'SYMBOL_UNKNOWN')!;
     assert.equal(w.where.path, '/definition/group[e:NXentry]/group[data:NXdata]/field[position]');

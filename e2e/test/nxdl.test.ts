@@ -318,6 +318,7 @@ const NXTOMO_CASES: Case[] = [
     name: 'NXtomo: three rotation angles given statically for five frames', example: NXTOMO,
     edits: [remove('entry/sample/rotation_angle'), addChild('entry/sample', '<field name="rotation_angle" type="NX_FLOAT" units="deg" axis="1"><dimensions rank="1"/>0 90 180</field>')],
     errors: [], fileErrors: [['SYMBOL', `${TOMO}/sample/rotation_angle`]], checkWarnings: [['SYMBOL_UNKNOWN', `${TOMO}/sample/rotation_angle`]],
+    absent: [['SYMBOL_UNKNOWN', `${TOMO}/control/data`]], // its records agree with the images': the doubt is told once
   },
   {
     name: 'NXtomo: static angles and translations of different lengths (both before and after the scan)', example: NXTOMO,

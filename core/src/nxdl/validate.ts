@@ -369,24 +369,28 @@ class Validator {
     const faulty = new Set<SymbolUse>();
     for (const [symbol, list] of bySymbol) {
       list.forEach((v, j) => {
-        let unknownWith: SymbolUse | undefined;
+        const unknownWith: SymbolUse[] = [];
+        const agrees: SymbolUse[] = [];
         const b = lengthOf(v);
         for (const u of list.slice(0, j)) {
           if (faulty.has(u) || !bound(u, v)) continue;
           const a = lengthOf(u);
           const verdict = compareLengths(a, b);
+          if (verdict === 'same' && a !== undefined) agrees.push(u);
           if (verdict === 'differ') {
             faulty.add(v);
             this.add('error', 'SYMBOL', app, v.def.path, v.field.where,
               `field ${v.field.name}: axis ${v.axis + 1} has length ${b as number} where ${at(u, a)}; ${app} gives both axes the symbol ${symbol}`);
             return;
           }
-          if (verdict === 'unknown') unknownWith ??= u;
+          if (verdict === 'unknown') unknownWith.push(u);
         }
-        if (unknownWith) {
-          const a = lengthOf(unknownWith);
+        // a doubt an axis this one agrees with already raised is not raised again
+        const doubt = unknownWith.find((w) => !agrees.some((u) => bound(u, w)));
+        if (doubt) {
+          const a = lengthOf(doubt);
           this.add('warning', 'SYMBOL_UNKNOWN', app, v.def.path, v.field.where,
-            `cannot tell before the scan whether field ${v.field.name} axis ${v.axis + 1} (${describeLength(b)}) matches where ${at(unknownWith, a)}; ${app} gives both axes the symbol ${symbol}`);
+            `cannot tell before the scan whether field ${v.field.name} axis ${v.axis + 1} (${describeLength(b)}) matches where ${at(doubt, a)}; ${app} gives both axes the symbol ${symbol}`);
         }
       });
     }
