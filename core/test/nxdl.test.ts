@@ -173,3 +173,118 @@ test('an NXsubentry naming an application definition is checked against it; its 
   const keys = r.findings.map((f) => `${f.code} ${f.definition} ${f.where.path}`);
   assert.equal(new Set(keys).size, keys.length, keys.join('\n'));
 });
+
+test('symbols, choices and maxOccurs as the definitions give them', () => {
+  assert.deepEqual(lib.get('NXtomo')!.symbols, ['nFrames', 'xSize', 'ySize']);
+  // NXxeuler extends NXxbase: the base's symbols come along
+  assert.ok(lib.get('NXxeuler')!.symbols.includes('nXPixels'));
+  const shapes = lib.get('NXdetector')!.root.choices.find((c) => c.name === 'pixel_shape')!;
+  assert.deepEqual(shapes.groups.map((g) => [g.type, g.name, g.path]), [
+    ['NXoff_geometry', 'pixel_shape', 'NXdetector/pixel_shape'], ['NXcylindrical_geometry', 'pixel_shape', 'NXdetector/pixel_shape']]);
+  const mx = lib.get('NXmx')!.root.groups[0]!;
+  const detector = mx.groups.find((g) => g.type === 'NXinstrument')!.groups.find((g) => g.type === 'NXdetector')!;
+  assert.equal(detector.fields.find((f) => f.name === 'flatfield_error')!.maxOccurs, 0);
+  // NXmx's group_index says i (the pixel symbol) where its siblings say groupIndex: read as groupIndex
+  const detectorGroup = mx.groups.find((g) => g.type === 'NXinstrument')!.groups.find((g) => g.type === 'NXdetector_group')!;
+  assert.deepEqual(detectorGroup.fields.find((f) => f.name === 'group_index')!.dims.map((d) => d.value), ['groupIndex']);
+});
+
+const SITE_SYMBOLS = `<definition name="NXsite" category="application" type="group" extends="NXobject">
+  <symbols><symbol name="nP"/><symbol name="nX"/></symbols>
+  <group type="NXentry"><field name="definition"/>
+    <field name="TEMP_set" nameType="partial" type="NX_FLOAT" minOccurs="0" maxOccurs="2"/>
+    <field name="legacy" minOccurs="0" maxOccurs="0"/>
+    <choice name="shape">
+      <group type="NXoff_geometry"><field name="vertices"/></group>
+      <group type="NXcylindrical_geometry"><field name="cylinders"/></group>
+    </choice>
+    <group type="NXdata" name="data" minOccurs="0">
+      <field name="signal" type="NX_NUMBER"><dimensions rank="2"><dim index="1" value="nP"/><dim index="2" value="nX"/></dimensions></field>
+      <field name="x" type="NX_NUMBER" minOccurs="0"><dimensions rank="1"><dim index="1" value="nX"/></dimensions></field>
+      <field name="position" type="NX_NUMBER" minOccurs="0"><dimensions rank="1"><dim index="1" value="nP"/></dimensions></field>
+      <field name="monitor" type="NX_NUMBER" minOccurs="0"><dimensions rank="1"><dim index="1" value="nP"/></dimensions></field>
+    </group>
+  </group></definition>`;
+
+function siteLibrary(): { lib: NxdlLibrary; cleanup: () => void } {
+  const t = tempDir();
+  mkdirSync(join(t.dir, 'applications'));
+  writeFileSync(join(t.dir, 'applications', 'NXsite.nxdl.xml'), SITE_SYMBOLS);
+  return { lib: new NxdlLibrary(t.dir), cleanup: t.cleanup };
+}
+
+const step = (name: string, dims = '', trigger = '') =>
+  `<field name="${name}" type="NX_FLOAT64">${dims}<strategy mode="STEP"${trigger ? ` trigger="${trigger}"` : ''}/><datasource type="CLIENT"><record name="${name}"/></datasource></field>`;
+const staticList = (name: string, values: string) => `<field name="${name}" type="NX_FLOAT64"><dimensions rank="1"/>${values}</field>`;
+const siteConfig = (inEntry: string, inData = '') =>
+  `<definition><group type="NXentry" name="e"><field name="definition">NXsite</field>${inEntry}${inData ? `<group type="NXdata" name="data">${inData}</group>` : ''}</group></definition>`;
+const SHAPE = '<group type="NXoff_geometry" name="shape"><field name="vertices">0</field></group>';
+
+test('a choice: one group of one of the listed classes, then checked as that class', () => {
+  const site = siteLibrary();
+  try {
+    const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
+    const errors = (xml: string) => checkPlanAgainstNxdl(session.parse(xml), site.lib).findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.definition} ${f.where.path}`);
+    assert.deepEqual(errors(siteConfig(SHAPE)), []);
+    assert.deepEqual(errors(siteConfig('<group type="NXcylindrical_geometry" name="shape"><field name="cylinders">0</field></group>')), []);
+    assert.deepEqual(errors(siteConfig('')), ['MISSING_GROUP NXsite/ENTRY/shape /definition/group[e:NXentry]']);
+    const r = checkPlanAgainstNxdl(session.parse(siteConfig('<group type="NXdata" name="shape"/>')), site.lib);
+    const choice = r.findings.find((f) => f.code === 'CHOICE')!;
+    assert.equal(choice.severity, 'error');
+    assert.equal(choice.definition, 'NXsite/ENTRY/shape');
+    assert.deepEqual(choice.where, { line: 1, column: 117, path: '/definition/group[e:NXentry]/group[shape:NXdata]' });
+    assert.match(choice.message, /group shape:NXdata is of class NXdata; NXsite\/ENTRY\/shape is one of NXoff_geometry, NXcylindrical_geometry/);
+    // the alternative taken is checked as such: cylinders without their field
+    assert.deepEqual(errors(siteConfig('<group type="NXcylindrical_geometry" name="shape"/>')),
+      ['MISSING_FIELD NXsite/ENTRY/shape/cylinders /definition/group[e:NXentry]/group[shape:NXcylindrical_geometry]']);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('maxOccurs of fields: a partial name matched too often, a field the definition rules out', () => {
+  const site = siteLibrary();
+  try {
+    const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
+    const set = (n: string) => `<field name="${n}_set" type="NX_FLOAT">1</field>`;
+    const two = checkPlanAgainstNxdl(session.parse(siteConfig(SHAPE + set('a') + set('b'))), site.lib);
+    assert.equal(two.errors, 0);
+    const three = checkPlanAgainstNxdl(session.parse(siteConfig(SHAPE + set('a') + set('b') + set('c'))), site.lib);
+    assert.deepEqual(three.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.definition, f.where.path, f.message]), [[
+      'TOO_MANY', 'NXsite/ENTRY/TEMP_set', '/definition/group[e:NXentry]/field[c_set]', '3 fields in e:NXentry match NXsite/ENTRY/TEMP_set, which allows at most 2']]);
+    const legacy = checkPlanAgainstNxdl(session.parse(siteConfig(`${SHAPE}<field name="legacy">x</field>`)), site.lib);
+    assert.deepEqual(legacy.findings.filter((f) => f.severity === 'error').map((f) => f.message), ['field legacy must not be in e:NXentry: NXsite/ENTRY/legacy has maxOccurs="0"']);
+  } finally {
+    site.cleanup();
+  }
+});
+
+test('dimension symbols before the scan: known lengths compared, record axes of one stream agree, the rest cannot be told', () => {
+  const site = siteLibrary();
+  try {
+    const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
+    const findings = (inData: string) => checkPlanAgainstNxdl(session.parse(siteConfig(SHAPE, inData)), site.lib).findings
+      .filter((f) => f.code.startsWith('SYMBOL')).map((f) => `${f.severity} ${f.code} ${f.definition}`);
+    const signal = (n: number, x: number) => `<field name="signal" type="NX_FLOAT64"><dimensions rank="2"/>${Array.from({ length: n }, () => Array(x).fill(1).join(' ')).join('\n')}</field>`;
+    // static: every length known
+    assert.deepEqual(findings(signal(2, 3) + staticList('x', '1 2 3') + staticList('position', '0 1')), []);
+    assert.deepEqual(findings(signal(2, 3) + staticList('x', '1 2 3 4') + staticList('position', '0 1')), ['error SYMBOL NXsite/ENTRY/data/x']);
+    // STEP: nP is the record axis of each; one record stream, one length
+    const stepSignal = step('signal', '<dimensions rank="1"><dim index="1" value="3"/></dimensions>');
+    assert.deepEqual(findings(stepSignal + step('position') + staticList('x', '1 2 3')), []);
+    assert.deepEqual(findings(stepSignal + step('position') + staticList('x', '1 2')), ['error SYMBOL NXsite/ENTRY/data/x']);
+    // a static list against the records, or records of another trigger: only the scan tells
+    assert.deepEqual(findings(stepSignal + staticList('position', '0 1 2')), ['warning SYMBOL_UNKNOWN NXsite/ENTRY/data/position']);
+    assert.deepEqual(findings(stepSignal + step('monitor', '', 'slow')), ['warning SYMBOL_UNKNOWN NXsite/ENTRY/data/monitor']);
+    // the monitor's records agree with the signal's: the doubt about the static list is raised once
+    assert.deepEqual(findings(stepSignal + staticList('position', '0 1 2') + step('monitor')), ['warning SYMBOL_UNKNOWN NXsite/ENTRY/data/position']);
+    const r = checkPlanAgainstNxdl(session.parse(siteConfig(SHAPE, stepSignal + staticList('position', '0 1 2'))), site.lib);
+    const w = r.findings.find((f) => f.code === 'SYMBOL_UNKNOWN')!;
+    assert.equal(w.where.path, '/definition/group[e:NXentry]/group[data:NXdata]/field[position]');
+    assert.match(w.message, /^cannot tell before the scan whether field position axis 1 \(length 3\) matches where signal axis 1 has as many entries as the scan's records \(NXsite\/ENTRY\/data\/signal; line 1, column \d+, at \/definition\/group\[e:NXentry\]\/group\[data:NXdata\]\/field\[signal\]\); NXsite gives both axes the symbol nP$/);
+    // one odd field is named once, not every field after it
+    assert.deepEqual(findings(signal(2, 3) + staticList('position', '0 1 2') + staticList('monitor', '5 6')), ['error SYMBOL NXsite/ENTRY/data/position']);
+  } finally {
+    site.cleanup();
+  }
+});

@@ -38,6 +38,37 @@ const NXXAS: Example = {
   global: JSON.parse(read('examples/nxxas/global.json')),
   records: jsonLines('examples/nxxas/records.jsonl').slice(0, 5),
 };
+// NXtomo (symbols nFrames, xSize, ySize): 5 frames of 2 x 3 pixels, one rotation angle each
+const NXTOMO: Example = {
+  xml: `<definition>
+  <group type="NXentry" name="entry">
+    <field name="definition">NXtomo</field>
+    <field name="title">a tomography scan</field>
+    <group type="NXinstrument" name="instrument">
+      <group type="NXsource" name="source"><field name="type">Synchrotron X-ray Source</field><field name="name">PETRA III</field><field name="probe">x-ray</field></group>
+      <group type="NXdetector" name="detector">
+        <field name="data" type="NX_INT32" units="counts" signal="1"><dimensions rank="2"><dim index="1" value="2"/><dim index="2" value="3"/></dimensions><strategy mode="STEP"/><datasource type="CLIENT"><record name="image"/></datasource></field>
+        <field name="image_key" type="NX_INT32"><strategy mode="STEP"/><datasource type="CLIENT"><record name="key"/></datasource></field>
+        <field name="x_pixel_size" type="NX_FLOAT" units="um">6.5</field>
+      </group>
+    </group>
+    <group type="NXsample" name="sample">
+      <field name="name">wood</field>
+      <field name="rotation_angle" type="NX_FLOAT" units="deg" axis="1"><strategy mode="STEP"/><datasource type="CLIENT"><record name="angle"/></datasource></field>
+    </group>
+    <group type="NXmonitor" name="control">
+      <field name="data" type="NX_FLOAT" units="mA"><strategy mode="STEP"/><datasource type="CLIENT"><record name="current"/></datasource></field>
+    </group>
+    <group type="NXdata" name="data">
+      <link name="data" target="/entry/instrument/detector/data"/>
+      <link name="rotation_angle" target="/entry/sample/rotation_angle"/>
+      <link name="image_key" target="/entry/instrument/detector/image_key"/>
+    </group>
+  </group>
+</definition>`,
+  global: {},
+  records: [0, 1, 2, 3, 4].map((k) => ({ data: { image: [[k, 1, 2], [3, 4, 5]], key: k === 0 ? 2 : 0, angle: 45 * k, current: 100 - k } })),
+};
 
 // ---- editing a configuration by element path (names of groups, fields, links; @name for <attribute>)
 
@@ -92,6 +123,14 @@ interface Case {
   readonly fileErrors?: Expected;
   /** warnings that must be among the findings (code, definition path) */
   readonly warnings?: Expected;
+  /** warnings that must be among the findings before the scan only ("cannot tell before the scan") */
+  readonly checkWarnings?: Expected;
+  /** findings (any severity) that must not be there, before the scan or after it */
+  readonly absent?: Expected;
+  /** no finding is about a place whose path has this in it */
+  readonly quietAt?: string;
+  /** compare only the errors of these codes (the case adds a group that misses other parts) */
+  readonly only?: readonly string[];
   readonly application?: string;
   /** some removals make the scan itself impossible (a link to a removed field) */
   readonly write?: boolean;
@@ -206,7 +245,8 @@ const NXMX_CASES: Case[] = [
       addChild('entry1/instrument/beam', '<field name="incident_polarisation_stokes" type="NX_FLOAT"><dimensions rank="2"/>1 0 0 0</field>'),
       addChild('entry1', '<field name="definition_local">NXmx</field>'),
     ],
-    errors: [],
+    // the stokes vector is given once where NXmx asks for one per scan point (nP): the file shows it
+    errors: [], fileErrors: [['SYMBOL', `${MX}/INSTRUMENT/BEAM/incident_polarisation_stokes`]],
     warnings: [['DEPRECATED', `${MX}/INSTRUMENT/BEAM/incident_polarisation_stokes`], ['DEPRECATED', 'NXentry/definition_local']],
   },
   {
@@ -217,6 +257,78 @@ const NXMX_CASES: Case[] = [
   {
     name: 'a definition field naming another application, checked with --app NXmx', example: NXMX, application: 'NXmx',
     edits: [setText('entry1/definition', 'NXtomo')], errors: [['ENUMERATION', `${MX}/definition`]],
+  },
+];
+
+const grid = (rows: number, cols: number) => Array.from({ length: rows }, () => Array(cols).fill(0).join(' ')).join('\n');
+const SYMBOL_CASES: Case[] = [
+  {
+    name: "a pixel mask whose axes are not the images' (NXmx symbols i, j)", example: NXMX,
+    edits: [addChild(D, `<field name="pixel_mask" type="NX_INT32"><dimensions rank="2"/>${grid(4, 3)}</field>`)],
+    errors: [['SYMBOL', `${MX}/INSTRUMENT/DETECTOR/pixel_mask`]],
+  },
+  {
+    name: "a pixel mask of the images' shape", example: NXMX,
+    edits: [addChild(D, `<field name="pixel_mask" type="NX_INT32"><dimensions rank="2"/>${grid(4, 4)}</field>`)],
+    errors: [], absent: [['SYMBOL_UNKNOWN', `${MX}/INSTRUMENT/DETECTOR/pixel_mask`]],
+  },
+  {
+    name: 'a polarization per scan point from the client (nP: the records)', example: NXMX, recordExtra: { stokes: [1, 0, 0, 0] },
+    edits: [addChild('entry1/instrument/beam', '<field name="incident_polarization_stokes" type="NX_FLOAT64" units="1"><dimensions rank="1"><dim index="1" value="4"/></dimensions><strategy mode="STEP"/><datasource type="CLIENT"><record name="stokes"/></datasource></field>')],
+    errors: [], absent: [['SYMBOL_UNKNOWN', `${MX}/INSTRUMENT/BEAM/incident_polarization_stokes`]],
+  },
+  {
+    name: 'one polarization for a scan of 5 points: cannot tell before the scan, wrong in the file', example: NXMX,
+    edits: [addChild('entry1/instrument/beam', '<field name="incident_polarization_stokes" type="NX_FLOAT64" units="1"><dimensions rank="2"/>1 0 0 0</field>')],
+    errors: [], fileErrors: [['SYMBOL', `${MX}/INSTRUMENT/BEAM/incident_polarization_stokes`]],
+    checkWarnings: [['SYMBOL_UNKNOWN', `${MX}/INSTRUMENT/BEAM/incident_polarization_stokes`]],
+  },
+  {
+    name: 'a second detector with other pixels: i and j bind per detector, nP across them', example: NXMX, recordExtra: { image2: [[1, 2], [3, 4]] },
+    only: ['SYMBOL', 'SYMBOL_UNKNOWN'],
+    edits: [addChild('entry1/instrument', '<group type="NXdetector" name="detector2"><field name="data" type="NX_INT32" units="counts"><dimensions rank="2"><dim index="1" value="2"/><dim index="2" value="2"/></dimensions><strategy mode="STEP"/><datasource type="CLIENT"><record name="image2"/></datasource></field></group>')],
+    errors: [],
+  },
+  {
+    name: "a second detector whose pixel mask is the first detector's shape", example: NXMX, recordExtra: { image2: [[1, 2], [3, 4]] },
+    only: ['SYMBOL', 'SYMBOL_UNKNOWN'],
+    edits: [addChild('entry1/instrument', `<group type="NXdetector" name="detector2"><field name="data" type="NX_INT32" units="counts"><dimensions rank="2"><dim index="1" value="2"/><dim index="2" value="2"/></dimensions><strategy mode="STEP"/><datasource type="CLIENT"><record name="image2"/></datasource></field><field name="pixel_mask" type="NX_INT32"><dimensions rank="2"/>${grid(4, 4)}</field></group>`)],
+    errors: [['SYMBOL', `${MX}/INSTRUMENT/DETECTOR/pixel_mask`], ['SYMBOL', `${MX}/INSTRUMENT/DETECTOR/pixel_mask`]],
+  },
+  {
+    name: 'flatfield_error, which NXmx rules out (maxOccurs="0")', example: NXMX,
+    edits: [addChild(D, `<field name="flatfield_error" type="NX_FLOAT64"><dimensions rank="2"/>${grid(4, 4)}</field>`)],
+    errors: [['TOO_MANY', `${MX}/INSTRUMENT/DETECTOR/flatfield_error`]],
+  },
+  {
+    name: "a pixel shape, one of NXdetector's choice of classes", example: NXMX,
+    edits: [addChild(D, '<group type="NXcylindrical_geometry" name="pixel_shape"/>')],
+    errors: [], absent: [['CHOICE', 'NXdetector/pixel_shape']], quietAt: 'pixel_shape',
+  },
+  {
+    name: "a pixel shape of a class NXdetector's choice does not list", example: NXMX,
+    edits: [addChild(D, '<group type="NXdata" name="pixel_shape"/>')],
+    errors: [], warnings: [['CHOICE', 'NXdetector/pixel_shape']],
+  },
+];
+
+const TOMO = 'NXtomo/ENTRY';
+const NXTOMO_CASES: Case[] = [
+  { name: 'an NXtomo scan: frames, keys, angles and monitor all of nFrames', example: NXTOMO, edits: [], errors: [], absent: [['SYMBOL_UNKNOWN', `${TOMO}/sample/rotation_angle`]] },
+  {
+    name: 'NXtomo: three rotation angles given statically for five frames', example: NXTOMO,
+    edits: [remove('entry/sample/rotation_angle'), addChild('entry/sample', '<field name="rotation_angle" type="NX_FLOAT" units="deg" axis="1"><dimensions rank="1"/>0 90 180</field>')],
+    errors: [], fileErrors: [['SYMBOL', `${TOMO}/sample/rotation_angle`]], checkWarnings: [['SYMBOL_UNKNOWN', `${TOMO}/sample/rotation_angle`]],
+    absent: [['SYMBOL_UNKNOWN', `${TOMO}/control/data`]], // its records agree with the images': the doubt is told once
+  },
+  {
+    name: 'NXtomo: static angles and translations of different lengths (both before and after the scan)', example: NXTOMO,
+    edits: [
+      remove('entry/sample/rotation_angle'),
+      addChild('entry/sample', '<field name="rotation_angle" type="NX_FLOAT" units="deg" axis="1"><dimensions rank="1"/>0 45 90 135 180</field>'),
+      addChild('entry/sample', '<field name="x_translation" type="NX_FLOAT" units="mm"><dimensions rank="1"/>0 1 2 3</field>'),
+    ],
+    errors: [['SYMBOL', `${TOMO}/sample/x_translation`]],
   },
 ];
 
@@ -265,13 +377,20 @@ const NXXAS_CASES: Case[] = [
 
 // ---- running them
 
-const errorsOf = (r: NxdlReport) => r.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.definition}`).sort();
+const errorsOf = (r: NxdlReport, only?: readonly string[]) => r.findings.filter((f) => f.severity === 'error' && (!only || only.includes(f.code))).map((f) => `${f.code} ${f.definition}`).sort();
 const asSet = (e: Expected) => e.map(([c, d]) => `${c} ${d}`).sort();
 
 function assertWarnings(r: NxdlReport, expected: Expected | undefined, what: string): void {
   for (const [code, def] of expected ?? []) {
     assert.ok(r.findings.some((f) => f.severity === 'warning' && f.code === code && f.definition === def),
       `${what}: expected a ${code} warning for ${def}; got\n${r.findings.map((f) => `${f.severity} ${f.code} ${f.definition}`).join('\n')}`);
+  }
+}
+
+function assertAbsent(r: NxdlReport, absent: Expected | undefined, what: string): void {
+  for (const [code, def] of absent ?? []) {
+    const hit = r.findings.find((f) => f.code === code && f.definition === def);
+    assert.equal(hit, undefined, `${what}: unexpected ${JSON.stringify(hit)}`);
   }
 }
 
@@ -301,13 +420,15 @@ async function validateFile(file: string, application?: string): Promise<NxdlRep
   return report;
 }
 
-for (const c of [...NXMX_CASES, ...NXXAS_CASES]) {
+for (const c of [...NXMX_CASES, ...SYMBOL_CASES, ...NXTOMO_CASES, ...NXXAS_CASES]) {
   test(`NXDL: ${c.name}`, async () => {
     const xml = edited(c.example.xml, c.edits);
     const before = await checkConfig(xml, c.application);
-    assert.deepEqual(errorsOf(before), asSet(c.errors), `check:\n${before.findings.map((f) => `${f.severity} ${f.code} ${f.definition} ${f.message}`).join('\n')}`);
-    assertWarnings(before, c.warnings, 'check');
-    assert.equal(before.ok, c.errors.length === 0);
+    assert.deepEqual(errorsOf(before, c.only), asSet(c.errors), `check:\n${before.findings.map((f) => `${f.severity} ${f.code} ${f.definition} ${f.message}`).join('\n')}`);
+    assertWarnings(before, [...(c.warnings ?? []), ...(c.checkWarnings ?? [])], 'check');
+    assertAbsent(before, c.absent, 'check');
+    assert.ok(!c.quietAt || !before.findings.some((f) => f.where.path.includes(c.quietAt!)), 'check');
+    if (!c.only) assert.equal(before.ok, c.errors.length === 0);
     // every finding names a place in the configuration
     for (const f of before.findings) assert.ok(f.where.line! > 0 && f.where.path.startsWith('/definition'), JSON.stringify(f));
     if (c.write === false) return;
@@ -319,8 +440,12 @@ for (const c of [...NXMX_CASES, ...NXXAS_CASES]) {
       const { recordErrors } = await runScan({ xml, fileName: file, global: c.example.global, records, final: c.example.final });
       assert.deepEqual(recordErrors, []);
       const after = await validateFile(file, c.application);
-      assert.deepEqual(errorsOf(after), asSet(c.fileErrors ?? c.errors), `validate:\n${after.findings.map((f) => `${f.severity} ${f.code} ${f.definition} ${f.message}`).join('\n')}`);
+      assert.deepEqual(errorsOf(after, c.only), asSet(c.fileErrors ?? c.errors), `validate:\n${after.findings.map((f) => `${f.severity} ${f.code} ${f.definition} ${f.message}`).join('\n')}`);
       assertWarnings(after, c.warnings, 'validate');
+      assertAbsent(after, c.absent, 'validate');
+      assert.ok(!c.quietAt || !after.findings.some((f) => f.where.path.includes(c.quietAt!)), 'validate');
+      // the file is exact: nothing is left for the scan to tell
+      assert.ok(!after.findings.some((f) => f.code === 'SYMBOL_UNKNOWN'));
       for (const f of after.findings) assert.ok(f.where.path.startsWith('/') && f.where.line === undefined, JSON.stringify(f));
     } finally {
       t.cleanup();
@@ -426,6 +551,55 @@ with h5py.File(sys.argv[1], 'w') as f:
     // the padded fixed-length definition names NXxas; the dangling sample link is no NXsample group
     assert.deepEqual(report.entries, [{ path: '/scan', application: 'NXxas', from: 'definition' }]);
     assert.deepEqual(errorsOf(report), ['ENUMERATION NXxas/ENTRY/INSTRUMENT/SOURCE/probe', 'MISSING_GROUP NXxas/ENTRY/SAMPLE']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('NXtomo files from h5py: nFrames the same in data, image_key, rotation_angle and the monitor', { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
+  const t = tempDir();
+  try {
+    const write = (file: string, angles: number, translationRank2: boolean) => {
+      const r = spawnSync(SYSTEM_PYTHON, ['-c', `
+import h5py, numpy as np, sys
+angles, rank2 = int(sys.argv[2]), sys.argv[3] == '1'
+with h5py.File(sys.argv[1], 'w') as f:
+    e = f.create_group('entry'); e.attrs['NX_class'] = 'NXentry'
+    e['definition'] = 'NXtomo'
+    i = e.create_group('instrument'); i.attrs['NX_class'] = 'NXinstrument'
+    d = i.create_group('detector'); d.attrs['NX_class'] = 'NXdetector'
+    d['data'] = np.zeros((6, 8, 10), dtype='i4'); d['data'].attrs['units'] = 'counts'; d['data'].attrs['signal'] = 1
+    d['image_key'] = np.array([2, 1, 0, 0, 0, 0], dtype='i4')
+    s = e.create_group('sample'); s.attrs['NX_class'] = 'NXsample'
+    s['name'] = 'wood'
+    s['rotation_angle'] = np.linspace(0, 180, angles); s['rotation_angle'].attrs['units'] = 'deg'; s['rotation_angle'].attrs['axis'] = 1
+    s['x_translation'] = np.zeros((6, 2) if rank2 else 6); s['x_translation'].attrs['units'] = 'mm'
+    c = e.create_group('control'); c.attrs['NX_class'] = 'NXmonitor'
+    c['data'] = np.full(6, 100.0); c['data'].attrs['units'] = 'mA'
+    g = e.create_group('data'); g.attrs['NX_class'] = 'NXdata'
+    for name, target in (('data', '/entry/instrument/detector/data'), ('image_key', '/entry/instrument/detector/image_key'), ('rotation_angle', '/entry/sample/rotation_angle')):
+        f[target].attrs['target'] = target
+        g[name] = h5py.SoftLink(target)
+`, file, String(angles), translationRank2 ? '1' : '0'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    const good = join(t.dir, 'good.nxs');
+    write(good, 6, false);
+    const ok = await validateFile(good);
+    assert.deepEqual([errorsOf(ok), ok.findings.filter((f) => f.code.startsWith('SYMBOL'))], [[], []]);
+
+    const bad = join(t.dir, 'bad.nxs');
+    write(bad, 5, false);
+    const r = await validateFile(bad);
+    assert.deepEqual(errorsOf(r), ['SYMBOL NXtomo/ENTRY/sample/rotation_angle']);
+    const f = r.findings.find((x) => x.code === 'SYMBOL')!;
+    assert.equal(f.where.path, '/entry/sample/rotation_angle');
+    assert.equal(f.message, 'field rotation_angle: axis 1 has length 5 where data axis 1 has length 6 (NXtomo/ENTRY/instrument/detector/data; /entry/instrument/detector/data); NXtomo gives both axes the symbol nFrames');
+
+    // a rank that does not fit is reported as such, not as a symbol too
+    const rank = join(t.dir, 'rank.nxs');
+    write(rank, 6, true);
+    assert.deepEqual(errorsOf(await validateFile(rank)), ['RANK NXtomo/ENTRY/sample/x_translation']);
   } finally {
     t.cleanup();
   }

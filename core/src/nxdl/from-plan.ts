@@ -68,10 +68,13 @@ function planField(f: FieldPlan): ObservedField {
   };
   const scalar = f.type === 'string' ? [] : [1];
   let shape: () => Array<number | undefined>;
+  let recordAxis: ObservedField['recordAxis'];
   if (mode === 'STATIC') shape = () => (rank === 0 ? scalar : dims.every((d) => d !== undefined) ? dims : [...(staticValue()?.shape ?? dims)]);
   else if (mode === 'STEP') {
     const withRecords = [...dims];
-    withRecords.splice(Math.min(Math.max((f.strategy?.grows ?? 1) - 1, 0), rank), 0, undefined);
+    const axis = Math.min(Math.max((f.strategy?.grows ?? 1) - 1, 0), rank);
+    withRecords.splice(axis, 0, undefined);
+    recordAxis = { axis, stream: f.strategy?.trigger ?? '' };
     shape = () => withRecords;
   } else if (mode === 'POSTRUN') shape = () => (rank === 0 ? [undefined] : dims);
   else shape = () => (rank === 0 ? scalar : dims);
@@ -84,7 +87,7 @@ function planField(f: FieldPlan): ObservedField {
   for (const a of f.attributes) attributes.set(a.name, planAttribute(a));
   return {
     kind: 'field', name: f.name, type: f.type, typeLabel: f.nxType ?? 'NX_CHAR (no type given)',
-    rank: fileRank,
+    rank: fileRank, recordAxis,
     get shape() {
       return shape();
     },

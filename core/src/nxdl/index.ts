@@ -10,7 +10,7 @@ import { observeFile } from './from-file.js';
 import { formatWhere } from './observed.js';
 import { validateTree, type NxdlReport, type ValidateOptions } from './validate.js';
 
-export { NxdlLibrary, defaultNxdlDir, parseDefinition, nameMatches, type NxdlDefinition, type NxdlGroup, type NxdlField, type NxdlAttribute } from './model.js';
+export { NxdlLibrary, defaultNxdlDir, parseDefinition, nameMatches, type NxdlDefinition, type NxdlGroup, type NxdlChoice, type NxdlField, type NxdlAttribute } from './model.js';
 export { validateTree, type NxdlReport, type Finding, type FindingCode, type Severity, type ValidatedEntry, type ValidateOptions } from './validate.js';
 export { unitsFit, parseUnits } from './units.js';
 export { typeFits } from './types.js';

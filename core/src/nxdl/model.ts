@@ -56,6 +56,15 @@ export interface NxdlField extends ItemBase {
   readonly impliedAttributes: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
 
+/**
+ * Dimension symbols the shipped definitions get wrong in a way that refuses valid files, read as
+ * intended: NXmx's DETECTOR_GROUP/group_index is as long as group_names and group_parent (whose dims say
+ * groupIndex), but its dims say i, the symbol of the detector's slowest pixel axis.
+ */
+const DIM_ERRATA: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'NXmx/ENTRY/INSTRUMENT/DETECTOR_GROUP/group_index': { i: 'groupIndex' },
+};
+
 /** field-element XML attributes that stand for HDF5 attributes of the dataset (nxdl.xsd fieldType) */
 const IMPLIED_ATTRIBUTES = ['signal', 'axis', 'primary', 'axes', 'long_name', 'interpretation'];
 
@@ -64,11 +73,21 @@ export interface NxdlLink extends ItemBase {
   readonly target: string;
 }
 
+/**
+ * A named group that may be of one of several classes (NXdetector's pixel_shape: NXoff_geometry
+ * or NXcylindrical_geometry); each alternative carries the choice's name.
+ */
+export interface NxdlChoice extends ItemBase {
+  readonly kind: 'choice';
+  readonly groups: readonly NxdlGroup[];
+}
+
 export interface NxdlGroup extends ItemBase {
   readonly kind: 'group';
   /** the NeXus class (NXentry, ...) */
   readonly type: string;
   readonly groups: readonly NxdlGroup[];
+  readonly choices: readonly NxdlChoice[];
   readonly fields: readonly NxdlField[];
   readonly attributes: readonly NxdlAttribute[];
   readonly links: readonly NxdlLink[];
@@ -80,6 +99,8 @@ export interface NxdlDefinition {
   /** category="application": its items are required unless they say otherwise */
   readonly application: boolean;
   readonly extends: string | undefined;
+  /** the dimension symbols its <symbols> declares (nP, i, dataRank), with those of the definitions it extends */
+  readonly symbols: readonly string[];
   /** the definition itself as a group of type `name` (its attributes, fields, groups) */
   readonly root: NxdlGroup;
   readonly file: string;
@@ -148,7 +169,7 @@ export class NxdlLibrary {
       seen.add(parentName);
       const parent = this.raw(parentName);
       if (!parent) break;
-      def = { ...def, root: mergeGroup(def.root, parent.root) };
+      def = { ...def, root: mergeGroup(def.root, parent.root), symbols: [...new Set([...def.symbols, ...parent.symbols])] };
       parentName = parent.extends;
     }
     // NXobject's attributes and fields are allowed everywhere
@@ -190,6 +211,7 @@ function mergeGroup(child: NxdlGroup, parent: NxdlGroup): NxdlGroup {
   return {
     ...child,
     groups: mergeList(child.groups, parent.groups, groupKey, mergeGroup),
+    choices: mergeList(child.choices, parent.choices, (c) => c.name),
     fields: mergeList(child.fields, parent.fields, (f) => f.name),
     attributes: mergeList(child.attributes, parent.attributes, (a) => a.name),
     links: mergeList(child.links, parent.links, (l) => l.name),
@@ -287,7 +309,7 @@ export function parseDefinition(text: string, file: string, category: Category):
       const v = d.attributes.value?.trim();
       return {
         index: Number(d.attributes.index ?? 0),
-        value: v === undefined || v === '' ? undefined : /^\d+$/.test(v) ? Number(v) : v,
+        value: v === undefined || v === '' ? undefined : /^\d+$/.test(v) ? Number(v) : DIM_ERRATA[path]?.[v] ?? v,
         required: d.attributes.required === undefined ? true : truthy(d.attributes.required),
       };
     });
@@ -302,9 +324,9 @@ export function parseDefinition(text: string, file: string, category: Category):
     };
   };
 
-  const group = (el: RawElement, parentPath: string | undefined, asRoot: boolean): NxdlGroup => {
+  const group = (el: RawElement, parentPath: string | undefined, asRoot: boolean, choiceName?: string): NxdlGroup => {
     const type = asRoot ? name : el.attributes.type?.trim() ?? '';
-    const explicit = el.attributes.name?.trim();
+    const explicit = choiceName ?? el.attributes.name?.trim();
     const n = asRoot ? name : explicit || defaultGroupName(type);
     const path = parentPath === undefined ? n : `${parentPath}/${n}`;
     const occ = asRoot ? { required: true, recommended: false, maxOccurs: 1 } : occurrence(el.attributes, application);
@@ -312,6 +334,7 @@ export function parseDefinition(text: string, file: string, category: Category):
       kind: 'group', type, name: n, nameType: asRoot ? 'specified' : nameTypeOf(el.attributes, explicit !== undefined && explicit !== ''),
       path, ...occ, deprecated: el.attributes.deprecated,
       groups: el.children.filter((c) => c.name === 'group').map((c) => group(c, path, false)),
+      choices: el.children.filter((c) => c.name === 'choice').map((c) => choice(c, path)),
       fields: el.children.filter((c) => c.name === 'field').map((c) => field(c, path)),
       attributes: el.children.filter((c) => c.name === 'attribute').map((c) => attribute(c, path)),
       links: el.children.filter((c) => c.name === 'link').map((c) => ({
@@ -321,8 +344,19 @@ export function parseDefinition(text: string, file: string, category: Category):
     };
   };
 
+  // nxdl.xsd: the alternatives take the choice's name and give none of their own
+  const choice = (el: RawElement, parentPath: string): NxdlChoice => {
+    const n = el.attributes.name?.trim() ?? '';
+    const path = `${parentPath}/${n}`;
+    return {
+      kind: 'choice', name: n, nameType: 'specified', path, ...occurrence(el.attributes, application), deprecated: el.attributes.deprecated,
+      groups: el.children.filter((c) => c.name === 'group').map((c) => group(c, parentPath, false, n)),
+    };
+  };
+
   const ext = root.attributes.extends?.trim();
-  return { name, category, application, extends: ext || undefined, root: group(root, undefined, true), file };
+  const symbols = root.children.filter((c) => c.name === 'symbols').flatMap((s) => s.children.filter((c) => c.name === 'symbol' && c.attributes.name)).map((c) => c.attributes.name!.trim());
+  return { name, category, application, extends: ext || undefined, symbols, root: group(root, undefined, true), file };
 }
 
 /** Does a name in a file match a definition's name? (nameType partial: capitals stand for any text) */

@@ -32,6 +32,11 @@ export interface ObservedField {
   readonly rank: number | undefined;
   /** lengths per axis in the file; undefined entries: not known before the scan */
   readonly shape: readonly (number | undefined)[] | undefined;
+  /**
+   * before the scan, for a STEP field: the axis that grows with the records and the record stream
+   * it follows (its trigger; '' for the scan's own records). Fields of one stream get the same length there.
+   */
+  readonly recordAxis?: { readonly axis: number; readonly stream: string };
   readonly attributes: ReadonlyMap<string, ObservedAttribute>;
   values(): readonly string[] | undefined;
   readonly where: Where;

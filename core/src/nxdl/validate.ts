@@ -6,9 +6,9 @@
  * a base class) are warnings. Each finding names where it is in the observed tree and the
  * definition's path.
  */
-import type { NxdlAttribute, NxdlField, NxdlGroup, NxdlLibrary, NxdlLink } from './model.js';
+import type { NxdlAttribute, NxdlChoice, NxdlField, NxdlGroup, NxdlLibrary, NxdlLink } from './model.js';
 import { nameMatches } from './model.js';
-import type { ObservedAttribute, ObservedField, ObservedGroup, ObservedNode, Where } from './observed.js';
+import { formatWhere, type ObservedAttribute, type ObservedField, type ObservedGroup, type ObservedNode, type Where } from './observed.js';
 import { typeFits, valueProblem } from './types.js';
 import { unitsFit, unitsHint } from './units.js';
 import { checkDependsOnChains, pathsOf } from './chains.js';
@@ -17,7 +17,8 @@ export type Severity = 'error' | 'warning';
 
 export type FindingCode =
   | 'MISSING_GROUP' | 'MISSING_FIELD' | 'MISSING_ATTRIBUTE' | 'MISSING_LINK' | 'LINK_TARGET' | 'MISSING_UNITS'
-  | 'RECOMMENDED_MISSING' | 'TOO_MANY' | 'TYPE' | 'UNITS' | 'UNKNOWN_UNITS' | 'ENUMERATION' | 'VALUE' | 'RANK' | 'DIMENSION'
+  | 'RECOMMENDED_MISSING' | 'TOO_MANY' | 'CHOICE' | 'TYPE' | 'UNITS' | 'UNKNOWN_UNITS' | 'ENUMERATION' | 'VALUE' | 'RANK' | 'DIMENSION'
+  | 'SYMBOL' | 'SYMBOL_UNKNOWN'
   | 'DEPENDS_ON' | 'TRANSFORMATION' | 'LEGACY_ATTRIBUTE' | 'DEPRECATED' | 'UNKNOWN_NAME' | 'UNKNOWN_CLASS' | 'UNKNOWN_APPLICATION' | 'NO_DEFINITION';
 
 export interface Finding {
@@ -60,9 +61,51 @@ const byNameOrder = <T extends { nameType: keyof typeof NAME_ORDER }>(xs: readon
 
 const describeNode = (n: ObservedNode): string => (n.kind === 'group' ? `${n.name}:${n.nxClass ?? '?'}` : n.name);
 
+/** the groups of the application definition a field sits in, each with the observed group it matched */
+type Chain = ReadonlyMap<NxdlGroup, ObservedGroup>;
+
+/** one axis of a field whose definition names it by a symbol (nP, i) */
+interface SymbolUse {
+  readonly field: ObservedField;
+  readonly def: NxdlField;
+  readonly chain: Chain;
+  readonly symbol: string;
+  /** 0-based axis in the file */
+  readonly axis: number;
+}
+
+/** an axis length: known, "as many as the records of this stream" (before the scan), or not known */
+type Length = number | { readonly stream: string } | undefined;
+
+function lengthOf(u: SymbolUse): Length {
+  const n = u.field.shape?.[u.axis];
+  if (n !== undefined) return n;
+  const r = u.field.recordAxis;
+  return r && r.axis === u.axis ? { stream: r.stream } : undefined;
+}
+
+function describeLength(l: Length): string {
+  if (typeof l === 'number') return `length ${l}`;
+  if (l) return l.stream ? `as many entries as records triggered by ${l.stream}` : "as many entries as the scan's records";
+  return 'a length not known before the scan';
+}
+
+/** same: consistent; differ: an error; unknown: only the scan tells */
+function compareLengths(a: Length, b: Length): 'same' | 'differ' | 'unknown' {
+  if (typeof a === 'number' && typeof b === 'number') return a === b ? 'same' : 'differ';
+  if (a === undefined && b === undefined) return 'same'; // nothing known on either side: nothing to say
+  if (typeof a === 'object' && typeof b === 'object') return a.stream === b.stream ? 'same' : 'unknown';
+  return 'unknown';
+}
+
+/** a dim value that is a symbol rather than a length or an expression (NXtomophase's 'nDarkFrames + nBrightFrames + ...') */
+const SYMBOL = /^[A-Za-z_]\w*$/;
+
 class Validator {
   readonly findings: Finding[] = [];
   private readonly visitedBase = new Set<ObservedGroup>();
+  private symbolUses: SymbolUse[] = [];
+  private byPath: Map<string, ObservedNode> | undefined;
 
   constructor(private readonly lib: NxdlLibrary, private readonly root: ObservedGroup) {}
 
@@ -71,9 +114,10 @@ class Validator {
   }
 
   /** an observed group against a group of an application definition */
-  group(obs: ObservedGroup, def: NxdlGroup, app: string): void {
+  group(obs: ObservedGroup, def: NxdlGroup, app: string, outer: Chain = new Map()): void {
     const base = obs.nxClass ? this.lib.get(obs.nxClass)?.root : undefined;
     const claimed = new Set<ObservedNode>();
+    const chain = new Map(outer).set(def, obs);
     this.attributes(obs.attributes, def.attributes, base?.attributes, obs.where, app);
 
     for (const f of byNameOrder(def.fields)) {
@@ -84,8 +128,27 @@ class Validator {
         this.missing(f, obs, app, `field '${f.name}'`, 'MISSING_FIELD');
         continue;
       }
+      if (taken.length > f.maxOccurs) {
+        const extra = taken[f.maxOccurs]!;
+        this.add('error', 'TOO_MANY', app, f.path, extra.where, f.maxOccurs === 0
+          ? `field ${extra.name} must not be in ${describeNode(obs)}: ${f.path} has maxOccurs="0"`
+          : `${taken.length} fields in ${describeNode(obs)} match ${f.path}, which allows at most ${f.maxOccurs}`);
+      }
       const baseField = base?.fields.find((b) => nameMatches(b, f.name));
-      for (const h of taken) if (h.kind === 'field') this.field(h, f, baseField, app, 'error');
+      for (const h of taken) if (h.kind === 'field') this.field(h, f, baseField, app, 'error', chain);
+    }
+
+    // a choice names its group exactly, so it claims before the class patterns of plain groups do
+    for (const ch of def.choices) {
+      const hit = obs.children.find((c): c is ObservedGroup => c.kind === 'group' && !claimed.has(c) && c.name === ch.name);
+      const classes = ch.groups.map((g) => g.type).join(' or ');
+      if (!hit) {
+        this.missing(ch, obs, app, `group '${ch.name}' (${classes})`, 'MISSING_GROUP');
+        continue;
+      }
+      claimed.add(hit);
+      const alternative = this.choose(hit, ch, app, 'error');
+      if (alternative) this.group(hit, alternative, app, chain);
     }
 
     for (const g of byNameOrder(def.groups)) {
@@ -96,10 +159,12 @@ class Validator {
         continue;
       }
       if (hits.length > g.maxOccurs) {
-        this.add('error', 'TOO_MANY', app, g.path, hits[g.maxOccurs]!.where, `${hits.length} groups of class ${g.type} in ${describeNode(obs)}; ${g.path} allows at most ${g.maxOccurs}`);
+        this.add('error', 'TOO_MANY', app, g.path, hits[g.maxOccurs]!.where, g.maxOccurs === 0
+          ? `group ${describeNode(hits[0]!)} must not be in ${describeNode(obs)}: ${g.path} has maxOccurs="0"`
+          : `${hits.length} groups of class ${g.type} in ${describeNode(obs)}; ${g.path} allows at most ${g.maxOccurs}`);
       }
       if (g.deprecated) hits.forEach((h) => this.add('warning', 'DEPRECATED', app, g.path, h.where, `${g.path} is deprecated: ${g.deprecated}`));
-      for (const h of hits) this.group(h, g, app);
+      for (const h of hits) this.group(h, g, app, chain);
     }
 
     for (const l of def.links) {
@@ -134,6 +199,15 @@ class Validator {
       return seg === n;
     });
     if (!fits) this.add('error', 'LINK_TARGET', app, def.path, where, `link ${def.name} points at ${actual}; ${def.path} asks for ${def.target}`);
+  }
+
+  /** the alternative of a choice the group's class takes; undefined (and a finding) when it takes none */
+  private choose(g: ObservedGroup, ch: NxdlChoice, definitionName: string, severity: Severity): NxdlGroup | undefined {
+    const alternative = ch.groups.find((a) => a.type === g.nxClass);
+    if (!alternative) {
+      this.add(severity, 'CHOICE', definitionName, ch.path, g.where, `group ${describeNode(g)} is of class ${g.nxClass ?? '(none)'}; ${ch.path} is one of ${ch.groups.map((a) => a.type).join(', ')}`);
+    }
+    return alternative;
   }
 
   private missing(item: { path: string; required: boolean; recommended: boolean }, obs: ObservedGroup, app: string, what: string, code: FindingCode): void {
@@ -179,11 +253,19 @@ class Validator {
   }
 
   /** an observed field against a field definition (application: errors; base class: warnings) */
-  field(obs: ObservedField, def: NxdlField, baseField: NxdlField | undefined, app: string, severity: Severity): void {
+  field(obs: ObservedField, def: NxdlField, baseField: NxdlField | undefined, app: string, severity: Severity, chain?: Chain): void {
     const type = def.type ?? baseField?.type;
     this.value(obs, type, def.enumeration, app, def.path, severity, `field ${obs.name}`);
     this.units(obs, def.units ?? baseField?.units, app, def.path, severity);
-    this.rank(obs, def, app, severity);
+    const axesFit = this.rank(obs, def, app, severity);
+    // symbols bind across an application definition's fields; a rank that does not fit says enough
+    if (chain && axesFit) {
+      for (const d of def.dims) {
+        if (typeof d.value === 'string' && SYMBOL.test(d.value) && d.index >= 1 && d.index <= (obs.rank ?? 0)) {
+          this.symbolUses.push({ field: obs, def, chain, symbol: d.value, axis: d.index - 1 });
+        }
+      }
+    }
     if (severity === 'error') {
       this.attributes(obs.attributes, def.attributes, baseField?.attributes, obs.where, app);
       this.impliedAttributes(obs, def, app);
@@ -218,8 +300,9 @@ class Validator {
     else if (verdict === 'unknown-units') this.add('warning', 'UNKNOWN_UNITS', app, path, attr.where, `field ${obs.name}: units '${units}' are not known to nxsw, so they cannot be checked against ${category} (${path})`);
   }
 
-  private rank(obs: ObservedField, def: NxdlField, app: string, severity: Severity): void {
-    if (obs.rank === undefined || def.rank === undefined) return;
+  /** true when the field's axes line up with the definition's dims (then symbols can bind) */
+  private rank(obs: ObservedField, def: NxdlField, app: string, severity: Severity): boolean {
+    if (obs.rank === undefined || def.rank === undefined) return false;
     let min: number;
     let max: number;
     if (typeof def.rank === 'number') min = max = def.rank;
@@ -227,21 +310,89 @@ class Validator {
       // a symbolic rank (dataRank) is bounded by the listed dims, some of which may be optional
       max = def.dims.length;
       min = def.dims.filter((d) => d.required).length;
-    } else return;
+    } else return false;
     // NeXus stores a scalar as shape [] or [1]
     const inRange = obs.rank >= min && obs.rank <= max;
     const scalarLike = obs.rank === 1 && obs.shape?.[0] === 1 && min === 0;
     if (!inRange && !scalarLike) {
       const want = min === max ? `rank ${min}` : `rank ${min} to ${max}`;
       this.add(severity, 'RANK', app, def.path, obs.where, `field ${obs.name} has rank ${obs.rank}; ${def.path} asks for ${want}`);
-      return;
+      return false;
     }
-    if (!inRange) return; // a scalar stored as [1]: no axes to compare
+    if (!inRange) return false; // a scalar stored as [1]: no axes to compare
     for (const d of def.dims) {
       const actual = obs.shape?.[d.index - 1];
       if (typeof d.value === 'number' && actual !== undefined && actual !== d.value) {
         this.add(severity, 'DIMENSION', app, def.path, obs.where, `field ${obs.name}: axis ${d.index} has length ${actual}; ${def.path} asks for ${d.value}`);
       }
+    }
+    return true;
+  }
+
+  /** the dataset a field is: a link's target when the link names one in this tree */
+  private dataset(f: ObservedField): ObservedField {
+    if (!f.linkTarget) return f;
+    this.byPath ??= pathsOf(this.root);
+    const t = this.byPath.get(f.linkTarget);
+    return t?.kind === 'field' ? t : f;
+  }
+
+  /**
+   * Dimension symbols of one checked entry: every axis the definition names by the same symbol has
+   * the same length. Two uses bind only where they sit in the same instance of every definition
+   * group both pass through (two NXmx detectors may differ in pixels, not in nP); a link takes its
+   * target's groups too, so NXdata's link to one detector's data is bound to that detector only.
+   */
+  symbols(app: string): void {
+    const uses = this.symbolUses.splice(0);
+    const chainOf = new Map<SymbolUse, Chain>();
+    for (const u of uses) {
+      const target = this.dataset(u.field);
+      const targetUse = target !== u.field ? uses.find((x) => x.field === target) : undefined;
+      chainOf.set(u, targetUse ? new Map([...targetUse.chain, ...u.chain]) : u.chain);
+    }
+    const bound = (u: SymbolUse, v: SymbolUse): boolean => {
+      if (this.dataset(u.field) === this.dataset(v.field)) return false;
+      const cv = chainOf.get(v)!;
+      for (const [g, o] of chainOf.get(u)!) {
+        const p = cv.get(g);
+        if (p && p !== o) return false;
+      }
+      return true;
+    };
+    const bySymbol = new Map<string, SymbolUse[]>();
+    // a dataset is named where it is, not where a link shows it: links after the rest
+    const isLink = (u: SymbolUse): number => (this.dataset(u.field) !== u.field ? 1 : 0);
+    for (const u of [...uses].sort((x, y) => isLink(x) - isLink(y))) bySymbol.set(u.symbol, [...(bySymbol.get(u.symbol) ?? []), u]);
+    const at = (u: SymbolUse, l: Length): string => `${u.field.name} axis ${u.axis + 1} has ${describeLength(l)} (${u.def.path}; ${formatWhere(u.field.where)})`;
+    // each axis is compared with the earlier ones not already reported, so one odd field is named once
+    const faulty = new Set<SymbolUse>();
+    for (const [symbol, list] of bySymbol) {
+      list.forEach((v, j) => {
+        const unknownWith: SymbolUse[] = [];
+        const agrees: SymbolUse[] = [];
+        const b = lengthOf(v);
+        for (const u of list.slice(0, j)) {
+          if (faulty.has(u) || !bound(u, v)) continue;
+          const a = lengthOf(u);
+          const verdict = compareLengths(a, b);
+          if (verdict === 'same' && a !== undefined) agrees.push(u);
+          if (verdict === 'differ') {
+            faulty.add(v);
+            this.add('error', 'SYMBOL', app, v.def.path, v.field.where,
+              `field ${v.field.name}: axis ${v.axis + 1} has length ${b as number} where ${at(u, a)}; ${app} gives both axes the symbol ${symbol}`);
+            return;
+          }
+          if (verdict === 'unknown') unknownWith.push(u);
+        }
+        // a doubt an axis this one agrees with already raised is not raised again
+        const doubt = unknownWith.find((w) => !agrees.some((u) => bound(u, w)));
+        if (doubt) {
+          const a = lengthOf(doubt);
+          this.add('warning', 'SYMBOL_UNKNOWN', app, v.def.path, v.field.where,
+            `cannot tell before the scan whether field ${v.field.name} axis ${v.axis + 1} (${describeLength(b)}) matches where ${at(doubt, a)}; ${app} gives both axes the symbol ${symbol}`);
+        }
+      });
     }
   }
 
@@ -258,6 +409,12 @@ class Validator {
         const def = byNameOrder(base.fields).find((f) => nameMatches(f, c.name));
         if (!def) this.add('warning', 'UNKNOWN_NAME', base.type, base.path, c.where, `field '${c.name}' is not defined in base class ${base.type}`);
         else this.field(c, def, undefined, base.type, 'warning');
+        continue;
+      }
+      const choice = base.choices.find((ch) => ch.name === c.name);
+      if (choice) {
+        this.choose(c, choice, base.type, 'warning');
+        this.baseGroup(c);
         continue;
       }
       const def = byNameOrder(base.groups).find((g) => g.type === c.nxClass && nameMatches(g, c.name));
@@ -307,6 +464,7 @@ export function validateTree(root: ObservedGroup, lib: NxdlLibrary, options: Val
     validated.add(g);
     v.covered(g);
     v.group(g, entryDef, app);
+    v.symbols(app);
   };
 
   const fromDefinition = (g: ObservedGroup): string | undefined | null => {
