@@ -40,7 +40,10 @@ export interface ReadContext {
   readonly shared: Map<string, unknown>;
   /** the open output file's root, for sources that write extra objects (expression scripts) */
   readonly file: SinkFile | undefined;
-  /** looks up a decoder by encoding name (throws a clear error when none is installed) */
+  /**
+   * looks up a decoder by encoding name: a label the global JSON "decoders" maps, else an installed
+   * decoder (throws a clear error when there is none); pass this context to its decode
+   */
   decoder(name: string): Decoder;
   /** StepsPerFile splitting (spec 3.4): the current file's number (1.., 0 without splitting) and the steps per file */
   readonly split?: { readonly currentFileId: number; readonly stepsPerFile: number };

@@ -92,6 +92,9 @@ const REFERENCE_SOURCE_CLASSES: Record<string, string> = {
 
 const XML_STATES: readonly WriterState[] = ['ON', 'OPEN', 'FAULT'];
 
+/** how long writing XMLSettings waits for the datasource types' vet (a Tango client's timeout is 3 s) */
+const VET_WAIT_MS = 2000;
+
 export class WriterSession {
   private _state: WriterState = 'ON';
   private readonly _errors: string[] = [];
@@ -450,11 +453,14 @@ export class WriterSession {
    * such a configuration and fails at the reads (with canfail, markers), and beamlines rely on it.
    */
   private async warnOfSources(plan: GroupPlan): Promise<void> {
-    try {
-      for (const e of await this.vetSources(plan)) this.log.warn(`XMLSettings: ${e.message}; the configuration is accepted, and reads of this datasource will fail`);
-    } catch (e) {
-      this.log.warn(`XMLSettings: checking the datasources failed: ${errorMessage(e)}`);
-    }
+    const done = this.vetSources(plan).then(
+      (found) => { for (const e of found) this.log.warn(`XMLSettings: ${e.message}; the configuration is accepted, and reads of this datasource will fail`); },
+      (e: unknown) => this.log.warn(`XMLSettings: checking the datasources failed: ${errorMessage(e)}`),
+    );
+    // the client's write must not time out: a slow first start of a worker finishes in the background
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((r) => { timer = setTimeout(r, VET_WAIT_MS); })]);
+    clearTimeout(timer);
   }
 
   private allow(what: string, states: readonly WriterState[]): void {
