@@ -4,19 +4,21 @@
 // scan: `nxsw check` fails on them, XMLSettings warns and keeps the reference's read-time failure.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { silentLogger } from '@nxsw/core';
+import { Kernel, silentLogger, type FrontEnd, type RunningFrontEnd } from '@nxsw/core';
 import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { havePyTango, runPyTango } from '@nxsw/tango-wire/testkit';
-import { REPO, newSession, runScan, tempDir } from './scan.js';
+import { REPO, newSession, runScan, sharedKernel, tempDir } from './scan.js';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
 const h5skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
 const DEVICE = `test/nxswdecoders/${process.pid}`;
 const CLI = join(REPO, 'core/dist/src/cli/main.js');
+const execFileAsync = promisify(execFile);
 
 /** a detector whose DevEncoded attributes carry words and text in the beamline's own formats */
 const SERVER = `
@@ -193,4 +195,39 @@ test('XMLSettings (the device path) accepts a PYEVAL syntax error with a warning
   assert.deepEqual([h5get(e, 'ok').value].flat(), [6]);
   assert.equal(h5get(e, 'bad').attrs.nexdatas_canfail!.value, 'FAILED');
   assert.match(String(h5get(e, 'bad').attrs.nexdatas_canfail_error!.value), /does not compile: SyntaxError/);
+});
+
+test('the NXSDataWriter device: writing XMLSettings with a PYEVAL syntax error succeeds for PyTango, logs the warning, and the scan writes the canfail markers', { skip, timeout: 90_000 }, async () => {
+  const warnings: string[] = [];
+  const installed = await sharedKernel();
+  const kernel = Kernel.withExtensions(['datasource', 'sink', 'tag', 'decoder'].flatMap((k) => installed.list(k)), { ...silentLogger, warn: (m: string) => warnings.push(m) });
+  const frontEnd = installed.list<FrontEnd>('frontend').find((f) => f.name === 'tango')!;
+  const running: RunningFrontEnd = await frontEnd.start(kernel, ['--nodb', '--port', '0', '--device', `test/nxswpy/${process.pid}`, '--publish-host', '127.0.0.1']);
+  try {
+    const device = /tango\.DeviceProxy\("([^"]+)"\)/.exec(running.description)![1]!;
+    const file = join(dir!.dir, 'device.nxs');
+    // a PyTango client in another process (the device answers from this one's event loop)
+    const client = `import json, sys, tango
+inp = json.loads(sys.argv[1])
+dev = tango.DeviceProxy(inp["device"])
+dev.set_timeout_millis(10000)
+dev.FileName = inp["file"]
+dev.OpenFile()
+dev.XMLSettings = inp["xml"]
+out = {"state": str(dev.state()), "xml": dev.XMLSettings}
+dev.OpenEntry()
+dev.CloseEntry()
+dev.CloseFile()
+print(json.dumps(out))`;
+    const { stdout } = await execFileAsync(SYSTEM_PYTHON, ['-c', client, JSON.stringify({ device, file, xml: BAD_SCRIPT })], { encoding: 'utf8' });
+    const out = JSON.parse(stdout) as unknown;
+    assert.deepEqual(out, { state: 'OPEN', xml: BAD_SCRIPT });
+    assert.ok(warnings.some((w) => /^XMLSettings: the PYEVAL script at line 3 of .* does not compile: SyntaxError: .*; the configuration is accepted/.test(w)), warnings.join('\n'));
+    const e = h5get(readWithH5py(file), 'entry1');
+    assert.deepEqual([h5get(e, 'ok').value].flat(), [6]);
+    assert.equal(h5get(e, 'bad').attrs.nexdatas_canfail!.value, 'FAILED');
+  } finally {
+    // not kernel.stop(): its extensions are the shared kernel's, which other tests keep using
+    await running.stop();
+  }
 });
