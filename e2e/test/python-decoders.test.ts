@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kernel, silentLogger, type FrontEnd, type RunningFrontEnd } from '@nxsw/core';
+import { Kernel, silentLogger, type DataSourceType, type FrontEnd, type RunningFrontEnd } from '@nxsw/core';
 import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { havePyTango, runPyTango } from '@nxsw/tango-wire/testkit';
 import { REPO, newSession, runScan, sharedKernel, tempDir } from './scan.js';
@@ -230,4 +230,27 @@ print(json.dumps(out))`;
     // not kernel.stop(): its extensions are the shared kernel's, which other tests keep using
     await running.stop();
   }
+});
+
+test('a JSON label wins over a decoder of the same name, as in the reference; without a plugin that runs classes the error says so', { skip: h5skip, timeout: 60_000 }, async () => {
+  // a datasource that hands fixed bytes to the decoder its <record> names, as a TANGO source does with DevEncoded
+  const bytesSource: DataSourceType = {
+    kind: 'datasource', name: 'BYTES',
+    create: (el) => {
+      const label = el.children[0]!.attributes.name!;
+      return { describe: () => `BYTES ${label}`, read: async (ctx) => ctx.decoder(label).decode('', new TextEncoder().encode('grüße'), ctx) };
+    },
+  };
+  const installed = await sharedKernel();
+  const xml = `<definition><group type="NXentry" name="entry1">
+    <field name="text"><strategy mode="INIT" canfail="true"/><datasource type="BYTES"><record name="UTF8"/></datasource></field></group></definition>`;
+  const global = { decoders: { UTF8: 'nxsw_e2e_decoders.Latin1' } };
+  const withPython = Kernel.withExtensions([...installed.list('datasource'), ...installed.list('sink'), ...installed.list('decoder'), bytesSource]);
+  await runScan({ xml, fileName: join(dir!.dir, 'label.nxs'), global, session: { extensions: withPython } });
+  // Latin1 reads the UTF-8 bytes as Latin-1 and upper-cases them: the Python class ran, not nxsw's UTF8
+  assert.equal(h5get(readWithH5py(join(dir!.dir, 'label.nxs')), 'entry1/text').value, Buffer.from('grüße').toString('latin1').toUpperCase());
+  const withoutPython = Kernel.withExtensions([...installed.list<DataSourceType>('datasource').filter((t) => !t.decoderFromClass), ...installed.list('sink'), ...installed.list('decoder'), bytesSource]);
+  await runScan({ xml, fileName: join(dir!.dir, 'nopython.nxs'), global, session: { extensions: withoutPython } });
+  const text = h5get(readWithH5py(join(dir!.dir, 'nopython.nxs')), 'entry1/text');
+  assert.match(String(text.attrs.nexdatas_canfail_error!.value), /the global JSON "decoders" maps encoding 'UTF8' to the class nxsw_e2e_decoders\.Latin1, but no installed plugin runs decoder classes \(install @nxsw\/source-python\)/);
 });
