@@ -241,7 +241,7 @@ test('a writer killed mid-scan leaves a file h5py reads up to the last Record, a
 test('a server configuration with scripts off refuses EVAL and PYEVAL at check, saying how to enable them', () => {
   const t = tempDir();
   try {
-    for (const [type, plugin, what] of [['EVAL', '@nxsw/source-json', 'EVAL scripts'], ['PYEVAL', '@nxsw/source-python', 'PYEVAL scripts \\(and Python datasource classes\\)']]) {
+    for (const [type, plugin, what] of [['EVAL', '@nxsw/source-json', 'EVAL scripts'], ['PYEVAL', '@nxsw/source-python', 'PYEVAL scripts \\(and Python datasource and decoder classes\\)']]) {
       const cfg = join(t.dir, `${type}.xml`);
       writeFileSync(cfg, `<definition><group type="NXentry" name="entry1"><field name="y" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="${type}"><result name="y">ds.y = 2</result></datasource></field></group></definition>`);
       const server = join(t.dir, `${type}-server.json`);

@@ -258,7 +258,7 @@ test('decoder labels registered through the global JSON "decoders" reach the ins
       kind: 'datasource', name: 'BYTES',
       create: (el) => {
         const label = el.children[0]!.attributes.name!;
-        return { describe: () => `BYTES ${label}`, read: async (ctx) => ctx.decoder(label).decode('', new TextEncoder().encode('Grüße')) };
+        return { describe: () => `BYTES ${label}`, read: async (ctx) => ctx.decoder(label).decode('', new TextEncoder().encode('Grüße'), ctx) };
       },
     };
     const installed = await sharedKernel();

@@ -6,6 +6,7 @@
 import type { InjectionToken } from 'tsyringe';
 import type { NxValue, ElementType } from './values.js';
 import type { XmlElement } from './xml.js';
+import type { ConfigError } from './errors.js';
 
 export type ExtensionKind = 'datasource' | 'tag' | 'decoder' | 'sink' | 'frontend' | (string & {});
 
@@ -39,12 +40,22 @@ export interface ReadContext {
   readonly shared: Map<string, unknown>;
   /** the open output file's root, for sources that write extra objects (expression scripts) */
   readonly file: SinkFile | undefined;
-  /** looks up a decoder by encoding name (throws a clear error when none is installed) */
+  /**
+   * looks up a decoder by encoding name: a label the global JSON "decoders" maps, else an installed
+   * decoder (throws a clear error when there is none); pass this context to its decode
+   */
   decoder(name: string): Decoder;
   /** StepsPerFile splitting (spec 3.4): the current file's number (1.., 0 without splitting) and the steps per file */
   readonly split?: { readonly currentFileId: number; readonly stepsPerFile: number };
   /** the session's settings for sources, from its front end (e.g. `python`: the Tango property PythonInterpreter) */
   readonly settings?: SourceSettings;
+}
+
+/** What DataSourceType.vet may use: the session's settings and shared map (its Python worker, ...). */
+export interface VetContext {
+  readonly settings: SourceSettings;
+  readonly shared: Map<string, unknown>;
+  readonly signal?: AbortSignal;
 }
 
 /** Per-session settings for datasource types, by name (each type documents the ones it reads). */
@@ -86,6 +97,20 @@ export interface DataSourceType extends ExtensionBase {
    * what a type can tell before a scan (e.g. its interpreter is missing). Throws a ConfigError.
    */
   check?(element: XmlElement, settings: SourceSettings): void;
+  /**
+   * Deeper checks of all `<datasource>` elements of this type in a configuration at once (the
+   * engine calls it once per type, nested sources included), which may do I/O: e.g. PYEVAL
+   * compiles every script in the session's Python worker. Returns the problems found, each a
+   * located ConfigError; the caller decides what they mean (`nxsw check` fails, XMLSettings warns).
+   */
+  vet?(elements: readonly XmlElement[], ctx: VetContext): Promise<readonly ConfigError[]>;
+  /**
+   * Creates a decoder for a class path that the global JSON "decoders" maps an encoding label to
+   * (`{"MYLABEL": "package.module.Class"}`) when it names no decoder of nxsw's. A type that runs
+   * such classes (the Python plugin) implements it; the first one found is used. The session
+   * calls it once per label and class and keeps the decoder for the session's life.
+   */
+  decoderFromClass?(classPath: string, label: string): Decoder;
   /** default per-read time limit in ms (the engine applies it through ReadContext.signal) */
   readonly defaultTimeoutMs?: number;
   /** closes shared pools and connections when the kernel stops */
@@ -95,9 +120,21 @@ export interface DataSourceType extends ExtensionBase {
 // ---------------------------------------------------------------------------------------------
 // Decoders (DevEncoded)
 
+/**
+ * What a decoder may use besides the bytes: the session's shared map and settings (a decoder that
+ * runs in a worker finds the session's worker through them) and the read's abort signal. Every
+ * ReadContext is one, so a source passes its own.
+ */
+export type DecodeContext = Pick<ReadContext, 'shared' | 'settings' | 'signal'>;
+
 export interface Decoder extends ExtensionBase {
   readonly kind: 'decoder';
-  decode(format: string, bytes: Uint8Array): NxValue;
+  /**
+   * The value of a DevEncoded (format string and bytes). A decoder that needs I/O (a Python
+   * decoder class in the session's worker) returns a promise; callers always await the result.
+   * Throws (or rejects) with an NxswError such as VALUE_INVALID naming the decoder.
+   */
+  decode(format: string, bytes: Uint8Array, ctx: DecodeContext): NxValue | Promise<NxValue>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -242,7 +242,7 @@ export async function checkPlugin(fx: ConformanceFixtures): Promise<ConformanceR
           if (!f) fail(`decoder ${p.name}: no fixture given`);
           else {
             try {
-              checkValue((ext as Decoder).decode(f.format, f.bytes), `decoder ${p.name}`);
+              checkValue(await (ext as Decoder).decode(f.format, f.bytes, { shared: new Map(), settings: {}, signal: new AbortController().signal }), `decoder ${p.name}`);
             } catch (e) {
               fail(`decoder ${p.name}: ${String((e as Error).message)}`);
             }

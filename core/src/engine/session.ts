@@ -11,7 +11,7 @@ import type {
 } from '../api/extensions.js';
 import { silentLogger, type ExtensionLookup, type Logger } from '../api/plugin.js';
 import { stringValue, type NxValue } from '../api/values.js';
-import type { XmlElement } from '../api/xml.js';
+import { childElements, type XmlElement } from '../api/xml.js';
 import { redactSecrets } from '../api/secrets.js';
 import { parseXml, parseXmlYielding } from './xmlparse.js';
 import { checkJsonBounds } from './json-limits.js';
@@ -92,6 +92,9 @@ const REFERENCE_SOURCE_CLASSES: Record<string, string> = {
 
 const XML_STATES: readonly WriterState[] = ['ON', 'OPEN', 'FAULT'];
 
+/** how long writing XMLSettings waits for the datasource types' vet (a Tango client's timeout is 3 s) */
+const VET_WAIT_MS = 2000;
+
 export class WriterSession {
   private _state: WriterState = 'ON';
   private readonly _errors: string[] = [];
@@ -122,6 +125,8 @@ export class WriterSession {
   private current: Promise<void> | undefined;
   /** shared by the sources of this session across records and entries (the common block) */
   private readonly shared = new Map<string, unknown>();
+  /** decoders of classes named in the JSON "decoders", one per label and class for the session's life */
+  private readonly classDecoders = new Map<string, Decoder>();
   private readonly log: Logger;
   readonly options: SessionOptions;
 
@@ -187,6 +192,7 @@ export class WriterSession {
     // the caller's own check of the new plan (the Tango device's NXDL report); throwing refuses it
     vet?.(plan);
     this.useXml(xml, plan);
+    if (plan) await this.warnOfSources(plan);
   }
 
   /** parses a configuration into its plan (every tag checked; no datasource created; nothing changes) */
@@ -398,6 +404,9 @@ export class WriterSession {
     } finally {
       await Promise.allSettled(made.map((s) => s.close?.()));
     }
+    const problems = await this.vetSources(plan);
+    if (problems.length === 1) throw problems[0];
+    if (problems.length > 1) throw new ConfigError('DATASOURCE_CONFIG', `${problems.length} datasources are wrong:\n${problems.map((p) => p.message).join('\n')}`);
     return summary;
   }
 
@@ -413,6 +422,45 @@ export class WriterSession {
     const settings = this.options.sourceSettings ?? {};
     for (const sp of planSources(plan)) this.options.extensions.find<DataSourceType>('datasource', sp.type)?.check?.(sp.el, settings);
     return plan;
+  }
+
+  /**
+   * The types' deeper checks (DataSourceType.vet): one call per type with all its elements,
+   * nested datasources included. Sources of JSON-mapped classes are not vetted.
+   */
+  private async vetSources(plan: GroupPlan): Promise<ConfigError[]> {
+    const byType = new Map<DataSourceType, XmlElement[]>();
+    const add = (type: string | undefined, el: XmlElement): void => {
+      let t: DataSourceType | undefined;
+      try {
+        const found = type ? this.sourceType({ type, el }) : undefined;
+        t = found && !found.classPath ? found.type : undefined;
+      } catch {
+        // an unknown type is reported where the sources are created
+      }
+      if (t?.vet) byType.set(t, [...(byType.get(t) ?? []), el]);
+      for (const child of childElements(el, 'datasource')) add(child.attributes.type?.trim(), child);
+    };
+    for (const sp of planSources(plan)) add(sp.type, sp.el);
+    const ctx = { settings: this.options.sourceSettings ?? {}, shared: this.shared };
+    const found: ConfigError[] = [];
+    for (const [t, els] of byType) found.push(...(await t.vet!(els, ctx)));
+    return found;
+  }
+
+  /**
+   * At XMLSettings the types' deeper findings are warnings, not a refusal: the reference accepts
+   * such a configuration and fails at the reads (with canfail, markers), and beamlines rely on it.
+   */
+  private async warnOfSources(plan: GroupPlan): Promise<void> {
+    const done = this.vetSources(plan).then(
+      (found) => { for (const e of found) this.log.warn(`XMLSettings: ${e.message}; the configuration is accepted, and reads of this datasource will fail`); },
+      (e: unknown) => this.log.warn(`XMLSettings: checking the datasources failed: ${errorMessage(e)}`),
+    );
+    // the client's write must not time out: a slow first start of a worker finishes in the background
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((r) => { timer = setTimeout(r, VET_WAIT_MS); })]);
+    clearTimeout(timer);
   }
 
   private allow(what: string, states: readonly WriterState[]): void {
@@ -561,14 +609,33 @@ export class WriterSession {
     throw new ConfigError('DATASOURCE_UNKNOWN', `unknown datasource type '${sp.type}'; installed types: ${installed.join(', ') || 'none'} — install a plugin that provides it, or map it in the global JSON "datasources" (to an installed type, or to a class path such as "package.module.Class" when a plugin runs classes, e.g. @nxsw/source-python)`, sp.el.location);
   }
 
-  /** a label registered through the global JSON: {"decoders": {"MYLABEL": "...VDEOdecoder"}} */
+  /**
+   * A label registered through the global JSON, as the reference's DecoderPool does: it wins over
+   * a decoder of the same name. {"decoders": {"MYLABEL": "...VDEOdecoder"}} names one of the
+   * reference's built-in classes (nxsw's own decoder then) or an installed decoder's name; any
+   * other class path runs in a plugin that runs classes (DataSourceType.decoderFromClass).
+   */
   private aliasedDecoder(label: string): Decoder | undefined {
     const aliases = this._json.decoders;
     if (!aliases || typeof aliases !== 'object') return undefined;
     const target = (aliases as Record<string, unknown>)[label];
     if (typeof target !== 'string') return undefined;
+    const ext = this.options.extensions;
     const last = target.split('.').at(-1)!;
-    return this.options.extensions.find<Decoder>('decoder', REFERENCE_DECODER_CLASSES[last] ?? target);
+    const own = ext.find<Decoder>('decoder', REFERENCE_DECODER_CLASSES[last] ?? target);
+    if (own) return own;
+    if (!target.includes('.')) return undefined;
+    const key = `${label}\n${target}`;
+    let d = this.classDecoders.get(key);
+    if (!d) {
+      const runner = ext.list<DataSourceType>('datasource').find((x) => x.decoderFromClass);
+      if (!runner) {
+        throw new NxswError('DATASOURCE_CONFIG', `the global JSON "decoders" maps encoding '${label}' to the class ${target}, but no installed plugin runs decoder classes (install @nxsw/source-python), and it is none of nxsw's decoders (${ext.list('decoder').map((x) => x.name).join(', ') || 'none'})`);
+      }
+      d = runner.decoderFromClass!(target, label);
+      this.classDecoders.set(key, d);
+    }
+    return d;
   }
 
   private timeoutOf(sp: SourcePlan): number {
@@ -582,7 +649,7 @@ export class WriterSession {
       phase, step, globalJson: this._json, localJson: local, shared: this.shared, file: this.file, settings: this.options.sourceSettings ?? {},
       split: { currentFileId: this._currentFileId, stepsPerFile: this._stepsPerFile },
       decoder: (name: string): Decoder => {
-        const d = ext.find<Decoder>('decoder', name) ?? this.aliasedDecoder(name);
+        const d = this.aliasedDecoder(name) ?? ext.find<Decoder>('decoder', name);
         if (!d) throw new NxswError('DATASOURCE_CONFIG', `no decoder for encoding '${name}' is installed (installed: ${ext.list('decoder').map((x) => x.name).join(', ') || 'none'})`);
         return d;
       },

@@ -5,13 +5,21 @@
  * `ds.<result name>`, `commonblock` with `__counter__`, `__root__` and `__nxroot__`.
  */
 import { ConfigError, childElement, childElements } from '@nxsw/core';
-import type { DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, SourceSettings, XmlElement, XmlLocation } from '@nxsw/core';
+import type {
+  DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, SourceSettings, VetContext, XmlElement, XmlLocation,
+} from '@nxsw/core';
 import type { WireArray } from './codec.js';
 import { FileApi } from './fileapi.js';
-import type { PythonWorker } from './worker.js';
+import { PythonError, type PythonWorker } from './worker.js';
 import { fileInfo, readError, resultValue, workerKey } from './requests.js';
 import type { PythonRuntime } from './runtime.js';
 import { PythonClassSource } from './pyclass.js';
+import { PythonClassDecoder } from './pydecoder.js';
+
+/** how messages name a script: by its <result>'s place */
+function scriptLabel(where: XmlLocation): string {
+  return `the PYEVAL script at line ${where.line} of ${where.path}`;
+}
 
 interface Input {
   readonly name: string;
@@ -32,7 +40,7 @@ export class PyEvalSource implements DataSource {
     private readonly runtime: PythonRuntime,
     private readonly where: XmlLocation,
   ) {
-    this.what = `the PYEVAL script at line ${where.line} of ${where.path}`;
+    this.what = scriptLabel(where);
   }
 
   describe(): string {
@@ -79,14 +87,14 @@ export class PyEvalSourceType implements DataSourceType {
   }
 
   /** the operator's switch: Python runs arbitrary code with the server's rights */
-  private allow(element: XmlElement): void {
+  private allow(where: XmlLocation | undefined): void {
     if (this.runtime.options.enabled === false) {
-      throw new ConfigError('DATASOURCE_CONFIG', 'PYEVAL scripts (and Python datasource classes) are disabled on this server; an operator enables them with "pluginOptions": {"@nxsw/source-python": {"scripts": true}}', element.location);
+      throw new ConfigError('DATASOURCE_CONFIG', 'PYEVAL scripts (and Python datasource and decoder classes) are disabled on this server; an operator enables them with "pluginOptions": {"@nxsw/source-python": {"scripts": true}}', where);
     }
   }
 
   create(element: XmlElement, env: SourceEnvironment): DataSource {
-    this.allow(element);
+    this.allow(element.location);
     const result = childElement(element, 'result');
     const code = result?.text ?? '';
     if (!result || code.trim() === '') throw new ConfigError('DATASOURCE_CONFIG', 'PyEval script not defined: a PYEVAL datasource needs <result name="...">script</result>', element.location);
@@ -102,15 +110,45 @@ export class PyEvalSourceType implements DataSourceType {
     return new PyEvalSource(code, resultName, inputs, this.runtime, result.location);
   }
 
+  /**
+   * Compiles every script of a configuration in the session's worker, in one request (which also
+   * starts the worker before the scan): the scripts that do not compile, located, with Python's
+   * line and message, as the first read would report them.
+   */
+  async vet(elements: readonly XmlElement[], ctx: VetContext): Promise<readonly ConfigError[]> {
+    const scripts: Array<{ code: string; what: string; where: XmlLocation }> = [];
+    for (const el of elements) {
+      const result = childElement(el, 'result');
+      if (result && result.text.trim() !== '') scripts.push({ code: result.text, what: scriptLabel(result.location), where: result.location });
+    }
+    if (scripts.length === 0) return [];
+    const worker = this.runtime.workerFor(ctx.shared, ctx.settings);
+    const out = await worker.request(['vet', scripts.map((s) => [s.what, s.code])], {
+      what: `compiling the ${scripts.length} PYEVAL script${scripts.length === 1 ? '' : 's'}`,
+      timeoutMs: this.runtime.options.scriptTimeoutMs,
+      signal: ctx.signal,
+    });
+    return (out as Array<[number, string, string, number | null]>).map(([k, type, message, line]) => {
+      const s = scripts[k]!;
+      return readError(new PythonError('syntax', type, message, line), s.what, s.where) as ConfigError;
+    });
+  }
+
+  /** Python decoder classes named in the global JSON "decoders" run in the same worker */
+  decoderFromClass(classPath: string, label: string): PythonClassDecoder {
+    this.allow(undefined);
+    return new PythonClassDecoder(classPath, label, this.runtime);
+  }
+
   /** Python classes named in the global JSON "datasources" run in the same worker (spec 2.9.5) */
   createFromClass(classPath: string, element: XmlElement): DataSource {
-    this.allow(element);
+    this.allow(element.location);
     return new PythonClassSource(classPath, element, this.runtime);
   }
 
   /** at XMLSettings: the interpreter must exist (the error names the setting it came from) */
   check(element: XmlElement, settings: SourceSettings): void {
-    this.allow(element);
+    this.allow(element.location);
     this.runtime.interpreter(settings, element.location);
   }
 

@@ -169,7 +169,7 @@ test('an operator can turn Python off: PYEVAL and Python classes are refused, sa
   const rt = new PythonRuntime({ enabled: false, python: SYSTEM_PYTHON, scriptTimeoutMs: 100, log: silentLogger, sinkName: () => '' });
   const el = parseXml('<datasource type="PYEVAL"><result>ds.result = 1</result></datasource>');
   const t = new PyEvalSourceType(rt);
-  const off = /PYEVAL scripts \(and Python datasource classes\) are disabled on this server; an operator enables them with "pluginOptions": \{"@nxsw\/source-python": \{"scripts": true\}\}.*line 1/;
+  const off = /PYEVAL scripts \(and Python datasource and decoder classes\) are disabled on this server; an operator enables them with "pluginOptions": \{"@nxsw\/source-python": \{"scripts": true\}\}.*line 1/;
   assert.throws(() => t.check(el, {}), off);
   assert.throws(() => t.create(el, env()), off);
   assert.throws(() => t.createFromClass('site.Source', el), off);

@@ -52,16 +52,19 @@ export function stateValue(states: ArrayLike<number>, shape: readonly number[], 
   return { type: 'string', shape: [...shape], data: names };
 }
 
-export function decodeEncoded(ctx: ReadContext, encoding: string | undefined, value: DevEncoded | undefined): NxValue {
+export async function decodeEncoded(ctx: ReadContext, encoding: string | undefined, value: DevEncoded | undefined): Promise<NxValue> {
   if (!value) throw new NxswError('DATA_NOT_FOUND', 'the DevEncoded value is empty');
   // the <device encoding> wins; without it the value's own format string names the decoder
   const name = encoding || value.format;
   if (!name) throw new NxswError('DATA_NOT_FOUND', 'a DevEncoded value without format string needs encoding="..." on <device>');
-  return ctx.decoder(name).decode(value.format, value.data);
+  return await ctx.decoder(name).decode(value.format, value.data, ctx);
 }
 
-/** An attribute reading as an NxValue: scalar [], spectrum [n], image [dim_y, dim_x]. */
-export function readingToValue(r: AttributeReading, ctx: ReadContext, encoding: string | undefined, want?: ElementType): NxValue {
+/**
+ * An attribute reading as an NxValue: scalar [], spectrum [n], image [dim_y, dim_x]. Async because
+ * a DevEncoded value's decoder may run elsewhere (a Python decoder class in the session's worker).
+ */
+export async function readingToValue(r: AttributeReading, ctx: ReadContext, encoding: string | undefined, want?: ElementType): Promise<NxValue> {
   if (r.errors.length) throw new TangoDevFailed(r.errors, `read ${r.name}`);
   if (r.quality === AttrQuality.ATTR_INVALID && r.data.length === 0) throw new NxswError('DATA_NOT_FOUND', `attribute ${r.name} has quality ATTR_INVALID (no value)`);
   if (r.type === CmdArgType.DevEncoded) return decodeEncoded(ctx, encoding, (r.data as DevEncoded[])[0]);
@@ -76,7 +79,7 @@ export function readingToValue(r: AttributeReading, ctx: ReadContext, encoding: 
 }
 
 /** A command result (decoded by the client) as an NxValue, typed by the command's out type. */
-export function commandToValue(out: unknown, outType: CmdArgType, command: string, ctx: ReadContext, encoding: string | undefined, want?: ElementType): NxValue {
+export async function commandToValue(out: unknown, outType: CmdArgType, command: string, ctx: ReadContext, encoding: string | undefined, want?: ElementType): Promise<NxValue> {
   if (outType === CmdArgType.DevVoid || out === undefined) throw new NxswError('DATA_NOT_FOUND', `command ${command} returns no value (DevVoid)`);
   if (outType === CmdArgType.DevState) return stateValue([out as number], [], want);
   if (outType === CmdArgType.DevVarStateArray) {

@@ -5,8 +5,13 @@
 import { NxswError, stringValue } from '@nxsw/core';
 import type { Decoder, NxValue } from '@nxsw/core';
 
+/** nxsw's own decoders compute in place: synchronous, and they need no context */
+export interface SyncDecoder extends Decoder {
+  decode(format: string, bytes: Uint8Array): NxValue;
+}
+
 /** UTF8: the bytes are UTF-8 text */
-export const utf8Decoder: Decoder = {
+export const utf8Decoder: SyncDecoder = {
   kind: 'decoder',
   name: 'UTF8',
   decode(_format: string, bytes: Uint8Array): NxValue {
@@ -19,7 +24,7 @@ export const utf8Decoder: Decoder = {
 };
 
 /** UINT32: the bytes are little-endian unsigned 32-bit integers */
-export const uint32Decoder: Decoder = {
+export const uint32Decoder: SyncDecoder = {
   kind: 'decoder',
   name: 'UINT32',
   decode(_format: string, bytes: Uint8Array): NxValue {

@@ -17,7 +17,8 @@
  * dimensions reversed. Data types: 0 u8, 1 u16, 2 u32, 3 u64, 4 i8, 5 i16, 6 i32, 7 i64, 8 f32, 9 f64.
  */
 import { NxswError } from '@nxsw/core';
-import type { Decoder, ElementType, NxValue, ValueData } from '@nxsw/core';
+import type { ElementType, NxValue, ValueData } from '@nxsw/core';
+import type { SyncDecoder } from './decoders.js';
 
 export const VIDEO_MAGIC = 0x5644454f;
 export const VIDEO_HEADER_SIZE = 32;
@@ -101,11 +102,11 @@ function decodeDataArray(bytes: Uint8Array): NxValue {
   return { type: t, shape, data: readElements(bytes, headerSize, n, t, endian === 0) };
 }
 
-export function limaVideoDecoder(name: 'LIMA_VIDEO_IMAGE' | 'VIDEO_IMAGE'): Decoder {
-  return { kind: 'decoder', name, decode: (_format, bytes) => decodeVideo(name, bytes) };
+export function limaVideoDecoder(name: 'LIMA_VIDEO_IMAGE' | 'VIDEO_IMAGE'): SyncDecoder {
+  return { kind: 'decoder', name, decode: (_format: string, bytes: Uint8Array) => decodeVideo(name, bytes) };
 }
 
-export const dataArrayDecoder: Decoder = { kind: 'decoder', name: 'DATA_ARRAY', decode: (_format, bytes) => decodeDataArray(bytes) };
+export const dataArrayDecoder: SyncDecoder = { kind: 'decoder', name: 'DATA_ARRAY', decode: (_format: string, bytes: Uint8Array) => decodeDataArray(bytes) };
 
 // ------------------------------------------------------------------------------------ encoders
 // The inverse, for tests and for servers that want to publish these formats.

@@ -119,25 +119,25 @@ test('withSignal rejects with the signal reason and otherwise passes the result 
 const reading = (name: string, type: CmdArgType, format: AttrDataFormat, shape: number[], data: AttributeReading['data']): AttributeReading =>
   ({ name, type, format, shape, data, quality: AttrQuality.ATTR_VALID, time: { sec: 0, usec: 0, nsec: 0 }, errors: [] });
 
-test('attribute readings become typed values with scalar/spectrum/image shapes; DevState as its name', () => {
+test('attribute readings become typed values with scalar/spectrum/image shapes; DevState as its name', async () => {
   const c = ctx();
-  const img = readingToValue(reading('i', CmdArgType.DevUShort, AttrDataFormat.IMAGE, [2, 3], Uint16Array.of(1, 2, 3, 4, 5, 6)), c, undefined);
+  const img = await readingToValue(reading('i', CmdArgType.DevUShort, AttrDataFormat.IMAGE, [2, 3], Uint16Array.of(1, 2, 3, 4, 5, 6)), c, undefined);
   assert.deepEqual([img.type, img.shape], ['uint16', [2, 3]]);
-  const l = readingToValue(reading('l', CmdArgType.DevLong64, AttrDataFormat.SCALAR, [], BigInt64Array.of(-5n)), c, undefined);
+  const l = await readingToValue(reading('l', CmdArgType.DevLong64, AttrDataFormat.SCALAR, [], BigInt64Array.of(-5n)), c, undefined);
   assert.deepEqual([l.type, l.shape, (l.data as BigInt64Array)[0]], ['int64', [], -5n]);
-  const b = readingToValue(reading('b', CmdArgType.DevBoolean, AttrDataFormat.SPECTRUM, [2], Uint8Array.of(1, 0)), c, undefined);
+  const b = await readingToValue(reading('b', CmdArgType.DevBoolean, AttrDataFormat.SPECTRUM, [2], Uint8Array.of(1, 0)), c, undefined);
   assert.deepEqual([b.type, [...(b.data as Uint8Array)]], ['bool', [1, 0]]);
-  const s = readingToValue(reading('State', CmdArgType.DevState, AttrDataFormat.SCALAR, [], Uint32Array.of(6)), c, undefined);
+  const s = await readingToValue(reading('State', CmdArgType.DevState, AttrDataFormat.SCALAR, [], Uint32Array.of(6)), c, undefined);
   assert.deepEqual(s.data, ['MOVING']);
-  const n = readingToValue(reading('State', CmdArgType.DevState, AttrDataFormat.SCALAR, [], Uint32Array.of(6)), c, undefined, 'int32');
+  const n = await readingToValue(reading('State', CmdArgType.DevState, AttrDataFormat.SCALAR, [], Uint32Array.of(6)), c, undefined, 'int32');
   assert.deepEqual([n.type, [...(n.data as Uint32Array)]], ['uint32', [6]]);
-  const enc = readingToValue(reading('e', CmdArgType.DevEncoded, AttrDataFormat.SCALAR, [], [{ format: 'UTF8', data: new TextEncoder().encode('hé') }]), c, undefined);
+  const enc = await readingToValue(reading('e', CmdArgType.DevEncoded, AttrDataFormat.SCALAR, [], [{ format: 'UTF8', data: new TextEncoder().encode('hé') }]), c, undefined);
   assert.deepEqual(enc.data, ['hé']);
   const bad = { ...reading('x', CmdArgType.DevDouble, AttrDataFormat.SCALAR, [], new Float64Array(0)), quality: AttrQuality.ATTR_INVALID };
-  assert.throws(() => readingToValue(bad, c, undefined), /ATTR_INVALID/);
-  assert.deepEqual(commandToValue(3, CmdArgType.DevState, 'State', c, undefined).data, ['OPEN']);
-  assert.deepEqual(commandToValue(Int32Array.of(1, 2), CmdArgType.DevVarLongArray, 'X', c, undefined).type, 'int32');
-  assert.throws(() => commandToValue(undefined, CmdArgType.DevVoid, 'Init', c, undefined), /DevVoid/);
+  await assert.rejects(async () => readingToValue(bad, c, undefined), /ATTR_INVALID/);
+  assert.deepEqual((await commandToValue(3, CmdArgType.DevState, 'State', c, undefined)).data, ['OPEN']);
+  assert.deepEqual((await commandToValue(Int32Array.of(1, 2), CmdArgType.DevVarLongArray, 'X', c, undefined)).type, 'int32');
+  await assert.rejects(async () => commandToValue(undefined, CmdArgType.DevVoid, 'Init', c, undefined), /DevVoid/);
 });
 
 test('a group reads all its members with one call per step, and re-reads for a new round', async () => {

@@ -58,8 +58,8 @@ def _numpy_type(dtype):
 
 
 def _text(v):
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "replace")
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", "replace")
     return str(v)
 
 
@@ -125,3 +125,50 @@ def _flatten(node, shape, depth, out, where):
                          % (where, shape[depth]))
     for i, item in enumerate(node):
         _flatten(item, shape, depth + 1, out, "%s[%d]" % (where, i))
+
+
+# the type names a decoder's `dtype` may give (the reference's list), as nxsw element types
+DTYPE_ELEMENTS = {"long": "int64", "int": "int64", "int64": "int64", "int32": "int32",
+                  "int16": "int16", "int8": "int8", "uint": "uint64", "uint64": "uint64",
+                  "uint32": "uint32", "uint16": "uint16", "uint8": "uint8", "bool": "bool",
+                  "float": "float64", "float64": "float64", "float32": "float32",
+                  "float16": "float32", "str": "string", "unicode": "string",
+                  "string": "string"}
+
+
+def cast(arr, dtype, where="the value"):
+    """arr with the element type a decoder's dtype names (unknown names leave it as it is)"""
+    etype = DTYPE_ELEMENTS.get(str(dtype)) if dtype is not None else None
+    if etype is None or etype == arr.type:
+        return arr
+    if arr.type == "string":
+        if etype == "string":
+            return arr
+        raise ValueError("%s is text, but dtype is %s" % (where, dtype))
+    n = len(arr.data) // struct.calcsize(STRUCT_CODES[arr.type])
+    flat = struct.unpack("<%d%s" % (n, STRUCT_CODES[arr.type]), arr.data)
+    if etype == "string":
+        return Array("string", arr.shape, [str(v) for v in flat])
+    if etype == "bool":
+        flat = [1 if v else 0 for v in flat]
+    elif "float" in etype:
+        flat = [float(v) for v in flat]
+    else:
+        flat = [int(v) for v in flat]
+    try:
+        return Array(etype, arr.shape, struct.pack("<%d%s" % (n, STRUCT_CODES[etype]), *flat))
+    except struct.error as e:
+        raise ValueError("%s cannot be stored as %s (the decoder's dtype): %s" % (where, dtype, e))
+
+
+def rank(value):
+    """the rank the reference gives a decoded value: nesting depth, text and bytes rank 0"""
+    if numpy is not None and isinstance(value, (numpy.ndarray, numpy.generic)):
+        return numpy.ndim(value)
+    r = 0
+    while isinstance(value, (list, tuple)) and len(value) > 0:
+        r += 1
+        value = value[0]
+    if isinstance(value, (list, tuple)):
+        return r + 1
+    return r + (numpy.ndim(value) if numpy is not None and isinstance(value, numpy.ndarray) else 0)

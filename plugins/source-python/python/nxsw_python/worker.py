@@ -2,7 +2,8 @@
 
 Requests (lists): ["compile", sid, code, result, label], ["eval", sid, inputs, file, counter],
 ["reset"], ["class", cid, classpath, xml], ["classdata", cid, globaljson, localjson],
-["forget", sid]. Replies: ["ok", value] or ["error", kind, type, message, line]. While a
+["forget", sid], ["vet", [[label, code], ...]], ["decoder", did, classpath, label],
+["decode", did, format, bytes]. Replies: ["ok", value] or ["error", kind, type, message, line]. While a
 script runs it may send ["call", op, args...] to nxsw (the file API) and waits for the reply.
 """
 import collections
@@ -13,8 +14,12 @@ import sys
 import traceback
 
 from .codec import Channel, Array
-from .values import from_python, to_python
+from .values import from_python, to_python, cast, rank
 from . import fileapi
+
+
+# what the reference's DecoderPool requires of a decoder instance
+DECODER_MEMBERS = ("load", "name", "shape", "decode", "dtype", "format")
 
 
 class Variables(object):
@@ -40,6 +45,7 @@ class Worker(object):
         self.channel = channel
         self.scripts = {}
         self.classes = {}
+        self.decoders = {}
         self.commonblock = {}
         self.files = fileapi.FileCache(self.call)
         # requests that arrived while a script waited for the answer to one of its calls
@@ -86,9 +92,23 @@ class Worker(object):
         self.scripts[sid] = (compiled, result, "commonblock" in code)
         return None
 
+    @staticmethod
+    def op_vet(scripts):
+        """compiles scripts (label, code) as op_compile does; returns the syntax errors found"""
+        found = []
+        for index, (label, code) in enumerate(scripts):
+            try:
+                compile(code.strip(), label, "exec")
+            except SyntaxError as e:
+                found.append([index, "SyntaxError", e.msg, e.lineno])
+            except ValueError as e:  # e.g. a null byte in the source
+                found.append([index, "ValueError", str(e), None])
+        return found
+
     def op_forget(self, sid):
         self.scripts.pop(sid, None)
         self.classes.pop(sid, None)
+        self.decoders.pop(sid, None)
         return None
 
     def op_reset(self):
@@ -152,6 +172,49 @@ class Worker(object):
             raise ScriptError("result", "ValueError", "getData() returned no value", None)
         try:
             return from_python(value, "getData()['value']")
+        except ValueError as e:
+            raise ScriptError("result", "ValueError", str(e), None)
+
+    def op_decoder(self, did, classpath, label):
+        """an instance of a decoder class for one encoding label, as the reference's DecoderPool
+        makes it: a class without the members the reference checks is refused"""
+        what = "the decoder class %s (encoding '%s')" % (classpath, label)
+        module, _, name = classpath.rpartition(".")
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except Exception as e:
+            raise ScriptError("import", type(e).__name__, "cannot import %s: %s" % (what, e), None)
+        try:
+            decoder = cls()
+        except Exception as e:
+            tb = traceback.extract_tb(sys.exc_info()[2])
+            raise ScriptError("import", type(e).__name__, "%s() of %s failed: %s"
+                              % (name, what, e), tb[-1].lineno if tb else None)
+        missing = [m for m in DECODER_MEMBERS if not hasattr(decoder, m)]
+        if missing:
+            raise ScriptError("import", "TypeError", "%s has no %s (a decoder needs %s)"
+                              % (what, ", ".join(missing), ", ".join(DECODER_MEMBERS)), None)
+        self.decoders[did] = decoder
+        return None
+
+    def op_decode(self, did, fmt, data):
+        """load((format, bytes)), shape(), decode() and dtype, with the reference's errors"""
+        decoder = self.decoders[did]
+        self._guarded(decoder.load, (fmt, data))
+        shape = self._guarded(decoder.shape)
+        if not shape:
+            raise ScriptError("result", "ValueError",
+                              "Encoding or Shape not defined: shape() returned %r" % (shape,), None)
+        value = self._guarded(decoder.decode)
+        if value is None:
+            raise ScriptError("result", "ValueError", "Encoding of DevEncoded variables not "
+                              "defined: decode() returned None", None)
+        if rank(value) > 2:
+            raise ScriptError("result", "ValueError", "Unsupported variables format: decode() "
+                              "returned a value of rank %d (at most 2)" % rank(value), None)
+        try:
+            return cast(from_python(value, "decode()"), getattr(decoder, "dtype", None),
+                        "decode()")
         except ValueError as e:
             raise ScriptError("result", "ValueError", str(e), None)
 

@@ -1,0 +1,256 @@
+// Python decoder classes named in the global JSON "decoders", for DevEncoded values of a real
+// device (a PyTango device server without a database), files read by h5py; the reference's
+// built-in class paths still mean nxsw's decoders; and PYEVAL syntax errors found before the
+// scan: `nxsw check` fails on them, XMLSettings warns and keeps the reference's read-time failure.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createServer } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kernel, silentLogger, type DataSourceType, type FrontEnd, type RunningFrontEnd } from '@nxsw/core';
+import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
+import { havePyTango, runPyTango } from '@nxsw/tango-wire/testkit';
+import { REPO, newSession, runScan, sharedKernel, tempDir } from './scan.js';
+
+const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
+const h5skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py');
+const DEVICE = `test/nxswdecoders/${process.pid}`;
+const CLI = join(REPO, 'core/dist/src/cli/main.js');
+const execFileAsync = promisify(execFile);
+
+/** a detector whose DevEncoded attributes carry words and text in the beamline's own formats */
+const SERVER = `
+import struct
+from tango import DevEncoded
+from tango.server import Device, attribute, run
+
+class EncodedDetector(Device):
+    @attribute(dtype=DevEncoded)
+    def counts(self):
+        return 'WORDS', struct.pack('<3I', 1, 2, 4294967295)
+
+    @attribute(dtype=DevEncoded)
+    def label(self):
+        return 'LATIN', 'Größe'.encode('latin-1')
+
+if __name__ == '__main__':
+    run((EncodedDetector,))
+`;
+
+/** the beamline's decoder classes, as the reference's DecoderPool takes them */
+const DECODERS = `
+import struct
+import numpy
+
+class Words(object):
+    def __init__(self):
+        self.name, self.format, self.dtype, self.data, self.frames = "WORDS", None, None, None, 0
+    def load(self, data):
+        self.format, self.data = data[0], data[1]
+        self.frames += 1
+    def shape(self):
+        return [len(self.data) // 4, 0]
+    def decode(self):
+        self.dtype = "uint32"
+        # a list of Python ints: dtype says what they are; the frame counter shows the one instance
+        return [v + self.frames - 1 for v in struct.unpack("<%dI" % (len(self.data) // 4), self.data)[:2]]
+
+class Latin1(object):
+    """UTF8-style: returns bytes that mean a string"""
+    def __init__(self):
+        self.name, self.format, self.dtype, self.data = "LATIN", None, "string", None
+    def load(self, data):
+        self.format, self.data = data
+    def shape(self):
+        return [1, 0]
+    def decode(self):
+        return self.data.decode("latin-1").upper().encode("utf-8")
+
+class NoDtype(object):
+    name, format = "NODTYPE", None
+    def load(self, data):
+        pass
+    def shape(self):
+        return [1, 0]
+    def decode(self):
+        return 1
+`;
+
+let server: ChildProcess | undefined;
+let url = '';
+let dir: { dir: string; cleanup(): void } | undefined;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+before(async () => {
+  dir = tempDir();
+  writeFileSync(join(dir.dir, 'nxsw_e2e_decoders.py'), DECODERS);
+  // the worker inherits it: the beamline's module is importable there
+  process.env.PYTHONPATH = [dir.dir, process.env.PYTHONPATH].filter(Boolean).join(':');
+  if (skip) return;
+  const script = join(dir.dir, 'EncodedDetector.py');
+  writeFileSync(script, SERVER);
+  const port = await freePort();
+  url = `tango://127.0.0.1:${port}/${DEVICE}#dbase=no`;
+  server = spawn(SYSTEM_PYTHON, [script, 'test', '-nodb', '-port', String(port), '-ORBendPointPublish', `giop:tcp:127.0.0.1:${port}`, '-dlist', DEVICE], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      runPyTango(`out = tango.DeviceProxy(${JSON.stringify(url)}).state() is not None`, null);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error('the PyTango device server did not start');
+});
+
+after(() => {
+  if (server?.pid) process.kill(server.pid, 'SIGTERM');
+  dir?.cleanup();
+});
+
+const tango = (record: string, encoding: string) =>
+  `<datasource type="TANGO"><device name="${url}" member="attribute" encoding="${encoding}"/><record name="${record}"/></datasource>`;
+
+test('Python decoder classes from the JSON "decoders" decode a device\'s DevEncoded values; h5py reads them', { skip, timeout: 60_000 }, async () => {
+  const file = join(dir!.dir, 'decoded.nxs');
+  const { recordErrors } = await runScan({
+    fileName: file,
+    xml: `<definition><group type="NXentry" name="entry"><group type="NXdetector" name="det">
+      <field name="counts" type="NX_UINT32"><dimensions rank="1"><dim index="1" value="2"/></dimensions><strategy mode="STEP"/>${tango('counts', 'MYWORDS')}</field>
+      <field name="label" type="NX_CHAR"><strategy mode="INIT"/>${tango('label', 'MYTEXT')}</field>
+      <field name="broken" type="NX_INT32"><strategy mode="INIT" canfail="true"/>${tango('counts', 'BAD')}</field>
+    </group></group></definition>`,
+    global: { decoders: { MYWORDS: 'nxsw_e2e_decoders.Words', MYTEXT: 'nxsw_e2e_decoders.Latin1', BAD: 'nxsw_e2e_decoders.NoDtype' } },
+    records: [{}, {}],
+  });
+  assert.deepEqual(recordErrors, []);
+  const det = h5get(readWithH5py(file), 'entry/det');
+  const counts = h5get(det, 'counts');
+  assert.equal(counts.dtype, 'uint32');
+  // one instance per label for the session: its frame counter goes on
+  assert.deepEqual(counts.value, [[1, 2], [2, 3]]);
+  assert.equal(h5get(det, 'label').value, 'GRÖSSE');
+  const broken = h5get(det, 'broken');
+  assert.equal(broken.attrs.nexdatas_canfail!.value, 'FAILED');
+  assert.match(String(broken.attrs.nexdatas_canfail_error!.value), /the decoder class nxsw_e2e_decoders\.NoDtype \(encoding 'BAD'\) has no dtype/);
+});
+
+test('the reference\'s built-in decoder class paths still mean nxsw\'s own decoders (nxswriter is not importable here)', { skip, timeout: 60_000 }, async () => {
+  const file = join(dir!.dir, 'builtin.nxs');
+  const { recordErrors } = await runScan({
+    fileName: file,
+    xml: `<definition><group type="NXentry" name="entry">
+      <field name="words" type="NX_UINT32"><dimensions rank="1"/><strategy mode="STEP"/>${tango('counts', 'REFWORDS')}</field></group></definition>`,
+    global: { decoders: { REFWORDS: 'nxswriter.DecoderPool.UINT32decoder' } },
+    records: [{}],
+  });
+  assert.deepEqual(recordErrors, []);
+  const words = h5get(readWithH5py(file), 'entry/words');
+  assert.equal(words.dtype, 'uint32');
+  assert.deepEqual(words.value, [[1, 2, 4294967295]]);
+});
+
+const BAD_SCRIPT = `<definition><group type="NXentry" name="entry1">
+<field name="ok" type="NX_INT64"><strategy mode="INIT"/><datasource type="PYEVAL"><result name="r">ds.r = sum(i for i in range(4))</result></datasource></field>
+<field name="bad" type="NX_INT64"><strategy mode="INIT" canfail="true"/><datasource type="PYEVAL"><result name="r">
+x = 1
+ds.r = [x for x in</result></datasource></field>
+</group></definition>`;
+
+test('nxsw check fails on a PYEVAL syntax error, located at the <result>, with Python\'s line and message', { skip: h5skip, timeout: 60_000 }, () => {
+  const cfg = join(dir!.dir, 'bad-script.xml');
+  writeFileSync(cfg, BAD_SCRIPT);
+  const r = spawnSync(process.execPath, ['--no-node-snapshot', CLI, 'check', cfg], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /DATASOURCE_CONFIG.*the PYEVAL script at line 3 of .*result\[r\] does not compile: SyntaxError: .* \(script line 2\) \(line 3, column \d+/);
+  writeFileSync(cfg, BAD_SCRIPT.replace('ds.r = [x for x in', 'ds.r = [x for x in (1, 2)]'));
+  const good = spawnSync(process.execPath, ['--no-node-snapshot', CLI, 'check', cfg], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(good.status, 0, good.stderr);
+});
+
+test('XMLSettings (the device path) accepts a PYEVAL syntax error with a warning; the read fails as in the reference (canfail markers)', { skip: h5skip, timeout: 60_000 }, async () => {
+  const warnings: string[] = [];
+  const s = await newSession({ log: { ...silentLogger, warn: (m: string) => warnings.push(m) } });
+  await s.writeXmlSettings(BAD_SCRIPT);
+  assert.equal(s.xmlSettings, BAD_SCRIPT);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^XMLSettings: the PYEVAL script at line 3 of .* does not compile: SyntaxError: .* \(script line 2\) \(line 3, column \d+.*\); the configuration is accepted/);
+  const file = join(dir!.dir, 'accepted.nxs');
+  s.setFileName(file);
+  await s.openFile();
+  await s.openEntry();
+  await s.closeEntry();
+  await s.closeFile();
+  const e = h5get(readWithH5py(file), 'entry1');
+  assert.deepEqual([h5get(e, 'ok').value].flat(), [6]);
+  assert.equal(h5get(e, 'bad').attrs.nexdatas_canfail!.value, 'FAILED');
+  assert.match(String(h5get(e, 'bad').attrs.nexdatas_canfail_error!.value), /does not compile: SyntaxError/);
+});
+
+test('the NXSDataWriter device: writing XMLSettings with a PYEVAL syntax error succeeds for PyTango, logs the warning, and the scan writes the canfail markers', { skip, timeout: 90_000 }, async () => {
+  const warnings: string[] = [];
+  const installed = await sharedKernel();
+  const kernel = Kernel.withExtensions(['datasource', 'sink', 'tag', 'decoder'].flatMap((k) => installed.list(k)), { ...silentLogger, warn: (m: string) => warnings.push(m) });
+  const frontEnd = installed.list<FrontEnd>('frontend').find((f) => f.name === 'tango')!;
+  const running: RunningFrontEnd = await frontEnd.start(kernel, ['--nodb', '--port', '0', '--device', `test/nxswpy/${process.pid}`, '--publish-host', '127.0.0.1']);
+  try {
+    const device = /tango\.DeviceProxy\("([^"]+)"\)/.exec(running.description)![1]!;
+    const file = join(dir!.dir, 'device.nxs');
+    // a PyTango client in another process (the device answers from this one's event loop)
+    const client = `import json, sys, tango
+inp = json.loads(sys.argv[1])
+dev = tango.DeviceProxy(inp["device"])
+dev.set_timeout_millis(10000)
+dev.FileName = inp["file"]
+dev.OpenFile()
+dev.XMLSettings = inp["xml"]
+out = {"state": str(dev.state()), "xml": dev.XMLSettings}
+dev.OpenEntry()
+dev.CloseEntry()
+dev.CloseFile()
+print(json.dumps(out))`;
+    const { stdout } = await execFileAsync(SYSTEM_PYTHON, ['-c', client, JSON.stringify({ device, file, xml: BAD_SCRIPT })], { encoding: 'utf8' });
+    const out = JSON.parse(stdout) as unknown;
+    assert.deepEqual(out, { state: 'OPEN', xml: BAD_SCRIPT });
+    assert.ok(warnings.some((w) => /^XMLSettings: the PYEVAL script at line 3 of .* does not compile: SyntaxError: .*; the configuration is accepted/.test(w)), warnings.join('\n'));
+    const e = h5get(readWithH5py(file), 'entry1');
+    assert.deepEqual([h5get(e, 'ok').value].flat(), [6]);
+    assert.equal(h5get(e, 'bad').attrs.nexdatas_canfail!.value, 'FAILED');
+  } finally {
+    // not kernel.stop(): its extensions are the shared kernel's, which other tests keep using
+    await running.stop();
+  }
+});
+
+test('a JSON label wins over a decoder of the same name, as in the reference; without a plugin that runs classes the error says so', { skip: h5skip, timeout: 60_000 }, async () => {
+  // a datasource that hands fixed bytes to the decoder its <record> names, as a TANGO source does with DevEncoded
+  const bytesSource: DataSourceType = {
+    kind: 'datasource', name: 'BYTES',
+    create: (el) => {
+      const label = el.children[0]!.attributes.name!;
+      return { describe: () => `BYTES ${label}`, read: async (ctx) => ctx.decoder(label).decode('', new TextEncoder().encode('grüße'), ctx) };
+    },
+  };
+  const installed = await sharedKernel();
+  const xml = `<definition><group type="NXentry" name="entry1">
+    <field name="text"><strategy mode="INIT" canfail="true"/><datasource type="BYTES"><record name="UTF8"/></datasource></field></group></definition>`;
+  const global = { decoders: { UTF8: 'nxsw_e2e_decoders.Latin1' } };
+  const withPython = Kernel.withExtensions([...installed.list('datasource'), ...installed.list('sink'), ...installed.list('decoder'), bytesSource]);
+  await runScan({ xml, fileName: join(dir!.dir, 'label.nxs'), global, session: { extensions: withPython } });
+  // Latin1 reads the UTF-8 bytes as Latin-1 and upper-cases them: the Python class ran, not nxsw's UTF8
+  assert.equal(h5get(readWithH5py(join(dir!.dir, 'label.nxs')), 'entry1/text').value, Buffer.from('grüße').toString('latin1').toUpperCase());
+  const withoutPython = Kernel.withExtensions([...installed.list<DataSourceType>('datasource').filter((t) => !t.decoderFromClass), ...installed.list('sink'), ...installed.list('decoder'), bytesSource]);
+  await runScan({ xml, fileName: join(dir!.dir, 'nopython.nxs'), global, session: { extensions: withoutPython } });
+  const text = h5get(readWithH5py(join(dir!.dir, 'nopython.nxs')), 'entry1/text');
+  assert.match(String(text.attrs.nexdatas_canfail_error!.value), /the global JSON "decoders" maps encoding 'UTF8' to the class nxsw_e2e_decoders\.Latin1, but no installed plugin runs decoder classes \(install @nxsw\/source-python\)/);
+});
