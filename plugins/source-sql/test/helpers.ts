@@ -1,7 +1,9 @@
-/** Test helpers: XML → XmlElement (sax), hand-made ReadContexts, service probes, a TCP forwarder. */
+/** Test helpers: XML → XmlElement (sax), hand-made ReadContexts, service probes, a TCP forwarder, checks the server tests share. */
 import sax from 'sax';
 import net from 'node:net';
-import type { ReadContext, XmlElement } from '@nxsw/core';
+import assert from 'node:assert/strict';
+import { NxswError, type DataSource, type ReadContext, type XmlElement } from '@nxsw/core';
+import type { DbSourceType } from '../src/index.js';
 
 interface MutableElement { name: string; attributes: Record<string, string>; children: MutableElement[]; text: string; location: XmlElement['location']; parent: MutableElement | undefined }
 
@@ -89,4 +91,47 @@ export class Forwarder {
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+}
+
+/** an assert.rejects check: an NxswError with `c` as its code (and a message matching `re`) */
+export const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof NxswError && e.code === c && (!re || re.test(e.message));
+
+/** the environment of sources that have no nested sources */
+export const noNesting = { createSource: () => { throw new Error('unused'); } };
+
+const firstInt = async (s: DataSource): Promise<bigint[]> => [...((await s.read(readContext())).data as BigInt64Array)];
+
+/**
+ * Pooling against a real server: after a warm-up, 90 more reads of `sources` (in turn and in
+ * parallel) open no connection, and the pool to `dbname` on `port` holds at most 3.
+ */
+export async function checkPoolStable(type: DbSourceType, sources: DataSource[], dbname: string, port: number): Promise<void> {
+  const n = sources.length;
+  await Promise.all(Array.from({ length: 30 }, (_, k) => sources[k % n]!.read(readContext())));
+  const pool = [...type.pools.values()].find((p) => p.spec.dbname === dbname && p.spec.port === port)!;
+  const opened = pool.opened;
+  for (let k = 0; k < 30; k++) await sources[k % n]!.read(readContext());
+  await Promise.all(Array.from({ length: 30 }, (_, k) => sources[k % n]!.read(readContext())));
+  assert.equal(pool.opened, opened, 'no connection opened after warm-up');
+  assert.ok(pool.size <= 3, `pool size ${pool.size}`);
+}
+
+/**
+ * A server that was down is used again: `sourceAt(port)` is a source of SELECT 43 on that port;
+ * read through a Forwarder to `port`, it fails with SOURCE_UNAVAILABLE while the forwarder is
+ * down and reads again once it is back on the same port.
+ */
+export async function checkRecoversAfterOutage(sourceAt: (port: number) => DataSource, port: number): Promise<void> {
+  const fwd = new Forwarder(port);
+  await fwd.start();
+  try {
+    const via = sourceAt(fwd.port);
+    assert.deepEqual(await firstInt(via), [43n]);
+    await fwd.stop();
+    await assert.rejects(via.read(readContext()), code('SOURCE_UNAVAILABLE'));
+    await fwd.start(); // same port
+    assert.deepEqual(await firstInt(via), [43n]);
+  } finally {
+    await fwd.stop();
+  }
 }
