@@ -2,7 +2,7 @@
 import sax from 'sax';
 import net from 'node:net';
 import assert from 'node:assert/strict';
-import { NxswError, type DataSource, type ReadContext, type XmlElement } from '@nxsw/core';
+import { NxswError, type DataSource, type NxValue, type ReadContext, type XmlElement } from '@nxsw/core';
 import type { DbSourceType } from '../src/index.js';
 
 interface MutableElement { name: string; attributes: Record<string, string>; children: MutableElement[]; text: string; location: XmlElement['location']; parent: MutableElement | undefined }
@@ -134,4 +134,19 @@ export async function checkRecoversAfterOutage(sourceAt: (port: number) => DataS
   } finally {
     await fwd.stop();
   }
+}
+
+/**
+ * The formats over the server tests' table t (i = 1, 2, 3; dbl = 0.1, 1e300, -2.5; s of row 1 =
+ * `text`): SCALAR, SPECTRUM of a column and of the first row, IMAGE.
+ */
+export async function checkFormats(read: (sql: string, format?: string) => Promise<NxValue>, text: string): Promise<void> {
+  const s = await read('SELECT i FROM t ORDER BY i');
+  assert.deepEqual([s.type, s.shape, [...(s.data as BigInt64Array)]], ['int64', [], [1n]]);
+  const col = await read('SELECT dbl FROM t ORDER BY i', 'SPECTRUM');
+  assert.deepEqual([col.type, col.shape, [...(col.data as Float64Array)]], ['float64', [3], [0.1, 1e300, -2.5]]);
+  const row = await read('SELECT i, s FROM t ORDER BY i', 'SPECTRUM');
+  assert.deepEqual([row.type, row.shape, row.data], ['string', [2], ['1', text]]);
+  const img = await read('SELECT i, i * 10, i * 100 FROM t ORDER BY i', 'IMAGE');
+  assert.deepEqual([img.type, img.shape, [...(img.data as BigInt64Array)]], ['int64', [3, 3], [1n, 10n, 100n, 2n, 20n, 200n, 3n, 30n, 300n]]);
 }
