@@ -26,6 +26,11 @@ if (selected.length === 0) {
   console.error('no test files found (did the build run?)');
   process.exit(1);
 }
+// node --test runs the files in parallel. Tests that change the shared TangoTest device
+// (sys/tg_test/1: attribute values, properties, aliases) serialise themselves with
+// changesTangoTest from @nxsw/tango-wire/testkit, a lock every process sees: it also covers other
+// worktrees' runs against the same Tango stack and files run directly with node --test, which an
+// ordering here could not.
 console.log(`running ${selected.length} test files:\n  ${selected.map((f) => relative(root, f)).join('\n  ')}`);
 const r = spawnSync(process.execPath, ['--no-node-snapshot', '--test', '--test-reporter=spec', ...selected], { stdio: 'inherit', cwd: root });
 // The end-to-end suite runs once per HDF5 sink: above with the default (the native sink where the

@@ -1,6 +1,6 @@
 // PYEVAL is Python: whole scans through the engine with the Python worker, the real nxstools on
 // PYTHONPATH and its standard templates, every file checked with h5py.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -167,6 +167,28 @@ async function defaultSinkHasVds(dir: string): Promise<{ has: boolean; name: str
   return { has, name: sink.name };
 }
 
+/**
+ * Skips the test (true) when the default sink stores no virtual datasets. Under CI the default
+ * sink must store them; a run that chose a sink explicitly (NXSW_CHOOSE) is covered by the
+ * "through a sink without virtual datasets" test instead.
+ */
+async function skippedWithoutVds(ctx: TestContext, dir: string): Promise<boolean> {
+  const { has, name } = await defaultSinkHasVds(dir);
+  if (has) return false;
+  const msg = `the default sink '${name}' does not implement createVirtualField (the native HDF5 sink does)`;
+  if (process.env.CI === 'true' && !process.env.NXSW_CHOOSE) assert.fail(`${msg}; CI=true requires it`);
+  ctx.skip(msg);
+  return true;
+}
+
+/** lambda module files `names` in dir/<scan>/lmbd, 3 frames of 2x4 int32 each, the k-th offset by k * 100 */
+function writeLambdaModules(dir: string, scan: string, names: string[]): void {
+  mkdirSync(join(dir, scan, 'lmbd'), { recursive: true });
+  for (const [k, name] of names.entries()) {
+    py(`import h5py, numpy, sys\nwith h5py.File(sys.argv[1], "w") as f: f.create_dataset("entry/instrument/detector/data", data=(numpy.arange(24, dtype="int32") + ${k * 100}).reshape(3, 2, 4))\nprint(1)`, join(dir, scan, 'lmbd', `${name}.nxs`));
+  }
+}
+
 function lambdaVdsScan(dir: string): { xml: string; file: string; records: unknown[]; final: unknown } {
   const file = join(dir, 'scan_00034.nxs');
   const vars = { name: 'lmbd', entry: 'scan', fileName: file };
@@ -176,10 +198,7 @@ function lambdaVdsScan(dir: string): { xml: string; file: string; records: unkno
 <field name="trigger_mode" type="NX_CHAR"><strategy mode="FINAL"/>${template('lambdavds_triggermode_cb.ds.xml', vars)}</field>
 </group></group></group></definition>`;
   // two module files of 3 frames 2x4 each, where the lambda writes them
-  mkdirSync(join(dir, 'scan_00034', 'lmbd'), { recursive: true });
-  for (const [k, name] of ['m_00001', 'm_00002'].entries()) {
-    py(`import h5py, numpy, sys\nwith h5py.File(sys.argv[1], "w") as f: f.create_dataset("entry/instrument/detector/data", data=(numpy.arange(24, dtype="int32") + ${k * 100}).reshape(3, 2, 4))\nprint(1)`, join(dir, 'scan_00034', 'lmbd', `${name}.nxs`));
-  }
+  writeLambdaModules(dir, 'scan_00034', ['m_00001', 'm_00002']);
   return {
     xml, file,
     records: [{ data: { lmbd_savefilename: 'm_00001', lmbd_framenumbers: 3 } }, { data: { lmbd_savefilename: 'm_00002', lmbd_framenumbers: 3 } }],
@@ -191,15 +210,7 @@ function lambdaVdsScan(dir: string): { xml: string; file: string; records: unkno
 test('nxstools template lambdavds: a virtual dataset over the module files (h5py sees is_virtual and reads through it)', { skip }, async (ctx) => {
   const t = tempDir();
   try {
-    const { has, name } = await defaultSinkHasVds(t.dir);
-    if (!has) {
-      const msg = `the default sink '${name}' does not implement createVirtualField (the native HDF5 sink does)`;
-      // under CI the default sink must store them; a run that chose a sink explicitly (NXSW_CHOOSE)
-      // is covered by the next test instead
-      if (process.env.CI === 'true' && !process.env.NXSW_CHOOSE) assert.fail(`${msg}; CI=true requires it`);
-      ctx.skip(msg);
-      return;
-    }
+    if (await skippedWithoutVds(ctx, t.dir)) return;
     const scan = lambdaVdsScan(t.dir);
     const { recordErrors } = await runScan({ xml: scan.xml, fileName: scan.file, records: scan.records, final: scan.final });
     assert.deepEqual(recordErrors, []);
@@ -219,22 +230,13 @@ print(json.dumps([d.is_virtual, list(d.shape), str(d.dtype), d[()].tolist()]))`,
 test('nxstools template lambdavdsnm: two modules side by side through unlimited mappings', { skip }, async (ctx) => {
   const t = tempDir();
   try {
-    const { has, name } = await defaultSinkHasVds(t.dir);
-    if (!has) {
-      const msg = `the default sink '${name}' does not implement createVirtualField (the native HDF5 sink does)`;
-      if (process.env.CI === 'true' && !process.env.NXSW_CHOOSE) assert.fail(`${msg}; CI=true requires it`);
-      ctx.skip(msg);
-      return;
-    }
+    if (await skippedWithoutVds(ctx, t.dir)) return;
     const file = join(t.dir, 'scan_00056.nxs');
     // the template passes the instrument name as a Python expression (nxscreate fills it quoted)
     const ds = template('lambdavdsnm_triggermode_cb.ds.xml', { name: 'lmbd', entry: 'scan', fileName: file }).replace(', instrument)', ', "instrument")');
     const xml = `<definition><group type="NXentry" name="scan"><group type="NXinstrument" name="instrument"><group type="NXdetector" name="lmbd">
 <field name="trigger_mode" type="NX_CHAR"><strategy mode="FINAL"/>${ds}</field></group></group></group></definition>`;
-    mkdirSync(join(t.dir, 'scan_00056', 'lmbd'), { recursive: true });
-    for (const [k, m] of ['m1', 'm2'].entries()) {
-      py(`import h5py, numpy, sys\nwith h5py.File(sys.argv[1], "w") as f: f.create_dataset("entry/instrument/detector/data", data=(numpy.arange(24, dtype="int32") + ${k * 100}).reshape(3, 2, 4))\nprint(1)`, join(t.dir, 'scan_00056', 'lmbd', `m_00001_${m}.nxs`));
-    }
+    writeLambdaModules(t.dir, 'scan_00056', ['m_00001_m1', 'm_00001_m2']);
     const final = { data: { lmbd_triggermode: 0, lmbd_translations: JSON.stringify({ m1: [0, 0, 0], m2: [0, 0, 4] }), lmbd_saveallimages: 1, lmbd_filepostfix: 'nxs', lmbd_framenumbers: 3, lmbd_height: 2, lmbd_width: 4, lmbd_opmode: 24, lmbd_savefilename: 'm_00001' } };
     const { recordErrors } = await runScan({ xml, fileName: file, records: [{}], final });
     assert.deepEqual(recordErrors, []);

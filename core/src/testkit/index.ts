@@ -99,3 +99,5 @@ export function referenceScicatMetadata(file: string, entry: string): string {
   if (!path) throw new Error('nxstools is not available (set NXSTOOLS_PATH)');
   return execFileSync(SYSTEM_PYTHON, [script('scicat_reference.py'), file, entry], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: path }, maxBuffer: 1 << 28 });
 }
+
+export { runSinkKit, sinkHelpers, hasH5dump, h5dumpText, isCode, v, f64, str, type SinkUnderTest } from './sink.js';

@@ -4,6 +4,9 @@
  * package's tests and the Tango plugins' tests.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Database } from './database.js';
 import { Orb } from './orb.js';
 
@@ -55,4 +58,66 @@ print(json.dumps(plain(out)))
   const r = spawnSync(SYSTEM_PYTHON, ['-c', script], { input: JSON.stringify(inp), encoding: 'utf8', env: { ...process.env, TANGO_HOST: opts.host ?? TANGO_HOST }, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`PyTango snippet failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
+
+/**
+ * Wraps a test body that changes the shared TangoTest device (attribute values, device
+ * properties, aliases) or reads back what it changed: the body runs while it holds a lock on the
+ * device, so two such tests never interleave. node:test runs test files in parallel, and other
+ * worktrees on the machine run theirs against the same TangoTest; a lock that every process
+ * sees (a directory in the temp dir, per Tango host and device) covers both, which an ordering
+ * in scripts/run-tests.mjs could not. A lock whose owner died is taken over.
+ */
+export function changesTangoTest<A extends unknown[], R>(body: (...args: A) => Promise<R>, device = TEST_DEVICE, host = TANGO_HOST): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    const release = await lockDevice(host, device);
+    try {
+      return await body(...args);
+    } finally {
+      release();
+    }
+  };
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+function readPid(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8')) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function lockDevice(host: string, device: string, timeoutMs = 300_000): Promise<() => void> {
+  const dir = join(tmpdir(), `nxsw-tango-lock-${`${host}/${device}`.replace(/[^\w.-]+/g, '_')}`);
+  const pidFile = join(dir, 'pid');
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(pidFile, String(process.pid));
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = readPid(pidFile);
+    if (owner === undefined) {
+      // the owner has made the directory but not yet written its pid, or died in between
+      try {
+        if (Date.now() - statSync(dir).mtimeMs > 10_000) rmSync(dir, { recursive: true, force: true });
+      } catch { /* released meanwhile */ }
+    }
+    // (read again just before: another waiter may have taken the stale lock over meanwhile)
+    if (owner !== undefined && !alive(owner) && readPid(pidFile) === owner) rmSync(dir, { recursive: true, force: true });
+    else if (Date.now() > end) throw new Error(`${device} on ${host}: another test (pid ${owner ?? 'unknown'}) has held the lock ${dir} for ${timeoutMs / 1000} s`);
+    else await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { serviceSkip } from '@nxsw/core/testkit';
-import { havePyTango, pytango, stackUp, TANGO_HOST, TEST_DEVICE } from './helpers/stack.js';
+import { changesTangoTest, havePyTango, pytango, stackUp, TANGO_HOST, TEST_DEVICE } from './helpers/stack.js';
 import { Orb } from '../src/orb.js';
 import { Database } from '../src/database.js';
 import { DeviceProxy } from '../src/device-proxy.js';
@@ -117,7 +117,7 @@ const B: Record<string, unknown> = {
 };
 const json = (v: unknown) => JSON.parse(JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? (x > 2n ** 53n || x < -(2n ** 53n) ? x.toString() : Number(x)) : x)));
 
-test('writes with this client are read back by PyTango, and PyTango writes are read back here (every writable type)', { skip: skipPy }, async () => {
+test('writes with this client are read back by PyTango, and PyTango writes are read back here (every writable type)', { skip: skipPy }, changesTangoTest(async () => {
   for (const [name, value] of Object.entries(A)) await dev.writeAttribute(name, value as never);
   const scalars = Object.keys(A).filter((n) => n.endsWith('_scalar'));
   const got = pytango<Record<string, unknown>>(`
@@ -146,7 +146,7 @@ for n, v in inp['B'].items():
     if (typeof B[r.name] === 'string' && typeof v === 'number') v = String(v);
     assert.deepEqual(v, B[r.name], `tango-wire reads ${r.name} as written by PyTango`);
   }
-});
+}));
 
 test('commands: DevDouble, DevVarLongArray, DevString, State, Status and friends', { skip }, async () => {
   assert.equal(await dev.commandInout('DevDouble', 2.75), 2.75);
@@ -187,16 +187,16 @@ test('DevFailed: bad attribute name, an attribute that throws, keeping reason/de
   assert.equal((await dev.readAttribute('short_scalar_ro')).type, CmdArgType.DevShort);
 });
 
-test('device properties: written here, read by PyTango, and the reverse', { skip: skipPy }, async () => {
+test('device properties: written here, read by PyTango, and the reverse', { skip: skipPy }, changesTangoTest(async () => {
   await db.putDeviceProperty(TEST_DEVICE, { nxsw_test_prop: ['one', 'two'] });
   const py = pytango<string[]>(`d = tango.DeviceProxy(${JSON.stringify(TEST_DEVICE)}); out = list(d.get_property('nxsw_test_prop')['nxsw_test_prop']); d.put_property({'nxsw_py_prop': ['3.5']})`);
   assert.deepEqual(py, ['one', 'two']);
   assert.deepEqual(await db.getDeviceProperty(TEST_DEVICE, ['nxsw_py_prop', 'missing_prop']), { nxsw_py_prop: ['3.5'] });
   await db.deleteDeviceProperty(TEST_DEVICE, ['nxsw_test_prop', 'nxsw_py_prop']);
   assert.deepEqual(await db.getDeviceProperty(TEST_DEVICE, ['nxsw_test_prop']), {});
-});
+}));
 
-test('device alias resolves through the database', { skip }, async () => {
+test('device alias resolves through the database', { skip }, changesTangoTest(async () => {
   await db.command('DbPutDeviceAlias', CmdArgType.DevVarStringArray, [TEST_DEVICE, 'nxsw_tg_alias']);
   try {
     const p = new DeviceProxy('nxsw_tg_alias', { orb, database: db });
@@ -206,7 +206,7 @@ test('device alias resolves through the database', { skip }, async () => {
   } finally {
     await db.command('DbDeleteDeviceAlias', CmdArgType.DevString, 'nxsw_tg_alias');
   }
-});
+}));
 
 test('timeouts: a call that cannot finish in time fails with API_DeviceTimedOut and the proxy keeps working', { skip }, async () => {
   // 4M doubles (32 MB) through the DevVarDoubleArray echo command cannot complete within 5 ms

@@ -3,26 +3,20 @@
 // taking effect after Init, unexport on stop.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import type { Kernel } from '@nxsw/core';
 import { haveH5py, h5get, readWithH5py, serviceSkip } from '@nxsw/core/testkit';
-import { XML_C1, havePyTango, py, startServer, testKernel } from './helpers.js';
-import type { RunningTangoServer } from '../src/index.js';
+import { deleteServer, havePyTango, py, serverPerFile, startServer, TANGO_HOST, tangoDbUp, tangoEnv, XML_C1 } from './helpers.js';
 
-const TANGO_HOST = process.env.TANGO_HOST ?? 'localhost:10000';
-const env = { ...process.env, TANGO_HOST };
-const dbUp = spawnSync('tango_admin', ['--ping-database', '2'], { env, stdio: 'ignore', timeout: 10_000 }).status === 0;
-const skip = serviceSkip('a Tango database with PyTango and h5py', dbUp && havePyTango() && haveH5py(), `TANGO_HOST=${TANGO_HOST}; run scripts/tango-stack.sh start`);
+const env = tangoEnv;
+const skip = serviceSkip('a Tango database with PyTango and h5py', tangoDbUp() && havePyTango() && haveH5py(), `TANGO_HOST=${TANGO_HOST}; run scripts/tango-stack.sh start`);
 
 const INSTANCE = `nxswtest${process.pid}`;
 const SERVER = `NXSDataWriter/${INSTANCE}`;
 const DEVICE = `test/nxswdb/${process.pid}`;
-let kernel: Kernel;
-let srv: RunningTangoServer | undefined;
-let dir: string;
+const fx = serverPerFile(skip, { tmpPrefix: 'nxsw-tango-db-', args: ['--instance', INSTANCE, '--device', DEVICE, '--tango-host', TANGO_HOST], cleanup: () => deleteServer(SERVER) });
+before(fx.setUp);
+after(fx.tearDown);
 
 function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -32,26 +26,9 @@ function run(cmd: string, args: string[]): Promise<{ code: number; out: string }
   });
 }
 
-const start = (extra: string[] = []) => startServer(kernel, ['--instance', INSTANCE, '--device', DEVICE, '--tango-host', TANGO_HOST, ...extra]);
-
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'nxsw-tango-db-'));
-  kernel = await testKernel();
-  srv = await start();
-});
-
-after(async () => {
-  if (skip) return;
-  await srv?.stop();
-  await kernel.stop();
-  await run('tango_admin', ['--delete-server', SERVER, '--with-properties']);
-  rmSync(dir, { recursive: true, force: true });
-});
-
 test('the server defines its device, exports it and the admin device, and says how to connect', { skip }, async () => {
-  assert.match(srv!.description, new RegExp(`tango\\.DeviceProxy\\("${DEVICE}"\\)`));
-  assert.match(srv!.description, new RegExp(`TANGO_HOST=${TANGO_HOST}`));
+  assert.match(fx.server.description, new RegExp(`tango\\.DeviceProxy\\("${DEVICE}"\\)`));
+  assert.match(fx.server.description, new RegExp(`TANGO_HOST=${TANGO_HOST}`));
   const ping = await run('tango_admin', ['--ping-device', DEVICE, '5']);
   assert.equal(ping.code, 0, ping.out);
   const out = await py(DEVICE, `
@@ -75,7 +52,7 @@ out["info"] = dev.info().server_id
 });
 
 test('the whole scan sequence through the database name; file checked with h5py', { skip }, async () => {
-  const file = join(dir, 'db-scan.nxs');
+  const file = join(fx.dir, 'db-scan.nxs');
   const out = await py(DEVICE, `
 dev.Init()
 s = []
@@ -95,7 +72,7 @@ out["states"] = s
 });
 
 test('device properties set in the database take effect after Init', { skip }, async () => {
-  const file = join(dir, 'db-props.nxs');
+  const file = join(fx.dir, 'db-props.nxs');
   const out = await py(DEVICE, `
 dev.Init()
 out["canfail_before"] = dev.CanFail
@@ -120,8 +97,7 @@ out["canfail_reset"] = dev.CanFail
 });
 
 test('stop unexports the server; a restart exports it again', { skip }, async () => {
-  await srv!.stop();
-  srv = undefined;
+  await fx.stop();
   const gone = await py(DEVICE, `
 db = tango.Database()
 out["exported"] = db.get_device_info(${JSON.stringify(DEVICE)}).exported
@@ -129,13 +105,13 @@ out["exported"] = db.get_device_info(${JSON.stringify(DEVICE)}).exported
   assert.equal(gone.exported, 0);
   const ping = await run('tango_admin', ['--ping-device', DEVICE, '1']);
   assert.notEqual(ping.code, 0, 'a stopped device does not answer');
-  srv = await start();
+  await fx.start();
   assert.equal((await run('tango_admin', ['--ping-device', DEVICE, '5'])).code, 0);
 });
 
 test('without a defined device the start fails and says how to define one', { skip }, async () => {
   await assert.rejects(
-    startServer(kernel, ['--instance', `${INSTANCE}none`, '--tango-host', TANGO_HOST]),
+    startServer(fx.kernel, ['--instance', `${INSTANCE}none`, '--tango-host', TANGO_HOST]),
     (e: Error) => /tango_admin --add-server NXSDataWriter\/nxswtest\d+none NXSDataWriter/.test(e.message),
   );
 });

@@ -4,48 +4,20 @@
 // the admin device's command set and the black box.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kernel } from '@nxsw/core';
 import { serviceSkip } from '@nxsw/core/testkit';
-import { XML_C1, havePyTango, py, startServer, testKernel } from './helpers.js';
-import type { RunningTangoServer } from '../src/index.js';
+import { deleteServer, havePyTango, py, PY_REASON, serverPerFile, TANGO_HOST, tangoDbUp, tangoEnv, XML_C1 } from './helpers.js';
 
-const TANGO_HOST = process.env.TANGO_HOST ?? 'localhost:10000';
-const env = { ...process.env, TANGO_HOST };
-const dbUp = spawnSync('tango_admin', ['--ping-database', '2'], { env, stdio: 'ignore', timeout: 10_000 }).status === 0;
-const skip = serviceSkip('a Tango database with PyTango', dbUp && havePyTango(), `TANGO_HOST=${TANGO_HOST}; run scripts/tango-stack.sh start`);
+const env = tangoEnv;
+const skip = serviceSkip('a Tango database with PyTango', tangoDbUp() && havePyTango(), `TANGO_HOST=${TANGO_HOST}; run scripts/tango-stack.sh start`);
 
 const INSTANCE = `nxsweco${process.pid}`;
 const SERVER = `NXSDataWriter/${INSTANCE}`;
 const DEVICE = `test/nxsweco/${process.pid}`;
-let kernel: Kernel;
-let srv: RunningTangoServer | undefined;
-let dir: string;
-
-const start = () => startServer(kernel, ['--instance', INSTANCE, '--device', DEVICE, '--tango-host', TANGO_HOST]);
-
-async function restart(): Promise<void> {
-  await srv?.stop();
-  srv = await start();
-}
-
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'nxsw-tango-eco-'));
-  kernel = await testKernel();
-  srv = await start();
-});
-
-after(async () => {
-  if (skip) return;
-  await srv?.stop();
-  await kernel.stop();
-  await new Promise((resolve) => execFile('tango_admin', ['--delete-server', SERVER, '--with-properties'], { env }, resolve));
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = serverPerFile(skip, { tmpPrefix: 'nxsw-tango-eco-', args: ['--instance', INSTANCE, '--device', DEVICE, '--tango-host', TANGO_HOST], cleanup: () => deleteServer(SERVER) });
+before(fx.setUp);
+after(fx.tearDown);
 
 const run = (body: string) => py(DEVICE, `dev.Init()\nadm = tango.DeviceProxy(dev.adm_name())\n${body}`, env);
 
@@ -66,7 +38,7 @@ def wait_for(value, since, timeout=1.0):
         time.sleep(0.005)
     return None
 dev.CanFail = False
-dev.FileName = ${JSON.stringify(join(dir, 'events.nxs'))}
+dev.FileName = ${JSON.stringify(join(fx.dir, 'events.nxs'))}
 t = time.time(); dev.OpenFile(); out["open"] = wait_for("OPEN", t)
 dev.XMLSettings = ${JSON.stringify(XML_C1)}
 t = time.time(); dev.OpenEntry(); out["extract"] = wait_for("EXTRACT", t)
@@ -92,7 +64,7 @@ out["names"] = names
   assert.deepEqual(values.filter((v, i) => i === 0 || v !== values[i - 1]), values, 'no repeated value');
   for (const s of ['OPEN', 'EXTRACT', 'RUNNING', 'FAULT', 'ON']) assert.ok(values.includes(s), `${s} in ${values.join(',')}`);
   // the value at subscription, the write, and Init's reset
-  assert.deepEqual(out.names, ['', join(dir, 'events.nxs'), '']);
+  assert.deepEqual(out.names, ['', join(fx.dir, 'events.nxs'), '']);
 });
 
 test('subscriptions cppTango refuses are refused with its reasons', { skip }, async () => {
@@ -178,7 +150,7 @@ out["restarted"] = adm.status()
   assert.ok((out.restarted_ring as number) > (out.stopped_ring as number), 'StartPolling resumes the readings');
   assert.equal(out.restarted, 'The device is ON\nThe polling is ON');
 
-  await restart();
+  await fx.restart();
   const after = await run(`
 out["polled"] = [dev.is_attribute_polled("StepsPerFile"), dev.get_attribute_poll_period("StepsPerFile"), dev.is_command_polled("Status")]
 time.sleep(0.5)
@@ -210,7 +182,7 @@ out["after_devrestart"] = dev.StepsPerFile
   assert.deepEqual(stored.CurrentFileId, { label: ['File number'], unit: ['files'], format: ['%4d'], rel_change: ['10'] });
   assert.equal(out.after_devrestart, 7);
 
-  await restart();
+  await fx.restart();
   const after = await run(`
 out["steps"] = dev.StepsPerFile
 confs = []
@@ -241,12 +213,7 @@ code = '''
 import tango, sys, json
 d = tango.DeviceProxy(sys.argv[1])
 r = {"locked": d.is_locked(), "mine": d.is_locked_by_me()}
-def reason(f, *a):
-    try:
-        f(*a)
-        return None
-    except tango.DevFailed as e:
-        return e.args[0].reason
+${PY_REASON}
 r["command"] = reason(d.command_inout, "OpenFile")
 r["write"] = reason(d.write_attribute, "CanFail", False)
 r["unlock"] = reason(d.unlock)
@@ -280,12 +247,12 @@ out["after"] = other()
 });
 
 test('logging targets: a file gets the device messages at the level set; GetLogging*, StopLogging', { skip }, async () => {
-  const log = join(dir, 'device.log');
+  const log = join(fx.dir, 'device.log');
   const out = await run(`
 adm.AddLoggingTarget([dev.name(), "file::${log}"])
 out["targets"] = list(adm.GetLoggingTarget(dev.name()))
 out["level0"] = int(adm.GetLoggingLevel([dev.name()])[0][0])
-dev.FileName = ${JSON.stringify(join(dir, 'logged.nxs'))}
+dev.FileName = ${JSON.stringify(join(fx.dir, 'logged.nxs'))}
 dev.OpenFile(); dev.CloseFile()
 adm.SetLoggingLevel([[5], [dev.name()]])
 out["level"] = int(adm.GetLoggingLevel([dev.name()])[0][0])
@@ -310,7 +277,7 @@ out["bad"] = reason(adm.AddLoggingTarget, [dev.name(), "printer::x"])
 
   // the logging_level / logging_target device properties configure a device at start
   await py(DEVICE, `dev.put_property({"logging_level": ["INFO"], "logging_target": ["file::${log}.2"]})`, env);
-  await restart();
+  await fx.restart();
   const props = await run(`
 adm = tango.DeviceProxy(dev.adm_name())
 out["level"] = int(adm.GetLoggingLevel([dev.name()])[0][0])
@@ -344,7 +311,7 @@ test('heartbeats keep a subscription alive: no API_EventTimeout after 13 s, even
 events = []
 eid = dev.subscribe_event("State", tango.EventType.CHANGE_EVENT, lambda e: events.append(e.errors[0].reason if e.err else str(e.attr_value.value)))
 time.sleep(13)
-dev.FileName = ${JSON.stringify(join(dir, 'heartbeat.nxs'))}
+dev.FileName = ${JSON.stringify(join(fx.dir, 'heartbeat.nxs'))}
 dev.OpenFile()
 time.sleep(0.5)
 dev.CloseFile()

@@ -4,35 +4,20 @@
 // any of the server's objects.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kernel } from '@nxsw/core';
 import { haveH5py, h5get, readWithH5py, serviceSkip } from '@nxsw/core/testkit';
-import { havePyTango, py, startServer, testKernel } from './helpers.js';
-import type { RunningTangoServer } from '../src/index.js';
+import { havePyTango, py, serverPerFile } from './helpers.js';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
-let kernel: Kernel;
-let srv: RunningTangoServer;
-let dir: string;
 let url1: string;
 let url2: string;
-
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'nxsw-eval-'));
-  kernel = await testKernel();
-  srv = await startServer(kernel, ['--nodb', '--port', '0', '--device', `test/nxsw_eval_${process.pid}/1`, '--device', `test/nxsw_eval_${process.pid}/2`, '--publish-host', '127.0.0.1']);
-  [url1, url2] = srv.urls as [string, string];
+const fx = serverPerFile(skip, {
+  tmpPrefix: 'nxsw-eval-',
+  args: ['--nodb', '--port', '0', '--device', `test/nxsw_eval_${process.pid}/1`, '--device', `test/nxsw_eval_${process.pid}/2`, '--publish-host', '127.0.0.1'],
+  started: (srv) => { [url1, url2] = srv.urls as [string, string]; },
 });
-
-after(async () => {
-  if (skip) return;
-  await srv.stop();
-  await kernel.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+before(fx.setUp);
+after(fx.tearDown);
 
 const HANG_AT_STEP_2 = 'if (commonblock.__counter__ === 2) Promise.resolve().then(function f() { while (true) {} }); ds.result = 1.5';
 const FILE_API = `
@@ -52,7 +37,7 @@ const xml = '<definition><group type="NXentry" name="entry1">'
   + '</group></definition>';
 
 test('a hanging EVAL script: stopped at the limit, every device answers meanwhile, the row is canfail-filled', { skip }, async () => {
-  const file = join(dir, 'hang.nxs');
+  const file = join(fx.dir, 'hang.nxs');
   const out = await py(url1, `
 dev.Init()
 other = tango.DeviceProxy(${JSON.stringify(url2)})
@@ -88,7 +73,7 @@ dev.CloseFile()
 });
 
 test('commonblock.__nxroot__ writes links and attributes through a copied API; its methods and errors reach no host object', { skip }, async () => {
-  const file = join(dir, 'nxroot.nxs');
+  const file = join(fx.dir, 'nxroot.nxs');
   await py(url1, `
 dev.Init()
 dev.FileName = ${JSON.stringify(file)}

@@ -4,13 +4,12 @@
 // file a writer keeps open is readable by h5py up to its last Record.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { h5get, haveH5py, readWithH5py, serviceSkip } from '@nxsw/core/testkit';
-import { CdrReader, GiopStreamParser, LocateStatus, MsgType, ReplyStatus, readLocateReply, readReplyHeader, type GiopMessage } from '@nxsw/tango-wire';
-import { REPO_ROOT, XML_C1, havePyTango, py, startServer, testKernel } from './helpers.js';
+import { CdrReader, LocateStatus, MsgType, ReplyStatus, readLocateReply, readReplyHeader, type GiopMessage } from '@nxsw/tango-wire';
+import { REPO_ROOT, XML_C1, exchange, havePyTango, py, startServer, testKernel } from './helpers.js';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
 const FIXTURES = join(REPO_ROOT, 'plugins/frontend-tango/test/fixtures/fuzz');
@@ -137,22 +136,6 @@ function giopCase(text: string): { expect: string; bytes: Uint8Array } {
   return { expect, bytes: new Uint8Array(Buffer.concat(parts)) };
 }
 
-/** sends bytes on a fresh connection; the messages received until the server closes or goes quiet */
-function exchange(port: number, bytes: Uint8Array, quietMs = 300): Promise<{ messages: GiopMessage[]; closed: boolean }> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    const parser = new GiopStreamParser();
-    const messages: GiopMessage[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (closed: boolean) => { clearTimeout(timer); s.destroy(); resolve({ messages, closed }); };
-    const arm = () => { clearTimeout(timer); timer = setTimeout(() => finish(false), quietMs); };
-    s.on('connect', () => { s.write(bytes); arm(); });
-    s.on('data', (b) => { messages.push(...parser.push(new Uint8Array(b))); arm(); });
-    s.on('close', () => finish(true));
-    s.on('error', () => {});
-  });
-}
-
 /** what the server answered, in the words of the fixtures' "expect:" lines */
 function outcome(r: { messages: GiopMessage[]; closed: boolean }): string {
   const m = r.messages;
@@ -185,7 +168,9 @@ dev.Record('{"data": {"c1": 1.0}}')
     for (const name of names) {
       const c = giopCase(readFileSync(join(FIXTURES, 'giop', name), 'utf8'));
       want[name] = c.expect;
-      got[name] = outcome(await exchange(srv.port, c.bytes));
+      const r = await exchange(srv.port, c.bytes, 300);
+      assert.equal(r.unparsed, undefined, `${name}: the server's answer parses`);
+      got[name] = outcome(r);
     }
     assert.deepEqual(got, want);
     const out = await py(witnessUrl!, `

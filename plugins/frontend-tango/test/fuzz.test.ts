@@ -2,37 +2,21 @@
 // afterwards PyTango still works and the file keeps every record.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kernel } from '@nxsw/core';
 import { haveH5py, h5get, readWithH5py, serviceSkip } from '@nxsw/core/testkit';
-import { CdrReader, GiopStreamParser, MsgType, readReplyHeader, ReplyStatus, writeRequest, type CdrWriter, type GiopMessage } from '@nxsw/tango-wire';
-import { XML_C1, havePyTango, py, startServer, testKernel } from './helpers.js';
-import type { RunningTangoServer } from '../src/index.js';
+import { CdrReader, MsgType, readReplyHeader, ReplyStatus, writeRequest, type CdrWriter } from '@nxsw/tango-wire';
+import { exchange, havePyTango, py, serverPerFile, XML_C1 } from './helpers.js';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
-let kernel: Kernel;
-let srv: RunningTangoServer;
-let dir: string;
 let url: string;
+const fx = serverPerFile(skip, {
+  tmpPrefix: 'nxsw-fuzz-',
+  args: ['--nodb', '--port', '0', '--device', 'test/fuzz/1', '--publish-host', '127.0.0.1', '--max-message-size', '65536'],
+  started: (srv) => { url = `tango://127.0.0.1:${srv.port}/test/fuzz/1#dbase=no`; },
+});
+before(fx.setUp);
+after(fx.tearDown);
 const KEY = new TextEncoder().encode('test/fuzz/1');
-
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'nxsw-fuzz-'));
-  kernel = await testKernel();
-  srv = await startServer(kernel, ['--nodb', '--port', '0', '--device', 'test/fuzz/1', '--publish-host', '127.0.0.1', '--max-message-size', '65536']);
-  url = `tango://127.0.0.1:${srv.port}/test/fuzz/1#dbase=no`;
-});
-
-after(async () => {
-  if (skip) return;
-  await srv.stop();
-  await kernel.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 /** deterministic pseudo-random numbers (xorshift), so a failure can be replayed */
 function rng(seed: number): () => number {
@@ -43,25 +27,6 @@ function rng(seed: number): () => number {
     x ^= x << 5; x >>>= 0;
     return x / 0x100000000;
   };
-}
-
-/** sends bytes on a fresh connection; returns the messages received until close or quiet */
-function exchange(bytes: Uint8Array, quietMs = 60): Promise<{ messages: GiopMessage[]; closed: boolean }> {
-  return new Promise((resolve) => {
-    const s = connect(srv.port, '127.0.0.1');
-    const parser = new GiopStreamParser();
-    const messages: GiopMessage[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (closed: boolean) => { clearTimeout(timer); s.destroy(); resolve({ messages, closed }); };
-    const arm = () => { clearTimeout(timer); timer = setTimeout(() => finish(false), quietMs); };
-    s.on('connect', () => { s.write(bytes); arm(); });
-    s.on('data', (b) => {
-      try { messages.push(...parser.push(new Uint8Array(b))); } catch { /* a reply we cannot parse would fail below */ }
-      arm();
-    });
-    s.on('close', () => finish(true));
-    s.on('error', () => {});
-  });
 }
 
 /** read-only requests (corrupting them can never write data) */
@@ -79,7 +44,7 @@ function templates(): Uint8Array[] {
 }
 
 test('a writer with an open file survives corrupted and truncated GIOP messages', { skip, timeout: 120_000 }, async () => {
-  const file = join(dir, 'fuzz.nxs');
+  const file = join(fx.dir, 'fuzz.nxs');
   const setup = await py(url, `
 dev.CanFail = False
 dev.FileName = ${JSON.stringify(file)}
@@ -119,7 +84,7 @@ out["state"] = st()
     }
   }
   for (const c of cases) {
-    const { messages } = await exchange(c);
+    const { messages } = await exchange(fx.server.port, c, 60); // a reply that does not parse would fail below
     for (const m of messages) {
       if (m.header.type === MsgType.MessageError) messageErrors++;
       if (m.header.type === MsgType.Reply) {
@@ -133,7 +98,7 @@ out["state"] = st()
   assert.ok(replies > 0 && systemExceptions > 0, `well-framed but damaged requests get replies (${replies}, ${systemExceptions} system exceptions)`);
 
   // a valid request in the other byte order still gets a sensible answer
-  const be = await exchange(writeRequest(2, { requestId: 77, responseExpected: true, objectKey: KEY, operation: '_get_state' }, undefined, false));
+  const be = await exchange(fx.server.port, writeRequest(2, { requestId: 77, responseExpected: true, objectKey: KEY, operation: '_get_state' }, undefined, false), 60);
   const reply = be.messages[0];
   assert.equal(reply.header.littleEndian, false);
   const r = new CdrReader(reply.bytes, 12, false);
@@ -143,7 +108,7 @@ out["state"] = st()
 
   // hanging half-messages must not pile up
   await new Promise((res) => setTimeout(res, 300));
-  assert.ok(srv.server.connectionCount <= 2, `connections left open: ${srv.server.connectionCount}`);
+  assert.ok(fx.server.server.connectionCount <= 2, `connections left open: ${fx.server.server.connectionCount}`);
 
   const rest = await py(url, `
 out["state"] = st()

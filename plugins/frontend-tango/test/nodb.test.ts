@@ -2,48 +2,35 @@
 // FAULT handling, Asynch commands, non-blocking long Records, several devices in one process.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kernel } from '@nxsw/core';
 import { haveH5py, h5get, readWithH5py, serviceSkip } from '@nxsw/core/testkit';
-import { XML_C1, havePyTango, py, slowXml, startServer, testKernel } from './helpers.js';
-import type { RunningTangoServer } from '../src/index.js';
+import { havePyTango, py, serverPerFile, slowXml, XML_C1 } from './helpers.js';
 import { CmdArgType, DevState, DeviceServer } from '@nxsw/tango-wire/server';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
-let kernel: Kernel;
-let srv: RunningTangoServer;
-let dir: string;
 let url1: string;
 let url2: string;
-
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'nxsw-tango-'));
-  kernel = await testKernel();
-  srv = await startServer(kernel, ['--nodb', '--port', '0', '--device', 'test/nxsw/1', '--device', 'test/nxsw/2', '--publish-host', '127.0.0.1']);
-  url1 = `tango://127.0.0.1:${srv.port}/test/nxsw/1#dbase=no`;
-  url2 = `tango://127.0.0.1:${srv.port}/test/nxsw/2#dbase=no`;
+const fx = serverPerFile(skip, {
+  tmpPrefix: 'nxsw-tango-',
+  args: ['--nodb', '--port', '0', '--device', 'test/nxsw/1', '--device', 'test/nxsw/2', '--publish-host', '127.0.0.1'],
+  started: (srv) => {
+    url1 = `tango://127.0.0.1:${srv.port}/test/nxsw/1#dbase=no`;
+    url2 = `tango://127.0.0.1:${srv.port}/test/nxsw/2#dbase=no`;
+  },
 });
-
-after(async () => {
-  if (skip) return;
-  await srv.stop();
-  await kernel.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+before(fx.setUp);
+after(fx.tearDown);
 
 /** every test starts from ON */
 const reset = 'dev.Init()\n';
 
 test('start() says how PyTango connects', { skip }, () => {
-  assert.match(srv.description, /tango\.DeviceProxy\("tango:\/\/127\.0\.0\.1:\d+\/test\/nxsw\/1#dbase=no"\)/);
-  assert.deepEqual(srv.urls, [url1, url2]);
+  assert.match(fx.server.description, /tango\.DeviceProxy\("tango:\/\/127\.0\.0\.1:\d+\/test\/nxsw\/1#dbase=no"\)/);
+  assert.deepEqual(fx.server.urls, [url1, url2]);
 });
 
 test('the whole scan sequence: states after each command, the file read back with h5py', { skip }, async () => {
-  const file = join(dir, 'scan.nxs');
+  const file = join(fx.dir, 'scan.nxs');
   const out = await py(url1, `${reset}
 s = []
 dev.FileName = ${JSON.stringify(file)}
@@ -80,7 +67,7 @@ out["state_after_xml"] = st()
 out["record_on"] = reason(dev.Record, '{"data": {"c1": 1}}')
 out["state_after_record"] = st()
 out["openentry_on"] = reason(dev.OpenEntry)
-dev.FileName = ${JSON.stringify(join(dir, 'badxml.nxs'))}
+dev.FileName = ${JSON.stringify(join(fx.dir, 'badxml.nxs'))}
 dev.OpenFile()
 out["xml_open"] = reason(setattr, dev, "XMLSettings", "<definition><group name='x' type='NXentry'><field></group></definition>")
 out["state_open"] = st()
@@ -106,7 +93,7 @@ dev.CloseFile()
 });
 
 test('a failing non-canfail CLIENT source: FAULT, Errors filled, then only the recovery commands', { skip }, async () => {
-  const file = join(dir, 'fault.nxs');
+  const file = join(fx.dir, 'fault.nxs');
   const out = await py(url1, `${reset}
 dev.CanFail = False
 dev.FileName = ${JSON.stringify(file)}
@@ -125,7 +112,7 @@ out["closeentry_fault"] = reason(dev.CloseEntry)
 out["state_after_closeentry"] = st()
 out["closefile_fault"] = reason(dev.CloseFile)
 out["state_after_closefile"] = st()
-dev.FileName = ${JSON.stringify(join(dir, 'fault2.nxs'))}
+dev.FileName = ${JSON.stringify(join(fx.dir, 'fault2.nxs'))}
 out["openfile_fault"] = reason(dev.OpenFile)
 out["state_after_openfile"] = st()
 out["errors_after_openfile"] = dev.Errors
@@ -154,7 +141,7 @@ out["final"] = st()
 });
 
 test('the Asynch commands return at once and run in the background (State polled)', { skip }, async () => {
-  const file = join(dir, 'async.nxs');
+  const file = join(fx.dir, 'async.nxs');
   const out = await py(url1, `${reset}
 s = []
 dev.FileName = ${JSON.stringify(file)}
@@ -174,7 +161,7 @@ out["states"] = s
 });
 
 test('a long Record does not block the server: State and Status answer while it runs', { skip }, async () => {
-  const file = join(dir, 'slow.nxs');
+  const file = join(fx.dir, 'slow.nxs');
   const out = await py(url1, `${reset}
 dev.FileName = ${JSON.stringify(file)}
 dev.OpenFile()
@@ -217,11 +204,11 @@ test('several devices in one process are independent writers', { skip }, async (
   const out = await py(url1, `${reset}
 dev2 = tango.DeviceProxy(${JSON.stringify(url2)})
 dev2.Init()
-dev.FileName = ${JSON.stringify(join(dir, 'multi1.nxs'))}
+dev.FileName = ${JSON.stringify(join(fx.dir, 'multi1.nxs'))}
 dev.OpenFile()
 out["dev1"] = st()
 out["dev2"] = str(dev2.state())
-dev2.FileName = ${JSON.stringify(join(dir, 'multi2.nxs'))}
+dev2.FileName = ${JSON.stringify(join(fx.dir, 'multi2.nxs'))}
 out["dev1_file"] = dev.FileName
 dev2.OpenFile(); dev2.XMLSettings = ${JSON.stringify(XML_C1)}; dev2.OpenEntry()
 out["dev2_after"] = str(dev2.state())
@@ -231,10 +218,10 @@ dev.CloseFile()
 `);
   assert.equal(out.dev1, 'OPEN');
   assert.equal(out.dev2, 'ON');
-  assert.equal(out.dev1_file, join(dir, 'multi1.nxs'));
+  assert.equal(out.dev1_file, join(fx.dir, 'multi1.nxs'));
   assert.equal(out.dev2_after, 'EXTRACT');
   assert.equal(out.dev1_after, 'OPEN');
-  assert.deepEqual(h5get(readWithH5py(join(dir, 'multi2.nxs')), 'entry1/c1').value, [2.5]);
+  assert.deepEqual(h5get(readWithH5py(join(fx.dir, 'multi2.nxs')), 'entry1/c1').value, [2.5]);
 });
 
 test('generic Tango behaviour: attribute config, wildcard list, types, admin device', { skip }, async () => {
@@ -274,7 +261,7 @@ out["after_restart"] = [st(), dev.FileName]
   assert.equal(out.state_cmd, 'ON');
   assert.equal(out.status_cmd, 'Ready');
   assert.equal(out.missing_attr, 'API_AttrNotFound');
-  assert.equal(out.adm, `tango://127.0.0.1:${srv.port}/dserver/NXSDataWriter/nodb#dbase=no`);
+  assert.equal(out.adm, `tango://127.0.0.1:${fx.server.port}/dserver/NXSDataWriter/nodb#dbase=no`);
   assert.deepEqual(out.classes, ['NXSDataWriter']);
   assert.deepEqual(out.devices, ['NXSDataWriter::test/nxsw/1', 'NXSDataWriter::test/nxsw/2']);
   assert.deepEqual(out.after_restart, ['ON', ''], 'DevRestart gives the device a fresh engine');
@@ -288,7 +275,7 @@ adm = tango.DeviceProxy(dev.adm_name())
 r = adm.command_inout("ZmqEventSubscriptionChange", ["test/nxsw/2", "State", "subscribe", "change", "5"])
 out["topic"] = r[1][2]
 out["heartbeat"] = r[1][3]
-dev.FileName = ${JSON.stringify(join(dir, 'nodb-events.nxs'))}
+dev.FileName = ${JSON.stringify(join(fx.dir, 'nodb-events.nxs'))}
 dev.OpenFile()
 time.sleep(0.5)
 dev.CloseFile()
@@ -296,15 +283,15 @@ time.sleep(0.5)
 dev.unsubscribe_event(eid)
 out["values"] = values
 `);
-  assert.equal(out.topic, `tango://127.0.0.1:${srv.port}/test/nxsw/2/state#dbase=no.idl5_change`);
-  assert.equal(out.heartbeat, `tango://127.0.0.1:${srv.port}/dserver/nxsdatawriter/nodb#dbase=no`);
+  assert.equal(out.topic, `tango://127.0.0.1:${fx.server.port}/test/nxsw/2/state#dbase=no.idl5_change`);
+  assert.equal(out.heartbeat, `tango://127.0.0.1:${fx.server.port}/dserver/nxsdatawriter/nodb#dbase=no`);
   assert.deepEqual(out.values, ['ON', 'OPEN', 'ON']);
 });
 
 test('polling without a database: failed reads sit in the history between good ones, in order', { skip }, async () => {
   const out = await py(url2, `${reset}
 dev.poll_attribute("XMLSettings", 100)
-dev.FileName = ${JSON.stringify(join(dir, 'poll-history.nxs'))}
+dev.FileName = ${JSON.stringify(join(fx.dir, 'poll-history.nxs'))}
 dev.XMLSettings = ${JSON.stringify(XML_C1)}
 dev.OpenFile(); time.sleep(0.45)
 dev.OpenEntry(); time.sleep(0.45)   # XMLSettings cannot be read in EXTRACT
@@ -331,7 +318,7 @@ test('a device:: logging target gets Log commands, as Astor\'s LogViewer does', 
 adm = tango.DeviceProxy(dev.adm_name())
 adm.AddLoggingTarget(["test/nxsw/2", "device::tango://127.0.0.1:${port}/test/logviewer/1#dbase=no"])
 adm.SetLoggingLevel([[5], ["test/nxsw/2"]])
-dev.FileName = ${JSON.stringify(join(dir, 'logviewer.nxs'))}
+dev.FileName = ${JSON.stringify(join(fx.dir, 'logviewer.nxs'))}
 dev.OpenFile()
 dev.CloseFile()
 adm.RemoveLoggingTarget(["test/nxsw/2", "device::*"])

@@ -2,41 +2,24 @@
 // not stall the other devices of the same server: they answer State throughout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kernel } from '@nxsw/core';
 import { h5get, haveH5py, readWithH5py, serviceSkip } from '@nxsw/core/testkit';
-import { havePyTango, py, startServer, testKernel } from './helpers.js';
-import type { RunningTangoServer } from '../src/index.js';
+import { havePyTango, py, serverPerFile } from './helpers.js';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
 const BUSY = `test/busy/${process.pid}`;
 const OTHER = `test/other/${process.pid}`;
-let kernel: Kernel;
-let srv: RunningTangoServer;
-let dir: string;
-
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'nxsw-resp-'));
-  kernel = await testKernel();
-  srv = await startServer(kernel, ['--nodb', '--port', '0', '--listen-host', '127.0.0.1', '--device', BUSY, '--device', OTHER, '--max-message-size', String(64 << 20)]);
-});
-
-after(async () => {
-  if (skip) return;
-  await srv.stop();
-  await kernel.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = serverPerFile(skip, { tmpPrefix: 'nxsw-resp-', args: ['--nodb', '--port', '0', '--listen-host', '127.0.0.1', '--device', BUSY, '--device', OTHER, '--max-message-size', String(64 << 20)] });
+before(fx.setUp);
+after(fx.tearDown);
 
 /**
  * Runs `work` (Python, on the busy device `busy`) in a thread while the main thread reads the
  * other device's State; returns how long the work took and the slowest State answer (seconds).
  */
 function stateDuring(work: string): Promise<{ took: number; slowest: number; reads: number; error: string | null }> {
-  const [busyUrl, otherUrl] = srv.urls;
+  const [busyUrl, otherUrl] = fx.server.urls;
   return py(otherUrl!, `
 import threading
 busy = tango.DeviceProxy(${JSON.stringify(busyUrl)})
@@ -67,7 +50,7 @@ out.update(took=res["took"], slowest=slowest, reads=reads, error=res["error"])
 
 test('a device answers State while another parses a 24 MB XMLSettings', { skip, timeout: 180_000 }, async () => {
   const xml = `<definition><group type="NXentry" name="entry1"><field name="big" type="NX_INT"><dimensions rank="1"/>${'12345 '.repeat(4_000_000)}</field></group></definition>`;
-  const path = join(dir, 'big.xml');
+  const path = join(fx.dir, 'big.xml');
   writeFileSync(path, xml);
   const r = await stateDuring(`busy.XMLSettings = open(${JSON.stringify(path)}).read()`);
   assert.equal(r.error, null);
@@ -77,8 +60,8 @@ test('a device answers State while another parses a 24 MB XMLSettings', { skip, 
 
 test('a device answers State while another creates 3 000 fields at OpenEntry', { skip, timeout: 180_000 }, async () => {
   const xml = `<definition><group type="NXentry" name="entry1">${Array.from({ length: 3000 }, (_, i) => `<field name="f${i}" type="NX_INT">${i}</field>`).join('')}</group></definition>`;
-  const file = join(dir, 'many.nxs');
-  const path = join(dir, 'many.xml');
+  const file = join(fx.dir, 'many.nxs');
+  const path = join(fx.dir, 'many.xml');
   writeFileSync(path, xml);
   const r = await stateDuring(`
 busy.FileName = ${JSON.stringify(file)}

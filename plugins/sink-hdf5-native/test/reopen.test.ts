@@ -1,55 +1,10 @@
-// Append mode, chunk shapes and attribute storage of the native sink, checked with h5py.
+// Chunk shapes and attribute storage of the native sink, checked with h5py (append mode: the shared sink kit in sink.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chunkShape, chunkPolicy, type FieldSpec } from '@nxsw/core';
-import { NativeHdf5SinkFactory } from '../src/index.js';
 import { readWithH5py, h5get, noReaders, tempFile, create, v, f64, str } from './helpers.js';
 
 const skip = noReaders;
-
-test('openField in append mode restores type, frame shape and rows for every record axis', { skip }, async () => {
-  const file = tempFile();
-  const f = await create(file);
-  const g = f.root.createGroup('e');
-  g.createField('x', { type: 'float64', shape: [0], recordAxis: 0 }).append(f64([2], [1, 2]));
-  g.createField('img', { type: 'uint16', shape: [2, 2, 0], recordAxis: 2 }).append(v('uint16', [1, 2, 2], Uint16Array.of(1, 2, 3, 4)));
-  g.createField('flag', { type: 'bool', shape: [0], recordAxis: 0 }).append(v('bool', [1], Uint8Array.of(1)));
-  g.createField('names', { type: 'string', shape: [0], recordAxis: 0 }).append(str([1], ['a']));
-  g.createField('grow', { type: 'int16', shape: [0, 0], recordAxis: 0 }).append(v('int16', [1, 2], Int16Array.of(1, 2)));
-  g.createField('title', { type: 'string', shape: [], scalar: true }).write(str([], ['t']));
-  f.close();
-
-  const f2 = await new NativeHdf5SinkFactory().open(file, { mode: 'append' });
-  const e = f2.root.openGroup('e')!;
-  const x = e.openField('x', { recordAxis: 0 })!;
-  assert.deepEqual([x.type, x.shape, x.rows], ['float64', [2], 2]);
-  const img = e.openField('img', { recordAxis: 2 })!;
-  assert.deepEqual([img.type, img.shape, img.rows], ['uint16', [2, 2, 1], 1]);
-  const flag = e.openField('flag')!;
-  assert.equal(flag.type, 'bool');
-  const names = e.openField('names')!;
-  const grow = e.openField('grow')!;
-  const title = e.openField('title')!;
-  assert.deepEqual(title.shape, []);
-  assert.equal(e.openField('x', { recordAxis: 0 }), x, 'a second open returns the live field');
-  assert.throws(() => e.openField('x', { recordAxis: 1 }), /record axis 1 is outside the shape \[2\]/);
-  x.append(f64([1], [3]));
-  assert.deepEqual(e.openField('x')!.shape, [3], 'pending rows count in a reopened field');
-  img.append(v('uint16', [1, 2, 2], Uint16Array.of(5, 6, 7, 8)));
-  flag.append(v('bool', [2], Uint8Array.of(0, 1)));
-  names.append(str([1], ['b ✓']));
-  grow.append(v('int16', [1, 1], Int16Array.of(3)));
-  grow.append(v('int16', [1, 3], Int16Array.of(4, 5, 6)));
-  title.write(str([], ['new title']));
-  f2.close();
-  const d = readWithH5py(file);
-  assert.deepEqual(h5get(d, 'e/x').value, [1, 2, 3]);
-  assert.deepEqual(h5get(d, 'e/img').value, [[[1, 5], [2, 6]], [[3, 7], [4, 8]]]);
-  assert.deepEqual(h5get(d, 'e/flag').value, [true, false, true]);
-  assert.deepEqual(h5get(d, 'e/names').value, ['a', 'b ✓']);
-  assert.deepEqual(h5get(d, 'e/grow').value, [[1, 2, 0], [3, 0, 0], [4, 5, 6]]);
-  assert.equal(h5get(d, 'e/title').value, 'new title');
-});
 
 test('chunk shapes follow core\'s chunkShape: the announced records, else chunkRecords for small frames; whole frames; big frames split', { skip }, async () => {
   const file = tempFile();

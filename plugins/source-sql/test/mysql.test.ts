@@ -4,16 +4,14 @@ import mysql from 'mysql2/promise';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NxswError, type NxValue } from '@nxsw/core';
+import type { NxValue } from '@nxsw/core';
 import { serviceSkip } from '@nxsw/core/testkit';
 import { DbSourceType, builtinDrivers } from '../src/index.js';
-import { parseXml, readContext, reachable, closedPort, Forwarder, uniqueName } from './helpers.js';
+import { parseXml, readContext, reachable, closedPort, uniqueName, code, noNesting as env, checkFormats, checkPoolStable, checkRecoversAfterOutage } from './helpers.js';
 
 const PORT = 3306;
 const skip = serviceSkip('MariaDB/MySQL', await reachable(PORT), `127.0.0.1:${PORT}, user root without password`);
 const dbname = uniqueName('nxsw_my');
-const env = { createSource: () => { throw new Error('unused'); } };
-const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof NxswError && e.code === c && (!re || re.test(e.message));
 
 async function admin<T>(fn: (c: mysql.Connection) => Promise<T>, database?: string): Promise<T> {
   const c = await mysql.createConnection({ host: '127.0.0.1', port: PORT, user: 'root', database, multipleStatements: true, charset: 'utf8mb4' });
@@ -45,14 +43,7 @@ describe('MYSQL against a real server', { skip }, () => {
   });
 
   test('formats: SCALAR, SPECTRUM (column / first row), IMAGE', async () => {
-    const s = await read('SELECT i FROM t ORDER BY i');
-    assert.deepEqual([s.type, s.shape, [...(s.data as BigInt64Array)]], ['int64', [], [1n]]);
-    const col = await read('SELECT dbl FROM t ORDER BY i', 'SPECTRUM');
-    assert.deepEqual([col.type, col.shape, [...(col.data as Float64Array)]], ['float64', [3], [0.1, 1e300, -2.5]]);
-    const row = await read('SELECT i, s FROM t ORDER BY i', 'SPECTRUM');
-    assert.deepEqual([row.type, row.shape, row.data], ['string', [2], ['1', 'Ωmega ✓ 😀']]);
-    const img = await read('SELECT i, i * 10, i * 100 FROM t ORDER BY i', 'IMAGE');
-    assert.deepEqual([img.type, img.shape, [...(img.data as BigInt64Array)]], ['int64', [3, 3], [1n, 10n, 100n, 2n, 20n, 200n, 3n, 30n, 300n]]);
+    await checkFormats(read, 'Ωmega ✓ 😀');
   });
 
   test('conversions: bigint, unsigned, decimal, double, text, boolean, datetime, counts, NULL', async () => {
@@ -108,13 +99,7 @@ describe('MYSQL against a real server', { skip }, () => {
 
   test('pooling: the number of server connections does not grow with reads', async () => {
     const sources = [source('SELECT i FROM t ORDER BY i'), source('SELECT s FROM t', 'SPECTRUM'), source('SELECT COUNT(*) FROM t')];
-    await Promise.all(Array.from({ length: 30 }, (_, k) => sources[k % 3]!.read(readContext())));
-    const pool = [...type.pools.values()].find((p) => p.spec.dbname === dbname && p.spec.port === PORT)!;
-    const opened = pool.opened;
-    for (let k = 0; k < 30; k++) await sources[k % 3]!.read(readContext());
-    await Promise.all(Array.from({ length: 30 }, (_, k) => sources[k % 3]!.read(readContext())));
-    assert.equal(pool.opened, opened, 'no connection opened after warm-up');
-    assert.ok(pool.size <= 3, `pool size ${pool.size}`);
+    await checkPoolStable(type, sources, dbname, PORT);
     await new Promise((r) => setTimeout(r, 200));
     const [r] = await admin((c) => c.query(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ?`, [dbname]));
     assert.ok(Number((r as { n: number }[])[0]!.n) <= 3);
@@ -136,17 +121,6 @@ describe('MYSQL against a real server', { skip }, () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual([...((await s.read(readContext())).data as BigInt64Array)], [42n]);
 
-    const fwd = new Forwarder(PORT);
-    await fwd.start();
-    try {
-      const via = source('SELECT 43', 'SCALAR', '', fwd.port);
-      assert.deepEqual([...((await via.read(readContext())).data as BigInt64Array)], [43n]);
-      await fwd.stop();
-      await assert.rejects(via.read(readContext()), code('SOURCE_UNAVAILABLE'));
-      await fwd.start();
-      assert.deepEqual([...((await via.read(readContext())).data as BigInt64Array)], [43n]);
-    } finally {
-      await fwd.stop();
-    }
+    await checkRecoversAfterOutage((port) => source('SELECT 43', 'SCALAR', '', port), PORT);
   });
 });

@@ -5,20 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
-import { Kernel, NxswError, type DataSourceType, type NxValue } from '@nxsw/core';
+import { Kernel, type DataSourceType, type NxValue } from '@nxsw/core';
 import { DbSourceType, builtinDrivers } from '../src/index.js';
-import { parseXml, readContext } from './helpers.js';
+import { parseXml, readContext, code, noNesting as env } from './helpers.js';
 
 let dir = '';
 let file = '';
 const type = new DbSourceType({ findDriver: (n) => builtinDrivers.find((d) => d.name === n), idleTimeoutMs: 0 });
-const env = { createSource: () => { throw new Error('unused'); } };
 
 function source(sql: string, format = 'SCALAR', dbname = file) {
   return type.create(parseXml(`<datasource type="DB"><database dbtype="SQLITE" dbname="${dbname}"/><query format="${format}">${sql}</query></datasource>`), env);
 }
 const read = (sql: string, format = 'SCALAR'): Promise<NxValue> => source(sql, format).read(readContext());
-const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof NxswError && e.code === c && (!re || re.test(e.message));
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'nxsw-sqlite-'));

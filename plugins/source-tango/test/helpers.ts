@@ -5,6 +5,7 @@ import { SYSTEM_PYTHON, TANGO_HOST, TEST_DEVICE, havePyTango, runPyTango, tangoS
 import { utf8Decoder, uint32Decoder, limaVideoDecoder, dataArrayDecoder } from '../src/index.js';
 
 export { SYSTEM_PYTHON, TANGO_HOST, TEST_DEVICE, havePyTango };
+export { changesTangoTest } from '@nxsw/tango-wire/testkit';
 process.env.TANGO_HOST = TANGO_HOST;
 
 const DECODERS = new Map<string, Decoder>([utf8Decoder, uint32Decoder, limaVideoDecoder('LIMA_VIDEO_IMAGE'), limaVideoDecoder('VIDEO_IMAGE'), dataArrayDecoder].map((d) => [d.name, d]));

@@ -7,7 +7,7 @@ import { checkPlugin } from '@nxsw/core/conformance';
 import { serviceSkip } from '@nxsw/core/testkit';
 import tangojs from 'tangojs-core';
 import { TangoSourceType, useWireConnector, encodeVideoImage, encodeDataArray } from '../src/index.js';
-import { ctx, havePyTango, plainData, py, silentServer, stackUp, TANGO_HOST, TEST_DEVICE } from './helpers.js';
+import { changesTangoTest, ctx, havePyTango, plainData, py, silentServer, stackUp, TANGO_HOST, TEST_DEVICE } from './helpers.js';
 
 const up = await stackUp();
 const skip = serviceSkip('Tango stack (DataBaseds + TangoTest)', up, `run scripts/tango-stack.sh start; TANGO_HOST=${TANGO_HOST}`) ||
@@ -27,7 +27,7 @@ const ELEMENT: Record<string, string> = {
 
 interface PyReading { type: string; format: string; dim_x: number; dim_y: number; value: unknown }
 
-test('every TangoTest attribute type reads as PyTango reads it (type, shape, and values where stable)', { skip }, async () => {
+test('every TangoTest attribute type reads as PyTango reads it (type, shape, and values where stable)', { skip }, changesTangoTest(async () => {
   // stable values first: written with PyTango, read back by both
   const written = {
     boolean_scalar: true, double_scalar_w: 2.75, long_scalar_w: -123456, short_scalar_w: -7, string_scalar: 'nxsw ü', ampli: 4.5,
@@ -71,7 +71,7 @@ ${readPy}`, { w: written, names });
     const shape = p.format === 'SCALAR' ? [] : p.format === 'SPECTRUM' ? [p.dim_x] : [p.dim_y, p.dim_x];
     assert.deepEqual(v.shape, shape, `${n} shape`);
     if (n in written || n === 'State' || n === 'Status' || /^(uchar|ushort|ulong|ulong64)_image_ro$/.test(n)) {
-      // another test may write the same attribute meanwhile: PyTango's read before or after must match
+      // PyTango's read just before or just after must match (changesTangoTest keeps other tests' writes out)
       const got = plainData(v);
       const ok = [p.value, afterRead[n]!.value].some((x) => JSON.stringify(x) === JSON.stringify(got));
       assert.ok(ok, `${n}: ${JSON.stringify(got).slice(0, 200)} vs PyTango ${JSON.stringify(p.value).slice(0, 200)}`);
@@ -79,7 +79,7 @@ ${readPy}`, { w: written, names });
   }
   assert.deepEqual(plainData(mine.double_spectrum!), [1.5, -2.25, 1e300]);
   assert.deepEqual(plainData(mine.string_image!), [['x', 'y'], ['z', 'w']]);
-});
+}));
 
 test('DevState: the name for text fields, the enum number for integer fields', { skip }, async () => {
   const s = source('State');
@@ -100,7 +100,7 @@ test('commands run without argument: State, Status, and DevVoid is a clear error
   await assert.rejects(source('DevDouble', 'member="command"').read(ctx()), /takes an argument \(DevDouble\)/);
 });
 
-test('device properties put with PyTango: one value is a scalar, several a spectrum, missing is DATA_NOT_FOUND', { skip }, async () => {
+test('device properties put with PyTango: one value is a scalar, several a spectrum, missing is DATA_NOT_FOUND', { skip }, changesTangoTest(async () => {
   py(`db = tango.Database(); db.put_device_property('${TEST_DEVICE}', {'nxsw_one': ['12.5'], 'nxsw_list': ['a', 'b', 'c']}); out = 1`);
   const one = await source('nxsw_one', 'member="property"').read(ctx());
   assert.deepEqual([one.shape, one.data], [[], ['12.5']]);
@@ -109,7 +109,7 @@ test('device properties put with PyTango: one value is a scalar, several a spect
   const list = await source('nxsw_list', 'member="property"').read(ctx());
   assert.deepEqual([list.shape, list.data], [[3], ['a', 'b', 'c']]);
   await assert.rejects(source('nxsw_missing_prop', 'member="property"').read(ctx()), (e: { code: string }) => e.code === 'DATA_NOT_FOUND');
-});
+}));
 
 test('a group is read with one read_attributes per step; per-attribute errors stay with their member', { skip }, async () => {
   const t = new TangoSourceType();
@@ -129,7 +129,7 @@ test('a group is read with one read_attributes per step; per-attribute errors st
   }
 });
 
-test('a __CLIENT__ source prefers the client JSON and reads the device when the key is missing', { skip }, async () => {
+test('a __CLIENT__ source prefers the client JSON and reads the device when the key is missing', { skip }, changesTangoTest(async () => {
   const [host, port] = TANGO_HOST.split(':');
   const s = type.create(parseXml(`<datasource type="TANGO" name="dsw"><device name="${TEST_DEVICE}" hostname="${host}" port="${port}" group="__CLIENT__"/><record name="double_scalar_w"/></datasource>`), env);
   const v = await s.read(ctx({ localJson: { data: { [`tango://${host}:${port}/${TEST_DEVICE}/double_scalar_w`]: 99.5 } } }));
@@ -138,7 +138,7 @@ test('a __CLIENT__ source prefers the client JSON and reads the device when the 
   assert.deepEqual([...(w.data as Float64Array)], [7]);
   const dev = await s.read(ctx());
   assert.equal((dev.data as Float64Array)[0], py<number>(`out = tango.DeviceProxy('${TEST_DEVICE}').read_attribute('double_scalar_w').value`));
-});
+}));
 
 test('__CLIENT__ keys of a device named without a host use the database host PyTango reports (get_db_host)', { skip }, async () => {
   // with TANGO_HOST=localhost:10000 PyTango reports the machine's name, and Sardana's keys use it
@@ -178,7 +178,7 @@ test('the plugin passes the conformance kit (TANGO against TangoTest, decoders w
   }
 });
 
-test('tangojs-core over the wire connector: DeviceProxy, AttributeProxy, CommandProxy, properties, Database', { skip }, async () => {
+test('tangojs-core over the wire connector: DeviceProxy, AttributeProxy, CommandProxy, properties, Database', { skip }, changesTangoTest(async () => {
   const connector = useWireConnector({ tangoHost: TANGO_HOST });
   try {
     const { api, tango } = tangojs;
@@ -221,4 +221,4 @@ out = {'state': str(d.state()), 'status': d.status(), 'attrs': list(d.get_attrib
   } finally {
     connector.close();
   }
-});
+}));
