@@ -9,7 +9,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  Kernel, checkPlanAgainstNxdl, nxdlLibrary, parseXml, serializeXml, validateFileAgainstNxdl,
+  Kernel, checkPlanAgainstNxdl, parseChoices, nxdlLibrary, parseXml, serializeXml, validateFileAgainstNxdl,
   type NxdlReport, type SinkFactory, type XmlElement,
 } from '@nxsw/core';
 import { Hdf5SinkFactory } from '@nxsw/sink-hdf5';
@@ -400,7 +400,8 @@ async function checkConfig(xml: string, application?: string): Promise<NxdlRepor
 
 // the sink the kernel chose for HDF5 reads files back (the native one where the system library
 // loads, as nxsw validate does); the h5wasm sink reads each file too and must report the same
-const kernel = await Kernel.start({ cwd: REPO });
+// the same choices as the CLI (NXSW_CHOOSE: the suite's h5wasm run)
+const kernel = await Kernel.start({ cwd: REPO, choose: parseChoices() });
 const servingReader = kernel.find<SinkFactory>('sink', 'HDF5')!;
 const wasmReader = new Hdf5SinkFactory();
 after(() => kernel.stop());
