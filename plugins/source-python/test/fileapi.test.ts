@@ -67,14 +67,17 @@ det = root.open("scan").open("instrument").open("lmbd")
 fld = det.create_field("distance", "float64")
 fld.write(0.5)
 fld.attributes.create("units", "string").write("m")
+det.create_field("mode", "string").write("fast")
 det.attributes.create("NX_class", "string").write("NXdetector")
 filewriter.link("/scan/instrument/lmbd/distance", det, "dist")
 filewriter.link("modules/m1.nxs://entry/data", det, "m1")
 names = sorted(ch.name for ch in filewriter.get_links(det))
 ds.result = [str(isinstance(fld, filewriter.FTField)), str(hasattr(root, "currentfileid")), root.parent.name, root.h5object.__class__.__name__] + names`, file);
-  assert.deepEqual(out.data, ['True', 'True', '/data/scan_00001.nxs', 'File', 'dist', 'distance', 'm1']);
+  assert.deepEqual(out.data, ['True', 'True', '/data/scan_00001.nxs', 'File', 'dist', 'distance', 'm1', 'mode']);
   const distance = det.openField('distance')!;
-  assert.deepEqual([distance.type, [...(distance.value!.data as Float64Array)]], ['float64', [0.5]]);
+  // as nxstools' writers: a field without a shape is [1] (a scalar written fills it); a string one is a scalar
+  assert.deepEqual([distance.type, distance.shape, [...(distance.value!.data as Float64Array)]], ['float64', [1], [0.5]]);
+  assert.deepEqual([det.openField('mode')!.shape, det.openField('mode')!.value!.data], [[], ['fast']]);
   assert.deepEqual(distance.getAttribute('units'), stringValue('m'));
   assert.deepEqual(det.getAttribute('NX_class'), stringValue('NXdetector'));
   assert.deepEqual(det.children.get('dist'), { link: '/scan/instrument/lmbd/distance' });

@@ -350,8 +350,11 @@ class FTField(_FTNodeMixin, _base("FTField")):
         return n
 
     def write(self, value):
-        if not isinstance(value, (list, tuple)) and not hasattr(value, "shape"):
+        if not isinstance(value, (list, tuple)) and getattr(value, "shape", ()) == ():
             value = _cast(value, self._dtype)
+            # h5py's `dataset[...] = value`, which nxstools' write is: a scalar fills the shape
+            for n in reversed(self._shape):
+                value = [value] * n
         self._api("write", self.path, from_python(value, self.path))
         self._shape = tuple(self._api("info", self.path).get("shape") or ())
 
@@ -424,7 +427,13 @@ class FTGroup(_FTNodeMixin, _base("FTGroup")):
 
     def create_field(self, name, type, shape=None, chunk=None, dfilter=None):
         etype = element_type(type)
-        self._api("create_field", self.path, name, etype, list(shape or []))
+        # as both nxstools back ends: a string without shape or chunk is a scalar; any other
+        # field without a shape is one element, [1], extensible (they create every field chunked)
+        if etype == "string" and shape is None and chunk is None:
+            dims = []
+        else:
+            dims = list(shape or [1])
+        self._api("create_field", self.path, name, etype, dims)
         return self.open(name)
 
     def create_virtual_field(self, name, layout, fillvalue=None):
