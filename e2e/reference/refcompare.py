@@ -4,7 +4,7 @@
 """Compare what nxsw and the reference NXSDataWriter write for the same input.
 
 The cases are nxstools' standard PYEVAL datasource templates (read at run time from the nxstools
-copy on PYTHONPATH or in NXSTOOLS; they are GPL and are not copied here) placed in the component
+copy in NXSTOOLS, NXSTOOLS_PATH or on PYTHONPATH; they are GPL and are not copied here) placed in the component
 skeleton nxscreate puts them in, with their Tango inputs given as CLIENT records.
 
   refcompare.py cases                       list the cases
@@ -36,7 +36,7 @@ OUT = "scan_00012.nxs"
 
 
 def nxstools_dir():
-    for d in [os.environ.get("NXSTOOLS")] + sys.path + os.environ.get("PYTHONPATH", "").split(":") + \
+    for d in [os.environ.get("NXSTOOLS"), os.environ.get("NXSTOOLS_PATH")] + sys.path + os.environ.get("PYTHONPATH", "").split(":") + \
             [os.path.join(REPO, "..", "..", "shared", "reference", "nxstools"), "/work/shared/reference/nxstools"]:
         if d and os.path.isfile(os.path.join(d, "nxstools", "xmltemplates", "lambdavds.xml")):
             return os.path.abspath(d)

@@ -1,0 +1,81 @@
+// nxsw against the reference NXSDataWriter: nxstools' standard PYEVAL templates (placed as nxscreate
+// places them, Tango inputs as CLIENT records) written by `nxsw write`, their normalised object
+// listing compared with the reference writer's. The reference cannot run here (it is not
+// installable), so its listings are golden files it produced: e2e/reference/golden/*.txt, made by
+// e2e/reference/refcompare.py, which also makes the inputs and the listings here (one normaliser).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SinkFactory } from '@nxsw/core';
+import { SYSTEM_PYTHON, haveH5py, nxstoolsPath, serviceSkip } from '@nxsw/core/testkit';
+import { REPO, hdf5Sink, newSession, tempDir } from './scan.js';
+
+const TOOL = join(REPO, 'e2e', 'reference', 'refcompare.py');
+const GOLDEN = join(REPO, 'e2e', 'reference', 'golden');
+const NXSTOOLS = nxstoolsPath();
+const skip = serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py')
+  || serviceSkip('nxstools', NXSTOOLS !== undefined, 'the reference copy of nxstools at /work/shared/reference/nxstools (or NXSTOOLS_PATH)');
+const env = { ...process.env, NXSTOOLS_PATH: NXSTOOLS, NXSW_PYTHON: SYSTEM_PYTHON, PYTHONPATH: [NXSTOOLS, process.env.PYTHONPATH].filter(Boolean).join(':') };
+
+interface Run { case: string; dir: string; output: string; canfail: boolean; vds: boolean; config: string; global: string; records: string; final?: string }
+
+function tool(...args: string[]): string {
+  return execFileSync(SYSTEM_PYTHON, [TOOL, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+}
+
+/** `nxsw write` on a prepared case, as refcompare.py runs it beside the reference */
+function nxswWrite(run: Run): { code: number | null; err: string } {
+  const args = [join(REPO, 'core/dist/src/cli/main.js'), 'write', run.config, '--output', run.output, '--global', run.global, '--records', run.records];
+  if (run.final) args.push('--final', run.final);
+  if (run.canfail) args.push('--can-fail');
+  const r = spawnSync(process.execPath, ['--no-node-snapshot', ...args], { cwd: run.dir, env, encoding: 'utf8' });
+  return { code: r.status, err: r.stderr };
+}
+
+/** the HDF5 sink of this run and whether it stores virtual datasets (the native sink does, h5wasm not) */
+async function sinkHasVds(dir: string): Promise<{ has: boolean; name: string }> {
+  const kernel = (await newSession()).options.extensions;
+  const sink = kernel.list<SinkFactory>('sink').find((x) => x.suffixes?.includes('.nxs')) ?? kernel.find<SinkFactory>('sink', 'HDF5')!;
+  const f = await sink.open(join(dir, 'probe.nxs'), { mode: 'create' });
+  const has = typeof f.root.createVirtualField === 'function';
+  f.close();
+  return { has, name: sink.name };
+}
+
+const cases = readdirSync(GOLDEN).filter((f) => f.endsWith('.txt')).map((f) => f.slice(0, -4)).sort();
+
+test('every golden listing has its case in refcompare.py and every case its golden listing', { skip }, () => {
+  const known = tool('cases').split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]).sort();
+  assert.deepEqual(cases, known);
+  assert.ok(cases.length >= 8);
+});
+
+for (const name of cases) {
+  test(`nxstools template case '${name}': nxsw writes the objects the reference writer wrote`, { skip }, async (ctx) => {
+    const t = tempDir();
+    try {
+      const run = JSON.parse(tool('prepare', name, t.dir)) as Run;
+      const golden = readFileSync(join(GOLDEN, `${name}.txt`), 'utf8');
+      if (run.vds) {
+        const { has, name: sink } = await sinkHasVds(t.dir);
+        if (!has) {
+          // the h5wasm sink (the suite's second run) refuses virtual datasets, and says so
+          if (process.env.CI === 'true' && !process.env.NXSW_CHOOSE) assert.fail(`the default sink '${sink}' does not implement createVirtualField; CI=true requires it`);
+          const r = nxswWrite(run);
+          assert.equal(r.code, 1, r.err);
+          assert.match(r.err, /cannot store virtual datasets \(it does not implement createVirtualField\)/);
+          assert.ok(r.err.includes(sink), r.err);
+          ctx.diagnostic(`${await hdf5Sink()}: virtual datasets refused as documented; the listing is compared in the native sink's run`);
+          return;
+        }
+      }
+      const r = nxswWrite(run);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(tool('dump', run.output, run.dir), golden);
+    } finally {
+      t.cleanup();
+    }
+  });
+}
