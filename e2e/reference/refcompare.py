@@ -45,18 +45,21 @@ def nxstools_dir():
 
 # ---------------------------------------------------------------------------------------------
 # the cases
-# A skeleton names a template as @{file.ds.xml}; fill() puts the template there with nxscreate's
-# placeholders filled: $(name), $(__insname__), the entry name, $var.X from "vars", $(X) from
-# "subs", and every $datasources.X as a CLIENT datasource reading record X.
+# A skeleton names a template as @{file.ds.xml} (or @{file.ds.xml|name=x} for one use with its own
+# placeholders); fill() puts the template there with nxscreate's placeholders filled: $(name),
+# $(__insname__), the entry name, $var.X from "vars", $(X) from "subs", and every $datasources.X
+# as the template "ds" maps X to, else a CLIENT datasource reading record X.
 
 def client(name):
     return '<datasource type="CLIENT" name="%s"><record name="%s"/></datasource>' % (name, name)
 
 
-def fill(text, case, out):
+def fill(text, case, out, over=None):
     subs = dict(case.get("subs", {}))
     subs.setdefault("name", case.get("name", "det"))
     subs.setdefault("__insname__", "instrument")
+    subs.setdefault("__entryname__", "scan")
+    subs.update(over or {})
     vars_ = dict(case.get("vars", {}))
     vars_["filename"] = out
     text = re.sub(r"<\?xml[^>]*\?>", "", text)
@@ -64,7 +67,18 @@ def fill(text, case, out):
     text = text.replace("$var.entryname#'$(__entryname__)'$var.serialno", "scan")
     text = re.sub(r"\$\((\w+)\)", lambda m: str(subs[m.group(1)]), text)
     text = re.sub(r"\$var\.(\w+)", lambda m: str(vars_[m.group(1)]), text)
-    return re.sub(r"\$datasources\.(\w+)", lambda m: client(m.group(1)), text)
+    inline = case.get("ds", {})
+    return re.sub(r"\$datasources\.(\w+)",
+                  lambda m: template(inline[m.group(1)], case, out) if m.group(1) in inline else client(m.group(1)),
+                  text)
+
+
+def template(ref, case, out):
+    """ref: "file.ds.xml" or "file.ds.xml|key=value,..." (placeholders of this use only)"""
+    fname, _, extra = ref.partition("|")
+    over = dict(kv.split("=", 1) for kv in extra.split(",") if kv)
+    with open(os.path.join(nxstools_dir(), "nxstools", "xmltemplates", fname)) as f:
+        return fill(f.read(), case, out, over)
 
 
 def field(name, nxtype, mode, body, extra=""):
@@ -223,6 +237,64 @@ CASES = {
         "records": [{"data": {"exp_t01": 0.1, "exp_c01": 10.0 * i, "exp_c02": 2.5 + i}} for i in range(3)],
         "final": {"data": {}},
     },
+    "externals": {
+        "about": "dalsa, tangovimba and lambda2m (m1, m2, m3) external_data: external links to the detectors'"
+                 " files, one of them not written (a dangling external link); eigerdectris_stepindex (STEP)",
+        "name": "eiger",
+        "xml": entry(instrument(
+            detector("eiger", field("step_index", "NX_INT64", "STEP", "@{eigerdectris_stepindex.ds.xml}")),
+            '<link name="dalsa_external">@{dalsa_external_data.ds.xml|name=dalsa}<strategy mode="FINAL"/></link>',
+            '<link name="vimba_external">@{tangovimba_external_data.ds.xml|name=vimba}<strategy mode="FINAL"/></link>',
+            '<link name="l2m_m1">@{lambda2m_m1_external_data.ds.xml|name=l2m}<strategy mode="FINAL"/></link>',
+            '<link name="l2m_m2">@{lambda2m_m2_external_data.ds.xml|name=l2m}<strategy mode="FINAL"/></link>',
+            '<link name="l2m_m3">@{lambda2m_m3_external_data.ds.xml|name=l2m}<strategy mode="FINAL"/></link>')),
+        "files": [("scan_00012/dalsa/dl_000004.nxs", [1, 2, 2], "uint16", 0),
+                  ("scan_00012/vimba/vb_000000.nxs", [2, 1, 3], "uint8", 1),
+                  ("scan_00012/l2m/lm_00001_m1.nxs", [1, 2, 3], "int32", 10),
+                  ("scan_00012/l2m/lm_00001_m2.nxs", [1, 2, 3], "int32", 20)],
+        "records": [{"data": {"eiger_nbimages": 5}}, {"data": {"eiger_nbimages": 7}}],
+        "final": {"data": {"dalsa_fileprefix": "dl", "dalsa_filepostfix": "nxs", "dalsa_filestartnum": 5,
+                           "vimba_fileprefix": "vb_", "vimba_filepostfix": ".nxs", "vimba_filestartnum": 0,
+                           "l2m_savefilename": "lm_00001", "l2m_saveallimages": True, "l2m_filepostfix": "nxs"}},
+    },
+    "secop": {
+        "about": "secop sample helpers (the FINAL attributes nxscreate's secop components put on the sample):"
+                 " create_env_links, create_helper_links, create_sample_nxdata over an NXenvironment/NXsensor"
+                 " tree (__root__ names, attributes[...].read(), field read, create_group, link, get_links)",
+        "subs": {"environments": "temperature", "meanings": "temperature", "samplename": "sample"},
+        "xml": entry(
+            '<group type="NXsample" name="sample">'
+            '<attribute name="secop_env_links" type="NX_CHAR"><strategy mode="FINAL"/>@{sample_env_links.ds.xml}</attribute>'
+            '<attribute name="secop_log_links" type="NX_CHAR"><strategy mode="FINAL"/>@{sample_log_links.ds.xml}</attribute>'
+            '<attribute name="sample_nxdata" type="NX_CHAR"><strategy mode="FINAL"/>@{sample_nxdata.ds.xml}</attribute>'
+            '<group type="NXenvironment" name="cryo">'
+            '<field name="description" type="NX_CHAR">closed-cycle cryostat</field>'
+            '<field name="name" type="NX_CHAR">cryo</field><field name="short_name" type="NX_CHAR">cr</field>'
+            '<field name="type" type="NX_CHAR">cryostat</field>'
+            '<group type="NXsensor" name="T"><field name="measurement" type="NX_CHAR">temperature'
+            '<attribute name="secop_importance" type="NX_INT32">10</attribute></field>'
+            '<group type="NXlog" name="value_log">%s</group></group>'
+            '<group type="NXsensor" name="T2"><field name="measurement" type="NX_CHAR">temperature'
+            '<attribute name="secop_importance" type="NX_INT32">5</attribute></field>'
+            '<group type="NXlog" name="value_log">%s</group></group>'
+            '</group></group>' % (field("value", "NX_FLOAT64", "STEP", client("cryo_t")),
+                                  field("value", "NX_FLOAT64", "STEP", client("cryo_t2"))),
+            nxdata('<link name="cryo_t" target="/scan/sample/cryo/T/value_log/value"/>',
+                   '<link name="exp_c01" target="/scan/instrument/exp_c01"/>'),
+            instrument(field("exp_c01", "NX_FLOAT64", "STEP", client("exp_c01")))),
+        "records": [{"data": {"cryo_t": 10.5 + i, "cryo_t2": 11.0 + i, "exp_c01": 100.0 * i}} for i in range(3)],
+        "final": {"data": {}},
+    },
+    "cobold": {
+        "about": "the whole coboldhisto component: time_of_flight reads the shape of the STEP histogram"
+                 " through the NXdata link (get_links, open, FTField.shape) into a field declared [1]",
+        "subs": {"binsize": "cobold_binsize", "exposuretime": "cobold_exposuretime", "histogram": "cobold_hist"},
+        "name": "cobold",
+        "ds": {"cobold_timeofflight": "coboldhisto_timeofflight.ds.xml"},
+        "xml": "<definition>@{coboldhisto.xml}</definition>",
+        "records": [{"data": {"cobold_hist": [1.0 * i + k for k in range(5)]}} for i in range(3)],
+        "final": {"data": {"cobold_binsize": 0.25, "cobold_exposuretime": 2.0}},
+    },
     "canfail": {
         "about": "scripts that raise, with canfail on: INIT, one STEP of three, FINAL, and a string field",
         "canfail": True,
@@ -243,12 +315,7 @@ CASES = {
 
 
 def build_xml(case, out, directory):
-    tdir = os.path.join(nxstools_dir(), "nxstools", "xmltemplates")
-
-    def one(m):
-        with open(os.path.join(tdir, m.group(1))) as f:
-            return fill(f.read(), case, out)
-    return re.sub(r"@\{([\w.]+)\}", one, case["xml"]).replace("$DIR", directory)
+    return re.sub(r"@\{([^}]+)\}", lambda m: template(m.group(1), case, out), case["xml"]).replace("$DIR", directory)
 
 
 def prepare(name, directory):
