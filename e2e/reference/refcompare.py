@@ -11,6 +11,7 @@ skeleton nxscreate puts them in, with their Tango inputs given as CLIENT records
   refcompare.py prepare CASE DIR            write DIR/config.xml, global.json, records.jsonl,
                                             final.json and the detector files; print the run as JSON
   refcompare.py dump FILE [DIR]             the normalised object listing of FILE (DIR -> $DIR)
+  refcompare.py listing DIR                 the listing of every .nxs file a run wrote into DIR
   refcompare.py compare [CASE...]           run both writers, diff their listings (exit 1 on a diff)
   refcompare.py golden [CASE...]            write the reference's listings to golden/CASE.txt
 
@@ -295,6 +296,28 @@ CASES = {
         "records": [{"data": {"cobold_hist": [1.0 * i + k for k in range(5)]}} for i in range(3)],
         "final": {"data": {"cobold_binsize": 0.25, "cobold_exposuretime": 2.0}},
     },
+    "split": {
+        "about": "StepsPerFile 2 over 5 records: the helpers' split-file branches (currentfileid and"
+                 " stepsperfile of __root__) in pilatus and limaccd postrun and lambda external_data (_part)",
+        "name": "pilatus", "stepsperfile": 2,
+        "xml": entry(instrument(
+            detector("pilatus", collection(
+                field("postrun", "NX_CHAR", "FINAL", "@{pilatus_postrun.ds.xml}"),
+                field("file_start_index_num", "NX_CHAR", "STEP", "@{pilatus_filestartnum_cb.ds.xml}"))),
+            detector("lima", collection(
+                field("postrun", "NX_CHAR", "FINAL", "@{limaccd_postrun.ds.xml|name=lima}"),
+                field("saving_next_number", "NX_INT64", "STEP", "@{limaccd_filestartnum_cb.ds.xml|name=lima}"))),
+            '<link name="lmbd_m1">@{lambda_external_data.ds.xml|name=lmbd}<strategy mode="FINAL"/></link>')),
+        "files": [("scan_00012/lmbd/m_00001_part%05d.nxs" % i, [2, 1, 2], "int32", 10 * i) for i in range(3)],
+        "records": [{"data": {"pilatus_filestartnum": 3 + 2 * i, "pilatus_nbframes": 2,
+                              "lima_saving_next_number": 5 + 4 * i, "lima_acq_nb_frames": 4}} for i in range(5)],
+        "final": {"data": {"pilatus_filedir": "/data/p09/", "pilatus_filepostfix": ".cbf",
+                           "pilatus_fileprefix": "pil_", "pilatus_filestartnum": 13, "pilatus_nbframes": 2,
+                           "lima_saving_next_number": 25, "lima_saving_directory": "/gpfs/lima",
+                           "lima_saving_suffix": ".edf", "lima_acq_nb_frames": 4, "lima_saving_format": "%05d",
+                           "lima_saving_prefix": "lima_", "lmbd_savefilename": "m_00001", "lmbd_saveallimages": 1,
+                           "lmbd_framesperfile": 2, "lmbd_framenumbers": 10, "lmbd_filepostfix": "nxs"}},
+    },
     "canfail": {
         "about": "scripts that raise, with canfail on: INIT, one STEP of three, FINAL, and a string field",
         "canfail": True,
@@ -337,6 +360,7 @@ def prepare(name, directory):
         with h5py.File(path, "w") as f:
             f.create_dataset("entry/instrument/detector/data", data=data)
     run = {"case": name, "dir": directory, "output": out, "canfail": bool(case.get("canfail")),
+           "stepsperfile": int(case.get("stepsperfile", 0)),
            "vds": bool(case.get("vds")), "config": os.path.join(directory, "config.xml"),
            "global": os.path.join(directory, "global.json"), "records": os.path.join(directory, "records.jsonl")}
     with open(run["config"], "w") as f:
@@ -375,6 +399,7 @@ def _reference(run):
     w.writer = "h5py"  # nxstools' h5py back end: the one the nxstools.pyeval VDS helpers support
     w.fileName = run["output"]
     w.canfail = run["canfail"]
+    w.stepsperfile = run["stepsperfile"]
     w.openFile()
     with open(run["config"]) as f:
         w.xmlsettings = f.read()
@@ -398,6 +423,8 @@ def run_nxsw(run):
         cmd += ["--final", run["final"]]
     if run["canfail"]:
         cmd.append("--can-fail")
+    if run["stepsperfile"]:
+        cmd += ["--steps-per-file", str(run["stepsperfile"])]
     env = dict(os.environ, NXSW_PYTHON=os.environ.get("NXSW_PYTHON", sys.executable),
                PYTHONPATH=":".join([nxstools_dir(), os.environ.get("PYTHONPATH", "")]))
     r = subprocess.run(cmd, cwd=run["dir"], env=env, capture_output=True, text=True)
@@ -630,11 +657,28 @@ def dump(fname, directory=None):
 
 # ---------------------------------------------------------------------------------------------
 
+def written(directory):
+    """the files a run wrote: the .nxs files beside the output (the detector files are below it);
+    one with StepsPerFile, several (scan_00012_00001.nxs, ...) with it"""
+    return sorted(f for f in os.listdir(directory) if f.endswith(".nxs") and os.path.isfile(os.path.join(directory, f)))
+
+
+def listing(directory):
+    files = written(directory)
+    if len(files) == 1:
+        return dump(os.path.join(directory, files[0]), directory)
+    lines = []
+    for f in files:
+        lines.append("== %s" % f)
+        lines.extend(dump(os.path.join(directory, f), directory))
+    return lines
+
+
 def listing_of(name, which, base):
     d = os.path.join(base, which)
     run = prepare(name, d)
     (run_reference if which == "reference" else run_nxsw)(run)
-    return dump(run["output"], d)
+    return listing(d)
 
 
 def main(argv):
@@ -651,6 +695,9 @@ def main(argv):
         return 0
     if cmd == "dump":
         print("\n".join(dump(args[0], args[1] if len(args) > 1 else os.path.dirname(os.path.abspath(args[0])))))
+        return 0
+    if cmd == "listing":
+        print("\n".join(listing(os.path.abspath(args[0]))))
         return 0
     if cmd == "_reference":
         _reference(json.loads(args[0]))

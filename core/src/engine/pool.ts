@@ -81,6 +81,10 @@ class TimeLimit implements ReadContext {
   get localJson() { return this.base.localJson; }
   get shared() { return this.base.shared; }
   get file() { return this.base.file; }
+  // every ReadContext member the base has must be forwarded: a missing getter is undefined to
+  // sources (the split state was, so PYEVAL saw currentfileid 0 in split files)
+  get split() { return this.base.split; }
+  get settings() { return this.base.settings; }
   decoder(name: string) { return this.base.decoder(name); }
 
   get signal(): AbortSignal {
