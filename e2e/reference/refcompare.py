@@ -86,8 +86,8 @@ def field(name, nxtype, mode, body, extra=""):
     return '<field name="%s" type="%s"%s><strategy mode="%s"/>%s</field>' % (name, nxtype, extra, mode, body)
 
 
-def entry(*children):
-    return '<definition><group type="NXentry" name="scan">%s</group></definition>' % "".join(children)
+def entry(*children, name="scan"):
+    return '<definition><group type="NXentry" name="%s">%s</group></definition>' % (name, "".join(children))
 
 
 def instrument(*children):
@@ -317,6 +317,29 @@ CASES = {
                            "lima_saving_suffix": ".edf", "lima_acq_nb_frames": 4, "lima_saving_format": "%05d",
                            "lima_saving_prefix": "lima_", "lmbd_savefilename": "m_00001", "lmbd_saveallimages": 1,
                            "lmbd_framesperfile": 2, "lmbd_framenumbers": 10, "lmbd_filepostfix": "nxs"}},
+    },
+    "nxroot": {
+        "about": "the reference's own test_nxrootlink scripts (spec T12) and more of __nxroot__ (h5py's File"
+                 " in the reference): filename, name, SoftLink and ExternalLink assignment, attrs, create_group,"
+                 " reading STEP data back in FINAL",
+        "xml": entry(
+            field("nxrootstr", "NX_CHAR", "INIT", '<datasource type="PYEVAL"><result name="res2">\n'
+                  'ds.res2 = commonblock["__nxroot__"].filename</result></datasource>', ' units="m"'),
+            field("nxrootpath", "NX_CHAR", "INIT", '<datasource type="PYEVAL"><result name="res2">'
+                  'ds.res2 = (commonblock["__nxroot__"]).name</result></datasource>', ' units="m"'),
+            field("nxrootlink", "NX_CHAR", "FINAL", '<datasource type="PYEVAL"><result name="res2">\n'
+                  'import h5py\nroot = commonblock["__nxroot__"]\nen = root.get("entry1")\n'
+                  'en["mylink"] = h5py.SoftLink("/entry1/nxrootpath")\nds.res2 = str(True)\n        </result>'
+                  '</datasource>', ' units="m"'),
+            field("x", "NX_FLOAT64", "STEP", client("x")),
+            field("summary", "NX_CHAR", "FINAL", '<datasource type="PYEVAL"><result name="r">\n'
+                  'import h5py\nroot = commonblock["__nxroot__"]\nen = root["entry1"]\n'
+                  'en["detector"] = h5py.ExternalLink("scan_00012/det.nxs", "/entry/instrument/detector")\n'
+                  'en.attrs["note"] = "written by a script"\ng = en.create_group("extra")\n'
+                  'g.attrs["NX_class"] = "NXcollection"\nx = root["entry1/x"][()]\n'
+                  'ds.r = "n=%d sum=%.2f first=%s" % (len(x), sum(x), "x" in en)</result></datasource>'), name="entry1"),
+        "files": [("scan_00012/det.nxs", [2, 2], "float32", 5)],
+        "records": [{"data": {"x": 1.5 * i}} for i in range(4)],
     },
     "canfail": {
         "about": "scripts that raise, with canfail on: INIT, one STEP of three, FINAL, and a string field",
