@@ -318,6 +318,27 @@ CASES = {
                            "lima_saving_prefix": "lima_", "lmbd_savefilename": "m_00001", "lmbd_saveallimages": 1,
                            "lmbd_framesperfile": 2, "lmbd_framenumbers": 10, "lmbd_filepostfix": "nxs"}},
     },
+    "postruns": {
+        "about": "pco, perkinelmerdetector, mythen and marccd postrun (FINAL) with their STEP callbacks,"
+                 " under StepsPerFile 2 over 3 records (their split-file branches)",
+        "stepsperfile": 2,
+        "xml": entry(instrument(
+            detector("pco", field("postrun", "NX_CHAR", "FINAL", "@{pco_postrun.ds.xml|name=pco}"),
+                     field("file_start_num", "NX_CHAR", "STEP", "@{pco_filestartnum_cb.ds.xml|name=pco}")),
+            detector("pe", field("postrun", "NX_CHAR", "FINAL", "@{perkinelmerdetector_postrun.ds.xml|name=pe}"),
+                     field("file_index", "NX_INT64", "STEP", "@{perkinelmerdetector_fileindex_cb.ds.xml|name=pe}")),
+            detector("mythen", field("postrun", "NX_CHAR", "FINAL", "@{mythen_postrun.ds.xml|name=mythen}"),
+                     field("file_start_number", "NX_INT64", "STEP", "@{mythen_filestartnumber.ds.xml|name=mythen}")),
+            detector("marccd", field("postrun", "NX_CHAR", "FINAL", "@{marccd_postrun.ds.xml|name=marccd}")))),
+        "records": [{"data": {"pco_filestartnum": 2 + i, "pco_nbframes": 1, "pe_fileindex": 4 + i,
+                              "mythen_fileindex": 7 + i}} for i in range(3)],
+        "final": {"data": {"pco_filestartnum": 5, "pco_filedir": "D:\\pco\\", "pco_nbframes": 1,
+                           "pco_filepostfix": ".tif", "pco_fileprefix": "pco_", "pe_outputdirectory": "/data/pe",
+                           "pe_filepattern": "img", "pe_filename": "img.tif", "pe_fileindex": 7,
+                           "mythen_fileindex": 10, "mythen_filedir": "/data/mythen/", "mythen_fileprefix": "my",
+                           "marccd_savingdirectory": "C:\\mar", "marccd_savingprefix": "mar",
+                           "marccd_savingpostfix": "mccd"}},
+    },
     "nxroot": {
         "about": "the reference's own test_nxrootlink scripts (spec T12) and more of __nxroot__ (h5py's File"
                  " in the reference): filename, name, SoftLink and ExternalLink assignment, attrs, create_group,"
