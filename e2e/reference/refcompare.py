@@ -440,7 +440,9 @@ def run_reference(run):
 def _reference(run):
     from nxswriter.TangoDataWriter import TangoDataWriter
     w = TangoDataWriter()
-    w.writer = "h5py"  # nxstools' h5py back end: the one the nxstools.pyeval VDS helpers support
+    # nxstools' h5py back end: its h5cpp one (the reference's first choice) needs python3-h5cpp,
+    # which is not installed here; the helpers take the h5py branch with it, as they do in nxsw
+    w.writer = "h5py"
     w.fileName = run["output"]
     w.canfail = run["canfail"]
     w.stepsperfile = run["stepsperfile"]
@@ -551,8 +553,7 @@ def dtype_name(dt):
 def jsonable(v, directory):
     import numpy
     if isinstance(v, numpy.ndarray):
-        return [jsonable(x, directory) for x in v.tolist()] if v.dtype.kind != "O" else \
-            [jsonable(x, directory) for x in v.tolist()]
+        return [jsonable(x, directory) for x in v.tolist()] if v.shape else jsonable(v[()], directory)
     if isinstance(v, (list, tuple)):
         return [jsonable(x, directory) for x in v]
     if isinstance(v, bytes):
