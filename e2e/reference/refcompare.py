@@ -160,6 +160,23 @@ CASES = {
                            "lmbd_opmode": 24, "lmbd_filepostfix": "nxs",
                            "lmbd_nxdata": "/scan/instrument/lmbd/data"}},
     },
+    "lambdavdsparts": {
+        "about": "lambdavds with more frames than a file holds: one step's frames over three _part files"
+                 " (11, 11, 3), the next step's in one file, 16-bit (opmode 12)",
+        "name": "lmbd", "vds": True,
+        "xml": entry(instrument(detector(
+            "lmbd", collection(
+                field("trigger_mode", "NX_INT16", "FINAL", "@{lambdavds_triggermode_cb.ds.xml}"),
+                field("frame_numbers", "NX_INT64", "STEP", "@{lambdavds_framenumbers_cb.ds.xml}"),
+                field("save_file_name", "NX_CHAR", "STEP", "@{lambdavds_savefilename_cb.ds.xml}"))))),
+        "files": [("scan_00012/lmbd/m_00001_part%05d.nxs" % i, [n, 2, 3], "int16", 1000 * i)
+                  for i, n in enumerate([11, 11, 3])] + [("scan_00012/lmbd/m_00002.nxs", [5, 2, 3], "int16", 5000)],
+        "records": [{"data": {"lmbd_savefilename": "m_00001", "lmbd_framenumbers": 25}},
+                    {"data": {"lmbd_savefilename": "m_00002", "lmbd_framenumbers": 5}}],
+        "final": {"data": {"lmbd_savefilename": "m_00002", "lmbd_framenumbers": 5, "lmbd_triggermode": 1,
+                           "lmbd_saveallimages": 1, "lmbd_framesperfile": 11, "lmbd_height": 2, "lmbd_width": 3,
+                           "lmbd_opmode": 12, "lmbd_filepostfix": "nxs"}},
+    },
     "lambdavdsnm": {
         "about": "lambdavdsnm: two modules side by side, their translations from JSON, unlimited mappings",
         "name": "lmbd", "vds": True,
