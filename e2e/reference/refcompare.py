@@ -210,6 +210,23 @@ CASES = {
                            "dalsa_acquisitionframecount": 1, "dalsa_nrexposedframes": 3,
                            "dalsa_nxdata": "/scan/instrument/dalsa/data"}},
     },
+    "dalsavdsmulti": {
+        "about": "dalsavds in MultiFrame mode: 4 frames per step in files of at most 3 (the helper prints"
+                 " on stdout on the way), 8-bit",
+        "name": "dalsa", "vds": True,
+        "xml": entry(instrument(detector(
+            "dalsa", collection(
+                field("trigger_mode", "NX_CHAR", "FINAL", "@{dalsavds_triggermode_cb.ds.xml}"),
+                field("file_start_num", "NX_UINT64", "STEP", "@{dalsavds_filestartnum_cb.ds.xml}"),
+                field("nr_exposed_frames", "NX_INT64", "STEP", "@{dalsavds_nrexposedframes_cb.ds.xml}"))))),
+        "files": [("scan_00012/dalsa/dm_%05d.nxs" % i, [n, 2, 2], "uint8", 10 * i) for i, n in enumerate([3, 1, 3, 1])],
+        "records": [{"data": {"dalsa_filestartnum": 2 * (i + 1), "dalsa_nrexposedframes": 4 * (i + 1)}} for i in range(2)],
+        "final": {"data": {"dalsa_filedir": "/ramdisk/", "dalsa_fileprefix": "dm", "dalsa_filepostfix": "nxs",
+                           "dalsa_filestartnum": 4, "dalsa_filesaving": True, "dalsa_triggermode": "Internal",
+                           "dalsa_framespernxfile": 3, "dalsa_pixelformat": "Mono8", "dalsa_height": 2,
+                           "dalsa_width": 2, "dalsa_acquisitionmode": "MultiFrame",
+                           "dalsa_acquisitionframecount": 4, "dalsa_nrexposedframes": 8}},
+    },
     "limaccd": {
         "about": "limaccd: filestartnum_cb (STEP), postrun (FINAL) from the common block,"
                  " description (its script calls a helper nxstools lacks: canfail)",
