@@ -8,9 +8,25 @@ import type { NxValue } from '../api/values.js';
 import type { Logger } from '../api/plugin.js';
 import type { Acquirable } from './elements.js';
 
-/** The reference's wording, which existing tools and tests match (spec 6.1). */
+/**
+ * The reference's wording, which existing tools and tests match (spec 6.1): Python's `str()` of
+ * the pair (message, detail), so a quote in either (a KeyError's `'missing'`) is escaped as
+ * Python escapes it and tools can read the pair back with `ast.literal_eval`.
+ */
 export function failureText(e: Acquirable, problem: unknown): string {
-  return `('Data for ${e.label} not found. DATASOURCE: ${e.source.describe()}', '${errorMessage(problem)}')`;
+  return `(${pythonRepr(`Data for ${e.label} not found. DATASOURCE: ${e.source.describe()}`)}, ${pythonRepr(errorMessage(problem))})`;
+}
+
+/** Python 3's repr() of a str: single quotes unless the text has ' and no ", escapes as Python's. */
+export function pythonRepr(s: string): string {
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
+  const named: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', [q]: `\\${q}` };
+  // eslint-disable-next-line no-control-regex
+  return q + s.replace(/[\\\n\r\t'"\x00-\x1f\x7f]/g, (c) => {
+    if (named[c]) return named[c];
+    if (c === "'" || c === '"') return c;
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  }) + q;
 }
 
 /**
@@ -65,6 +81,10 @@ class TimeLimit implements ReadContext {
   get localJson() { return this.base.localJson; }
   get shared() { return this.base.shared; }
   get file() { return this.base.file; }
+  // every ReadContext member the base has must be forwarded: a missing getter is undefined to
+  // sources (the split state was, so PYEVAL saw currentfileid 0 in split files)
+  get split() { return this.base.split; }
+  get settings() { return this.base.settings; }
   decoder(name: string) { return this.base.decoder(name); }
 
   get signal(): AbortSignal {

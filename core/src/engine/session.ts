@@ -751,7 +751,10 @@ export class WriterSession {
     rmSync(split.base, { force: true });
     if (split.files.length > 1 && this.recorded <= (split.files.length - 1) * this._stepsPerFile) rmSync(split.files.pop()!, { force: true });
     let firstError: unknown;
-    for (let i = 0; i < split.files.length; i++) {
+    // as the reference: the last file first, back to the first, each with its own CurrentFileId
+    // (scripts such as the nxstools postrun helpers compute the file's frame range from it)
+    for (let i = split.files.length - 1; i >= 0; i--) {
+      this._currentFileId = i + 1;
       await this.useFile(split.files[i]!);
       if (i > 0) this.file!.root.setAttribute('file_time', stringValue(nexusTime()));
       try {

@@ -66,6 +66,12 @@ export class FileApi {
       return { kind: g.keys().includes(name) ? 'link' : 'missing' };
     },
     names: (path: WireValue): WireValue => this.group(path as string).keys(),
+    /** a soft or external link's target ({file} only for external ones); null for a hard link or object */
+    link_info: (path: WireValue): WireValue => {
+      const [g, name] = this.split(path as string);
+      const l = g.link?.(name);
+      return l ? (l.file !== undefined ? { file: l.file, path: l.path } : { path: l.path }) : null;
+    },
     /** before a script reads data back from the file */
     flush: (): WireValue => {
       this.file.flush();

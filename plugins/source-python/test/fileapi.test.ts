@@ -25,15 +25,17 @@ class MemField extends MemNode implements SinkField {
 class MemGroup extends MemNode implements SinkGroup {
   readonly children = new Map<string, MemGroup | MemField | { link: string }>();
   readonly virtual = new Map<string, VirtualFieldSpec>();
+  readonly links = new Map<string, { file?: string; path: string }>();
   private child(n: string) { return `${this.path === '/' ? '' : this.path}/${n}`; }
   keys() { return [...this.children.keys()]; }
   openGroup(n: string) { const c = this.children.get(n); return c instanceof MemGroup ? c : undefined; }
   createGroup(n: string) { const g = new MemGroup(this.child(n)); this.children.set(n, g); return g; }
   openField(n: string) { const c = this.children.get(n); return c instanceof MemField ? c : undefined; }
   createField(n: string, spec: FieldSpec) { const f = new MemField(this.child(n), spec.type, [...spec.shape]); this.children.set(n, f); return f; }
-  createSoftLink(target: string, n: string) { this.children.set(n, { link: target }); }
+  createSoftLink(target: string, n: string) { this.children.set(n, { link: target }); this.links.set(n, { path: target }); }
   createHardLink(target: string, n: string) { this.children.set(n, { link: target }); }
-  createExternalLink(file: string, target: string, n: string) { this.children.set(n, { link: `${file}:${target}` }); }
+  createExternalLink(file: string, target: string, n: string) { this.children.set(n, { link: `${file}:${target}` }); this.links.set(n, { file, path: target }); }
+  link(n: string) { return this.links.get(n); }
   createVirtualField(n: string, spec: VirtualFieldSpec) {
     this.virtual.set(n, spec);
     return this.createField(n, { type: spec.type, shape: [...spec.shape] });
@@ -67,19 +69,44 @@ det = root.open("scan").open("instrument").open("lmbd")
 fld = det.create_field("distance", "float64")
 fld.write(0.5)
 fld.attributes.create("units", "string").write("m")
+det.create_field("mode", "string").write("fast")
 det.attributes.create("NX_class", "string").write("NXdetector")
 filewriter.link("/scan/instrument/lmbd/distance", det, "dist")
 filewriter.link("modules/m1.nxs://entry/data", det, "m1")
-names = sorted(ch.name for ch in filewriter.get_links(det))
-ds.result = [str(isinstance(fld, filewriter.FTField)), str(hasattr(root, "currentfileid")), root.parent.name, root.h5object.__class__.__name__] + names`, file);
-  assert.deepEqual(out.data, ['True', 'True', '/data/scan_00001.nxs', 'File', 'dist', 'distance', 'm1']);
+links = sorted(filewriter.get_links(det), key=lambda ch: ch.name)
+names = [ch.name for ch in links]
+targets = [ch.target_path for ch in links]
+ds.result = [str(isinstance(fld, filewriter.FTField)), str(hasattr(root, "currentfileid")), root.parent.name, root.h5object.__class__.__name__] + names + targets`, file);
+  assert.deepEqual(out.data, ['True', 'True', '/data/scan_00001.nxs', 'File', 'dist', 'distance', 'm1', 'mode',
+    // as nxstools' writers: "file:/" + the link's target (soft), the external file and path, an object's own path
+    '/data/scan_00001.nxs://scan/instrument/lmbd/distance', '/data/scan_00001.nxs://scan/instrument/lmbd/distance',
+    'modules/m1.nxs://entry/data', '/data/scan_00001.nxs://scan/instrument/lmbd/mode']);
   const distance = det.openField('distance')!;
-  assert.deepEqual([distance.type, [...(distance.value!.data as Float64Array)]], ['float64', [0.5]]);
+  // as nxstools' writers: a field without a shape is [1] (a scalar written fills it); a string one is a scalar
+  assert.deepEqual([distance.type, distance.shape, [...(distance.value!.data as Float64Array)]], ['float64', [1], [0.5]]);
+  assert.deepEqual([det.openField('mode')!.shape, det.openField('mode')!.value!.data], [[], ['fast']]);
   assert.deepEqual(distance.getAttribute('units'), stringValue('m'));
   assert.deepEqual(det.getAttribute('NX_class'), stringValue('NXdetector'));
   assert.deepEqual(det.children.get('dist'), { link: '/scan/instrument/lmbd/distance' });
   assert.deepEqual(det.children.get('m1'), { link: 'modules/m1.nxs:/entry/data' });
   assert.ok(root.openGroup('scan'));
+});
+
+test('__nxroot__ get(name, getlink=True) is h5py\'s SoftLink(target), ExternalLink(file, path) or HardLink(), so nxstools.h5pywriter.get_links reads targets (secop.create_sample_nxdata)', async () => {
+  const { file } = memFile();
+  const out = await run(`
+import nxstools.h5pywriter as h5w
+det = commonblock["__root__"].open("scan").open("instrument").open("lmbd")
+det.create_field("distance", "float64").write(0.5)
+det.h5object["dist"] = __import__("h5py").SoftLink("/scan/instrument/lmbd/distance")
+det.h5object["m1"] = __import__("h5py").ExternalLink("modules/m1.nxs", "/entry/data")
+g = det.h5object
+kinds = []
+for n in ("dist", "distance", "m1"):
+    kinds.append(type(g.get(n, getlink=True)).__name__)
+ds.result = kinds + [g.get("dist", getlink=True).path, g.get("m1", getlink=True).filename] + sorted(l.target_path for l in h5w.get_links(det))`, file);
+  assert.deepEqual(out.data, ['SoftLink', 'HardLink', 'ExternalLink', '/scan/instrument/lmbd/distance', 'modules/m1.nxs',
+    '/entry/data', '/scan/instrument/lmbd/distance', '/scan/instrument/lmbd/distance']);
 });
 
 test('__root__ knows the split file: currentfileid and stepsperfile as the session has them (the helpers\' split branches)', async () => {

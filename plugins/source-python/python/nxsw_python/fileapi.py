@@ -162,12 +162,12 @@ class Group(Node):
         if kind == "field":
             return Dataset(self._api, path, self.filename, info)
         if kind == "link":
-            return SoftLinkInfo(path)
+            return link_object(self._api, path)
         raise KeyError("no object %s in %s" % (name, self.name))
 
     def get(self, name, default=None, getclass=False, getlink=False):
         if getlink:
-            return SoftLinkInfo(_join(self.name, name)) if name in self else default
+            return link_object(self._api, _join(self.name, name)) if name in self else default
         try:
             return self[name]
         except KeyError:
@@ -209,10 +209,32 @@ class File(Group):
 
 
 class SoftLinkInfo(object):
-    """what `.get(name, getlink=True)` returns: the link's own path"""
+    """h5py.SoftLink where h5py is missing: `.path` is the link's target"""
 
     def __init__(self, path):
         self.path = path
+
+
+class ExternalLinkInfo(object):
+    """h5py.ExternalLink where h5py is missing"""
+
+    def __init__(self, filename, path):
+        self.filename, self.path = filename, path
+
+
+class HardLinkInfo(object):
+    """h5py.HardLink where h5py is missing: an object's own name (no `.path`, as h5py's)"""
+
+
+def link_object(api, path):
+    """what h5py's `group.get(name, getlink=True)` returns: SoftLink(target), ExternalLink(file,
+    path) or HardLink() (nxstools' h5py writer reads link targets from these)"""
+    info = api("link_info", path)
+    if not info:
+        return h5py.HardLink() if h5py else HardLinkInfo()
+    if info.get("file") is not None:
+        return h5py.ExternalLink(info["file"], info["path"]) if h5py else ExternalLinkInfo(info["file"], info["path"])
+    return h5py.SoftLink(info["path"]) if h5py else SoftLinkInfo(info["path"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,8 +372,11 @@ class FTField(_FTNodeMixin, _base("FTField")):
         return n
 
     def write(self, value):
-        if not isinstance(value, (list, tuple)) and not hasattr(value, "shape"):
+        if not isinstance(value, (list, tuple)) and getattr(value, "shape", ()) == ():
             value = _cast(value, self._dtype)
+            # h5py's `dataset[...] = value`, which nxstools' write is: a scalar fills the shape
+            for n in reversed(self._shape):
+                value = [value] * n
         self._api("write", self.path, from_python(value, self.path))
         self._shape = tuple(self._api("info", self.path).get("shape") or ())
 
@@ -371,13 +396,24 @@ class FTField(_FTNodeMixin, _base("FTField")):
 
 class FTLink(_FTNodeMixin, _base("FTLink")):
     def __init__(self, api, path, parent):
-        _ftinit(self, SoftLinkInfo(path), parent)
+        _ftinit(self, link_object(api, path), parent)
         self._api, self.path = api, path
         self.name = posixpath.basename(path)
 
     @property
     def target_path(self):
-        return self.path
+        """"file:/path" as nxstools' h5cpp writer gives it: the target of a soft or external link
+        (with the external file's name), else the object's own path in this file"""
+        info = self._api("link_info", self.path)
+        target = info["path"] if info else self.path
+        filename = (info or {}).get("file") or self._filename()
+        return "%s:/%s" % (filename, target)
+
+    def _filename(self):
+        node = self._tparent
+        while node is not None and not hasattr(node, "filename"):
+            node = getattr(node, "_tparent", None)
+        return node.filename if node is not None else ""
 
 
 class FTGroup(_FTNodeMixin, _base("FTGroup")):
@@ -424,7 +460,13 @@ class FTGroup(_FTNodeMixin, _base("FTGroup")):
 
     def create_field(self, name, type, shape=None, chunk=None, dfilter=None):
         etype = element_type(type)
-        self._api("create_field", self.path, name, etype, list(shape or []))
+        # as both nxstools back ends: a string without shape or chunk is a scalar; any other
+        # field without a shape is one element, [1], extensible (they create every field chunked)
+        if etype == "string" and shape is None and chunk is None:
+            dims = []
+        else:
+            dims = list(shape or [1])
+        self._api("create_field", self.path, name, etype, dims)
         return self.open(name)
 
     def create_virtual_field(self, name, layout, fillvalue=None):
