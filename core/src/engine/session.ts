@@ -189,6 +189,10 @@ export class WriterSession {
   get openSinkFile(): SinkFile | undefined {
     return this.file;
   }
+  /** the sink writing the open file(s): its openReader reads back the ones a StepsPerFile scan closed */
+  get openSink(): SinkFactory | undefined {
+    return this.sink;
+  }
   /** the files of the last OpenFile … CloseFile once they are closed; undefined again from the next OpenFile */
   get lastClosed(): ClosedFiles | undefined {
     return this._lastClosed;
