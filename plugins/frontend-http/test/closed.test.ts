@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kernel } from '@nxsw/core';
+import { Kernel, WriterSession } from '@nxsw/core';
 import { haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { startHttp, type RunningHttpServer } from '../src/index.js';
 import { FINAL_JSON, GLOBAL_JSON, openScan, recordJson, recordOf, tempDir, writeScan } from './helpers.js';
@@ -145,6 +145,16 @@ describe(`the live view of closed files (${label})`, () => {
     assert.deepEqual(await json('/data/', { file: status.view[2].file, path: '/entry1/data/counter1' }), h5pySlice(status.view[2].path, '/entry1/data/counter1', ''));
     await refused('/meta/', { file: 'split@4', path: '/' }, 404, /File not found: the session 'split' closed 3 files; there is no file 4/);
     await refused('/meta/', { file: 'split@0', path: '/' }, 404, /there is no file 0/);
+  });
+
+  test('the view of the last scan survives its session being replaced (a Tango Init makes a new session)', { skip }, async () => {
+    const file = join(dir, 'init.nxs');
+    await writeScan(kernel, 'init', file, 2);
+    const fresh = new WriterSession({ extensions: kernel, log: kernel.log, limits: kernel.limits });
+    kernel.sessions.set('init', fresh);
+    assert.deepEqual((await json('/meta/', { file: 'init', path: '/entry1/data/counter1' })).shape, [2]);
+    kernel.sessions.delete('init');
+    await refused('/meta/', { file: 'init', path: '/' }, 404, /File not found: no writer session named 'init'/);
   });
 
   test('eviction: at most maxReaders readers stay open, the least recently used is closed; stop() closes the rest', { skip }, async () => {

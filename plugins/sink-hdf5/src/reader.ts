@@ -43,6 +43,8 @@ function typeLabel(m: Metadata): string {
 /** an h5wasm value as an NxValue of the stored element type */
 function toValue(raw: unknown, type: ElementType, shape: readonly number[]): NxValue | undefined {
   try {
+    // a typed array converts in one copy (a slice of many rows); the rest element by element
+    if (ArrayBuffer.isView(raw) && type !== 'bool') return { ...valueFromJs(raw, type), shape: shape.length ? [...shape] : [] };
     const flat = ArrayBuffer.isView(raw) ? Array.from(raw as unknown as ArrayLike<number | bigint>) : Array.isArray(raw) ? raw.flat(Infinity) : [raw];
     const v = valueFromJs(flat.map((x) => (type === 'bool' ? Boolean(x) : x)), type);
     return { ...v, shape: shape.length ? [...shape] : [] };
