@@ -79,6 +79,12 @@ test('the status page counts Records live and H5Web plots the NXdata of the file
     await page.getByText('counter1 (counts)').first().waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('text=/No entity found|File not found|Something went wrong/').count(), 0, 'H5Web shows no error for the closed file');
     await page.screenshot({ path: join(SHOTS, 'h5web-closed.png') });
+    // H5Web's search lists the file's paths (/paths/) and opens what it finds
+    await page.getByRole('tab', { name: 'Search' }).or(page.getByLabel('Search', { exact: true })).first().click();
+    await page.getByLabel('Path to search').fill('mca');
+    await page.locator('[data-path="/entry1/instrument/detector/mca"]').click({ timeout: 30_000 });
+    await page.getByText('NX Line').or(page.getByText('Heatmap')).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'h5web-search.png') });
     const meta = (await (await fetch(`${url}meta/?file=write&path=/entry1/data/counter1`)).json()) as { shape: number[] };
     assert.deepEqual(meta.shape, [written], 'every Record fed is in the closed file');
 
