@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run live`: writes the example scan (examples/scan) slowly, point by point, with the live
-// view on, so a browser can watch the status page and the NXdata plot grow. No Tango database.
+// view on, so a browser can watch the status page and the NXdata plot grow; after the last point the
+// closed file stays viewable until Ctrl-C. No Tango database.
 //   npm run live -- [--http [HOST:]PORT] [--points N] [--interval MS]
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ mkdirSync('out', { recursive: true });
 rmSync(out, { force: true });
 
 const child = spawn(process.execPath, ['--no-node-snapshot', 'core/dist/src/cli/main.js', 'write', 'examples/scan/scan.xml', '--output', out,
-  '--global', 'examples/scan/global.json', '--records', '-', '--final', 'examples/scan/final.json', '--http', values.http], { stdio: ['pipe', 'inherit', 'inherit'] });
+  '--global', 'examples/scan/global.json', '--records', '-', '--final', 'examples/scan/final.json', '--http', values.http, '--keep-serving'], { stdio: ['pipe', 'inherit', 'inherit'] });
 const template = JSON.parse(readFileSync('examples/scan/records.jsonl', 'utf8').split('\n')[0]);
 let i = 0;
 const timer = setInterval(() => {

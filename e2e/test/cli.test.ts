@@ -30,6 +30,9 @@ test('--help and usage errors', () => {
   assert.match(bad.err, /write needs --output FILE/);
   assert.equal(nxsw(['frobnicate']).code, 2);
   assert.match(nxsw(['write', 'a.xml', '-o', 'x.nxs', '--steps-per-file', 'two']).err, /--steps-per-file must be a non-negative integer/);
+  const keep = nxsw(['write', 'a.xml', '-o', 'x.nxs', '--keep-serving']);
+  assert.equal(keep.code, 2);
+  assert.match(keep.err, /--keep-serving needs --http/);
 });
 
 test('bad XML from standard input: exit 1, line and column, no file written', () => {

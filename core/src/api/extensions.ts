@@ -313,6 +313,13 @@ export interface ReadField extends ReadNodeBase {
   readonly shape: readonly number[];
   /** reads the whole value when it has at most `maxElements` elements, else undefined */
   read(maxElements: number): NxValue | undefined;
+  /**
+   * A hyperslab of the stored value: `count` elements per axis from `start` (both of the rank of
+   * `shape`; a scalar takes []), for readers that must never read a large dataset whole (the live
+   * view of a closed file). undefined for a type without an element type; a selection outside the
+   * shape throws a VALUE_INVALID naming the dataset. Optional: a reader that cannot leaves it out.
+   */
+  readSlice?(start: readonly number[], count: readonly number[]): NxValue | undefined;
 }
 
 export interface ReadUnresolved {
@@ -320,6 +327,8 @@ export interface ReadUnresolved {
   readonly path: string;
   /** e.g. "an external link to other.h5:/entry/data", "a soft link to /missing" */
   readonly reason: string;
+  /** for a dangling soft link or an external link: its target (and file), as SinkGroup.link gives them */
+  readonly link?: { readonly file?: string; readonly path: string };
 }
 
 export type ReadNode = ReadGroup | ReadField | ReadUnresolved;

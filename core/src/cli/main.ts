@@ -42,6 +42,8 @@ write: runs OpenFile → OpenEntry → Record×N → CloseEntry → CloseFile.
       --flush-interval MS    flush every MS milliseconds instead of after every Record
       --http [HOST:]PORT     serve the live view (status page, H5Web) while writing; the session is
                              named 'write'; HOST defaults to 127.0.0.1
+      --keep-serving         with --http: after the scan, keep the live view of the closed file up
+                             until Ctrl-C (SIGINT or SIGTERM)
       --json                 print the summary as JSON
 
 check: parses and validates CONFIG (every tag, every datasource's own configuration) and prints
@@ -150,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
         metadata: { type: 'boolean', default: false },
         'flush-interval': { type: 'string' },
         http: { type: 'string' },
+        'keep-serving': { type: 'boolean', default: false },
       },
     });
     if (values.help) return help();
@@ -159,14 +162,23 @@ async function main(argv: string[]): Promise<number> {
     if (steps !== undefined && (!Number.isInteger(steps) || steps < 0)) throw usage(`--steps-per-file must be a non-negative integer, not '${values['steps-per-file']}'`);
     const interval = values['flush-interval'] === undefined ? undefined : Number(values['flush-interval']);
     if (interval !== undefined && (!Number.isFinite(interval) || interval <= 0)) throw usage(`--flush-interval must be a positive number of milliseconds`);
+    if (values['keep-serving'] && values.http === undefined) throw usage('--keep-serving needs --http');
     const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : quietButWarn });
     const live = values.http === undefined ? undefined : await httpFrontEnd(kernel).start(kernel, ['--http', values.http]);
     if (live) process.stderr.write(`${live.description}\n`);
     try {
-      return await runWrite(kernel, {
+      const code = await runWrite(kernel, {
         config: positionals[0]!, output: values.output, global: values.global, records: values.records, final: values.final,
         stepsPerFile: steps, canFail: values['can-fail'], logs: !values['no-logs'], swmr: values.swmr, metadata: values.metadata, flushIntervalMs: interval, json: values.json,
       });
+      if (live && values['keep-serving']) {
+        process.stderr.write('nxsw: the scan is closed; its live view stays up until Ctrl-C\n');
+        await new Promise((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+      }
+      return code;
     } finally {
       await live?.stop();
       await kernel.stop();

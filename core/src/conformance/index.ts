@@ -123,6 +123,7 @@ async function checkReader(sink: SinkFactory, path: string, fail: (m: string) =>
       const x = kids.get(name);
       if (x?.kind !== 'field' || x.type !== 'float64' || x.shape.join() !== '3') fail(`sink ${sink.name}: the reader sees ${name} as ${JSON.stringify(x)}, not a float64 field of shape [3]`);
       else if (x.read(2) !== undefined || x.read(3)?.data[2] !== 3.5) fail(`sink ${sink.name}: the reader's read(maxElements) does not honour the limit or the data`);
+      else if (x.readSlice && x.readSlice([2], [1])?.data[0] !== 3.5) fail(`sink ${sink.name}: the reader's readSlice([2], [1]) of ${name} does not give its last element`);
     }
     const title = kids.get('title');
     if (title?.kind !== 'field' || (title.read(1)?.data as string[] | undefined)?.[0] !== 'ünïcode') fail(`sink ${sink.name}: the reader does not read the string scalar`);

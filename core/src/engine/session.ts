@@ -74,6 +74,27 @@ export interface SessionOptions {
   readonly metadataOutput?: string;
 }
 
+/**
+ * The files of a session's last OpenFile … CloseFile, kept after CloseFile so that readers in this
+ * process (the live view) can still show the scan just taken.
+ */
+export interface ClosedFiles {
+  /** the files in order (StepsPerFile: file 1, 2, …), as the session named them */
+  readonly files: readonly string[];
+  /** the sink that wrote them: its openReader reads them back */
+  readonly sink: SinkFactory;
+  /** when they were closed (ms since the epoch) */
+  readonly closedAt: number;
+}
+
+/**
+ * What a session does with its files, for readers in this process: `opening` comes before the
+ * session opens a file for writing (OpenFile, each StepsPerFile file), so that a reader holding
+ * it lets go first (HDF5 refuses to open a file for writing that this process has open read-only);
+ * `closed` after CloseFile (or Init) closed the session's files.
+ */
+export type SessionFileEvent = { readonly kind: 'opening'; readonly path: string } | { readonly kind: 'closed'; readonly closed: ClosedFiles };
+
 interface SplitState {
   readonly base: string;
   readonly files: string[];
@@ -110,6 +131,10 @@ export class WriterSession {
 
   private output: OutputName | undefined;
   private file: SinkFile | undefined;
+  /** the sink of the open files */
+  private sink: SinkFactory | undefined;
+  private _lastClosed: ClosedFiles | undefined;
+  private readonly fileListeners = new Set<(e: SessionFileEvent) => void>();
   private binding: FileBinding | undefined;
   private parentPath = '';
   private entry: Entry | undefined;
@@ -163,6 +188,28 @@ export class WriterSession {
    */
   get openSinkFile(): SinkFile | undefined {
     return this.file;
+  }
+  /** the sink writing the open file(s): its openReader reads back the ones a StepsPerFile scan closed */
+  get openSink(): SinkFactory | undefined {
+    return this.sink;
+  }
+  /** the files of the last OpenFile … CloseFile once they are closed; undefined again from the next OpenFile */
+  get lastClosed(): ClosedFiles | undefined {
+    return this._lastClosed;
+  }
+  /** calls `listener` with what the session does with its files; returns the unsubscribe function */
+  watchFiles(listener: (e: SessionFileEvent) => void): () => void {
+    this.fileListeners.add(listener);
+    return () => this.fileListeners.delete(listener);
+  }
+  private tell(e: SessionFileEvent): void {
+    for (const l of this.fileListeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.log.warn(`a file listener failed: ${errorMessage(err)}`);
+      }
+    }
   }
   /** Resolves when no command runs: a reader then sees whole Records, never half of one. */
   async idle(): Promise<void> {
@@ -278,7 +325,10 @@ export class WriterSession {
       const sink = this.chooseSink(output.file);
       checkOutputPath(output.file);
       const existed = existsSync(output.file);
+      this._lastClosed = undefined;
+      this.tell({ kind: 'opening', path: resolvePath(output.file) });
       const file = await sink.open(output.file, { mode: 'append', swmr: this.options.swmr });
+      this.sink = sink;
       this.output = output;
       this.file = file;
       this.binding = new FileBinding(file);
@@ -724,6 +774,8 @@ export class WriterSession {
   private async switchTo(n: number): Promise<void> {
     const split = this.split!;
     const name = splitFileName(split.base, n);
+    // before the copy replaces a file a reader may hold (an earlier scan's file of that name)
+    this.tell({ kind: 'opening', path: resolvePath(name) });
     copyFileSync(split.base, name);
     split.files.push(name);
     await this.useFile(name);
@@ -732,6 +784,7 @@ export class WriterSession {
   }
 
   private async useFile(name: string): Promise<void> {
+    this.tell({ kind: 'opening', path: resolvePath(name) });
     const f = await this.chooseSink(name).open(name, { mode: 'append' });
     this.file = f;
     this.binding!.use(f);
@@ -818,6 +871,8 @@ export class WriterSession {
     }
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    const files = this.outputFiles;
+    const sink = this.sink;
     if (this.file) {
       try {
         this.flush(true);
@@ -826,6 +881,11 @@ export class WriterSession {
       }
     }
     this.file = undefined;
+    if (sink && files.length > 0) {
+      this._lastClosed = { files: files.map((f) => resolvePath(f)), sink, closedAt: Date.now() };
+      this.tell({ kind: 'closed', closed: this._lastClosed });
+    }
+    this.sink = undefined;
     this.binding = undefined;
     this.split = undefined;
     this.output = undefined;
@@ -840,6 +900,7 @@ export class WriterSession {
       /* already failing */
     }
     this.file = undefined;
+    this.sink = undefined;
     this.binding = undefined;
   }
 }

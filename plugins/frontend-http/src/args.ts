@@ -7,11 +7,15 @@ export interface HttpOptions {
   readonly host: string;
   /** 0: an ephemeral port */
   readonly port: number;
-  /** the most elements one data request may read */
+  /** the most elements one data request may read (and paths one /paths/ request lists) */
   readonly maxElements: number;
+  /** the most readers of closed files kept open (default DEFAULT_MAX_READERS) */
+  readonly maxReaders?: number;
 }
 
 export const DEFAULT_MAX_ELEMENTS = 1 << 22;
+/** closed files whose readers stay open: a few sessions' last scans */
+export const DEFAULT_MAX_READERS = 8;
 
 export const USAGE = `nxsw serve --http [HOST:]PORT [--max-elements N]
   --http [HOST:]PORT   serve the read-only live view (status page, h5grove API, H5Web) on PORT;

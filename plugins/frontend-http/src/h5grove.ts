@@ -1,10 +1,15 @@
 /**
  * The h5grove protocol (https://github.com/silx-kit/h5grove) as H5Web's H5GroveProvider uses it:
- * `meta`, `attr` and `data` of one path in one file, read through the writer's own open sink
- * handles. Soft links inside the file are followed (as h5grove does); external links are shown
- * as such. Data is read by hyperslab: a request for more than `maxElements` elements is refused.
+ * `meta`, `attr`, `data` and `paths` of one path in one file (tree.ts: an open file through the
+ * writer's handles, a closed one through the sink's reader). Soft links inside the file are
+ * followed (as h5grove does); external links are shown as such. Data is read by hyperslab: a
+ * request for more than `maxElements` elements is refused.
  */
-import { NxswError, type ElementType, type NxValue, type SinkField, type SinkFile, type SinkGroup, type SinkNode } from '@nxsw/core';
+import { NxswError, type ElementType, type NxValue } from '@nxsw/core';
+import { GroveError } from './errors.js';
+import type { GroveFile, TreeAttribute, TreeGroup, TreeNode } from './tree.js';
+
+export { GroveError };
 
 /** h5grove's type description (H5T class 0 integer, 1 float, 3 string) */
 export interface GroveType {
@@ -29,13 +34,6 @@ export type GroveEntity =
   | { name: string; kind: 'soft_link'; target_path: string }
   | { name: string; kind: 'external_link'; target_file: string; target_path: string };
 
-/** h5grove's messages; H5Web recognises "not a valid path" */
-export class GroveError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
 const SIZE: Record<ElementType, number> = {
   int8: 1, uint8: 1, bool: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8, string: -1,
 };
@@ -46,76 +44,55 @@ export function groveType(t: ElementType): GroveType {
   return { class: 0, size: SIZE[t], order: 0, sign: t.startsWith('int') ? 1 : 0 };
 }
 
-type Resolved = { kind: 'group'; node: SinkGroup } | { kind: 'dataset'; node: SinkField } | { kind: 'external'; file: string; path: string };
-
-const MAX_LINK_DEPTH = 16;
-
-/** Follows `path` from the root, resolving soft links; undefined when nothing is there. */
-function resolve(root: SinkGroup, path: string, depth = 0): Resolved | undefined {
-  if (depth > MAX_LINK_DEPTH) throw new GroveError(400, `Cannot resolve ${path}: more than ${MAX_LINK_DEPTH} soft links`);
-  const parts = path.split('/').filter(Boolean);
-  let group = root;
-  for (let i = 0; i < parts.length; i++) {
-    const name = parts[i]!;
-    const last = i === parts.length - 1;
-    if (!group.keys().includes(name)) return undefined;
-    const link = group.link?.(name);
-    if (link?.file !== undefined) return last ? { kind: 'external', file: link.file, path: link.path } : undefined;
-    if (link) {
-      const target = resolve(root, link.path, depth + 1);
-      if (last || !target) return target;
-      if (target.kind !== 'group') return undefined;
-      group = target.node;
-      continue;
-    }
-    const sub = group.openGroup(name);
-    if (sub) {
-      group = sub;
-      continue;
-    }
-    if (!last) return undefined;
-    const field = group.openField(name);
-    return field ? { kind: 'dataset', node: field } : undefined;
+/** the node at `path`, soft links followed; undefined when nothing is there */
+function resolve(root: TreeGroup, path: string): TreeNode | undefined {
+  let node: TreeNode = root;
+  for (const part of path.split('/').filter(Boolean)) {
+    if (node.kind !== 'group') return undefined;
+    const next: TreeNode | undefined = node.child(part);
+    if (!next) return undefined;
+    node = next;
   }
-  return { kind: 'group', node: group };
+  return node;
 }
 
-function found(root: SinkGroup, path: string): Resolved {
-  const r = resolve(root, path);
+function found(file: GroveFile, path: string): TreeNode {
+  const r = resolve(file.root, path);
   if (!r) throw new GroveError(404, `${path} is not a valid path`);
   return r;
 }
 
-function attributesOf(node: SinkNode): GroveAttribute[] {
-  return node.attributeNames().flatMap((name) => {
-    const v = node.getAttribute(name);
-    return v ? [{ name, type: groveType(v.type), shape: [...v.shape] }] : [];
-  });
+function attributesOf(attrs: readonly TreeAttribute[]): GroveAttribute[] {
+  // a type the value model lacks (a compound attribute in a file another program changed) is left out
+  return attrs.flatMap((a) => (a.type ? [{ name: a.name, type: groveType(a.type), shape: [...a.shape] }] : []));
 }
 
 function baseName(path: string): string {
   return path.split('/').filter(Boolean).at(-1) ?? '';
 }
 
-function entity(root: SinkGroup, name: string, r: Resolved, withChildren: boolean, path: string): GroveEntity {
-  if (r.kind === 'external') return { name, kind: 'external_link', target_file: r.file, target_path: r.path };
-  if (r.kind === 'dataset') return { name, kind: 'dataset', type: groveType(r.node.type), shape: [...r.node.shape], attributes: attributesOf(r.node) };
-  const group: GroveEntity = { name, kind: 'group', attributes: attributesOf(r.node) };
+function entity(name: string, r: TreeNode, withChildren: boolean): GroveEntity {
+  switch (r.kind) {
+    case 'external_link': return { name, kind: 'external_link', target_file: r.file, target_path: r.target };
+    case 'soft_link': return { name, kind: 'soft_link', target_path: r.target };
+    case 'other': throw new GroveError(400, `${name}: ${r.reason}`);
+    case 'dataset':
+      if (!r.type) throw new GroveError(400, `${r.path} has a type the live view does not read`);
+      return { name, kind: 'dataset', type: groveType(r.type), shape: [...r.shape], attributes: attributesOf(r.attributes()) };
+  }
+  const group: GroveEntity = { name, kind: 'group', attributes: attributesOf(r.attributes()) };
   if (withChildren) {
-    const parent = r.node;
-    group.children = parent.keys().map((child) => {
-      const childPath = `${path.replace(/\/+$/, '')}/${child}`;
-      const c = resolve(root, childPath);
-      // a dangling soft link stays a link, as h5grove shows it
-      if (!c) return { name: child, kind: 'soft_link', target_path: parent.link?.(child)?.path ?? '' };
-      return entity(root, child, c, false, childPath);
+    group.children = r.names().flatMap((child) => {
+      const c = r.child(child);
+      if (!c || c.kind === 'other' || (c.kind === 'dataset' && !c.type)) return [];
+      return [entity(child, c, false)];
     });
   }
   return group;
 }
 
-export function meta(file: SinkFile, path: string): GroveEntity {
-  return entity(file.root, baseName(path), found(file.root, path), true, path);
+export function meta(file: GroveFile, path: string): GroveEntity {
+  return entity(baseName(path), found(file, path), true);
 }
 
 /** a flat array in row-major order → nested arrays of `shape` (a scalar for shape []) */
@@ -131,16 +108,43 @@ function jsonValues(v: NxValue): unknown[] {
   return Array.from(data, (x) => (typeof x === 'bigint' ? Number(x) : x));
 }
 
-export function attributes(file: SinkFile, path: string): Record<string, unknown> {
-  const r = found(file.root, path);
-  if (r.kind === 'external') throw new GroveError(400, `${path} is an external link: its attributes are in ${r.file}`);
+export function attributes(file: GroveFile, path: string): Record<string, unknown> {
+  const r = found(file, path);
+  if (r.kind === 'external_link') throw new GroveError(400, `${path} is an external link: its attributes are in ${r.file}`);
+  if (r.kind !== 'group' && r.kind !== 'dataset') throw new GroveError(400, `${path} is ${r.kind === 'soft_link' ? `a soft link to ${r.target}, which does not exist` : r.reason}`);
   const out: Record<string, unknown> = {};
-  for (const name of r.node.attributeNames()) {
-    const v = r.node.getAttribute(name);
-    if (v) out[name] = nest(jsonValues(v), v.shape);
+  for (const a of r.attributes()) {
+    const v = a.type ? a.value() : undefined;
+    if (v) out[a.name] = nest(jsonValues(v), v.shape);
   }
   return out;
 }
+
+/**
+ * Every path below `path` (a group), as h5grove's /paths/ lists them for H5Web's search: the group
+ * itself first, then each link name depth first. Soft links are listed but not entered (they may
+ * loop); at most `limit` paths.
+ */
+export function paths(file: GroveFile, path: string, limit: number): string[] {
+  const r = found(file, path);
+  if (r.kind !== 'group') throw new GroveError(400, `${path} is not a group`);
+  const base = `/${path.split('/').filter(Boolean).join('/')}`;
+  const out = [base];
+  const walk = (g: TreeGroup, at: string, depth: number): void => {
+    for (const name of g.names()) {
+      const p = at === '/' ? `/${name}` : `${at}/${name}`;
+      if (out.length >= limit) throw new GroveError(413, `${base} holds more than ${limit} paths, the live view's limit`);
+      out.push(p);
+      const c = g.child(name);
+      // a group reached through a soft link has another path than this one: not entered
+      if (c?.kind === 'group' && c.path === p && depth < MAX_DEPTH) walk(c, p, depth + 1);
+    }
+  };
+  walk(r, base, 0);
+  return out;
+}
+
+const MAX_DEPTH = 64;
 
 /** A numpy-style selection ("0,:", "2:10", ":,3") over `shape` → hyperslab and result shape. */
 export function parseSelection(selection: string | undefined, shape: readonly number[]): { start: number[]; count: number[]; shape: number[] } {
@@ -183,20 +187,20 @@ export interface DataResult {
   readonly json?: unknown;
 }
 
-export function data(file: SinkFile, path: string, selection: string | undefined, format: string, flatten: boolean, maxElements: number): DataResult {
-  const r = found(file.root, path);
-  if (r.kind !== 'dataset') throw new GroveError(400, `${path} is not a dataset`);
-  const field = r.node;
-  if (!field.readSlice) throw new GroveError(501, `the sink writing ${file.path} cannot read back slices`);
+export function data(file: GroveFile, path: string, selection: string | undefined, format: string, flatten: boolean, maxElements: number): DataResult {
+  const field = found(file, path);
+  if (field.kind !== 'dataset') throw new GroveError(400, `${path} is not a dataset`);
+  if (!field.readSlice) throw new GroveError(501, `the sink of ${file.path} cannot read back slices`);
   const sel = parseSelection(selection, field.shape);
   const n = sel.count.reduce((a, b) => a * b, 1);
   if (n > maxElements) throw new GroveError(413, `${path}: the selection has ${n} elements, more than the live view's limit of ${maxElements}; select a slice`);
-  let v: NxValue;
+  let v: NxValue | undefined;
   try {
     v = field.readSlice(sel.start, sel.count);
   } catch (e) {
     throw e instanceof NxswError ? new GroveError(400, e.message) : e;
   }
+  if (!v) throw new GroveError(400, `${path} has a type the live view does not read`);
   if (format === 'bin') {
     if (v.type === 'string') throw new GroveError(400, `${path} holds strings: request format=json`);
     const d = v.data as Exclude<NxValue['data'], string[]>;

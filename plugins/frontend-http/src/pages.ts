@@ -13,6 +13,7 @@ export const STATUS_PAGE = `<!doctype html>
  .errors { color: #c62828; white-space: pre-wrap; font-family: monospace; font-size: 12px; }
  dt { float: left; width: 9em; color: #666; } dd { margin-left: 9em; }
  #connection { color: #666; font-size: 12px; }
+ .closed { color: #666; }
 </style></head>
 <body>
 <h1>nxsw — writer sessions</h1>
@@ -26,12 +27,15 @@ const list = (r) => Object.entries(r || {}).map(([k, v]) => k + ' ' + v).join(',
 function render(sessions) {
   if (sessions.length === 0) { root.innerHTML = '<p>no writer session in this process</p>'; return; }
   root.innerHTML = sessions.map((s) => {
-    const link = s.open ? ' · <a class="h5web" href="/h5web/?file=' + encodeURIComponent(s.name) + '" target="_blank">open in H5Web</a>' : '';
+    const files = s.view.map((v) => text(v.path) + ' · <a class="h5web" href="/h5web/?file=' + encodeURIComponent(v.file) + '" target="_blank">open in H5Web</a>').join('<br>');
+    const fileRow = s.open ? '<dt>file</dt><dd>' + (files || '—') + '</dd>'
+      : s.closed ? '<dt>closed file</dt><dd><span class="closed">closed ' + new Date(s.closed.at).toLocaleString() + '</span><br>' + files + '</dd>'
+      : '<dt>file</dt><dd>—</dd>';
     const summary = s.summary ? s.summary.groups + ' groups, ' + s.summary.fields + ' fields, ' + s.summary.attributes + ' attributes, ' + s.summary.links
       + ' links; values by mode: ' + list(s.summary.modes) + '; datasources: ' + list(s.summary.sources) : (s.summaryError ? 'invalid: ' + s.summaryError : '—');
     return '<div class="session" data-name="' + text(s.name) + '"><h2>' + text(s.name) + ' <span class="state ' + s.state + '">' + s.state + '</span></h2><dl>'
       + '<dt>status</dt><dd>' + text(s.status) + '</dd>'
-      + '<dt>file</dt><dd>' + (s.files.map(text).join('<br>') || '—') + link + '</dd>'
+      + fileRow
       + '<dt>records</dt><dd><span class="records">' + s.records + '</span> (<span class="rate">' + s.rate + '</span>/s)</dd>'
       + '<dt>configuration</dt><dd>' + text(summary) + '</dd>'
       + '<dt>last errors</dt><dd>' + (s.errors.length ? '<div class="errors">' + s.errors.map(text).join('\\n') + '</div>' : 'none') + '</dd>'

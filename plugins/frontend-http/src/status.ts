@@ -12,6 +12,10 @@ export interface SessionStatus {
   files: string[];
   /** the file is open: the h5grove API and H5Web can read it */
   open: boolean;
+  /** the files the API serves for this session now (open, else the last closed), each with its `file` parameter */
+  view: Array<{ path: string; file: string }>;
+  /** the files of the last CloseFile and when (ISO time), while no file is open */
+  closed?: { files: string[]; at: string };
   records: number;
   /** records per second over the last seconds */
   rate: number;
@@ -40,8 +44,14 @@ export class StatusSampler {
       const [t0, r0] = h[0]!;
       const rate = now > t0 && s.records >= r0 ? ((s.records - r0) * 1000) / (now - t0) : 0;
       const summary = this.summaryOf(s);
+      const open = s.openSinkFile !== undefined;
+      const last = open ? undefined : this.sessions.lastClosed(name);
+      const shown = open ? s.outputFiles : [...(last?.files ?? [])];
+      // a StepsPerFile scan's files are NAME@1, NAME@2, …; a single file is NAME
+      const view = shown.map((path, i) => ({ path, file: shown.length > 1 ? `${name}@${i + 1}` : name }));
       return {
-        name, state: s.state, status: s.status, files: s.outputFiles, open: s.openSinkFile !== undefined,
+        name, state: s.state, status: s.status, files: s.outputFiles, open, view,
+        closed: last ? { files: [...last.files], at: new Date(last.closedAt).toISOString() } : undefined,
         records: s.records, rate: Math.round(rate * 10) / 10, errors: s.errors.slice(-LAST_ERRORS),
         summary: summary?.summary, summaryError: summary?.error,
       };

@@ -1,6 +1,7 @@
 // The live view in a real browser (Debian's Chromium through playwright-core) during a scan run
-// by `nxsw write --http 0`: the status page's record counter grows by server-sent events, and
-// H5Web opens on the entry's NXdata plot. Screenshots go to test-results/live-view/.
+// by `nxsw write --http 0 --keep-serving`: the status page's record counter grows by server-sent
+// events, H5Web opens on the entry's NXdata plot, and after CloseFile the same page still plots
+// the closed file (read through the sink's reader). Screenshots go to test-results/live-view/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,11 +15,11 @@ const CHROMIUM = '/usr/bin/chromium';
 const skip = serviceSkip('Chromium', existsSync(CHROMIUM), 'apt-get install chromium; ./scripts/setup.sh does');
 const SHOTS = join(ROOT, 'test-results', 'live-view');
 
-test('the status page counts Records live and H5Web plots the NXdata of the file being written', { skip, timeout: 120_000 }, async () => {
+test('the status page counts Records live and H5Web plots the NXdata of the file being written, and of the file after CloseFile', { skip, timeout: 120_000 }, async () => {
   mkdirSync(SHOTS, { recursive: true });
   const out = join(tempDir(), 'live.nxs');
   const writer = spawn(process.execPath, ['--no-node-snapshot', join(ROOT, 'core/dist/src/cli/main.js'), 'write', join(ROOT, 'examples/scan/scan.xml'),
-    '--output', out, '--global', join(ROOT, 'examples/scan/global.json'), '--final', join(ROOT, 'examples/scan/final.json'), '--records', '-', '--http', '0'],
+    '--output', out, '--global', join(ROOT, 'examples/scan/global.json'), '--final', join(ROOT, 'examples/scan/final.json'), '--records', '-', '--http', '0', '--keep-serving'],
   { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -61,11 +62,53 @@ test('the status page counts Records live and H5Web plots the NXdata of the file
     await page.screenshot({ path: join(SHOTS, 'h5web.png') });
     const errors = await page.locator('text=/No entity found|File not found|Something went wrong/').count();
     assert.equal(errors, 0, 'H5Web shows no error');
+
+    // CloseFile: the scan ends, the process keeps serving (--keep-serving)
+    clearInterval(feeder);
+    writer.stdin.end();
+    await until(() => /the scan is closed/.test(stderr), 30_000, `the scan did not close: ${stderr}`);
+    const written = i;
+    // the open page refreshes on the close (the status stream) and still plots, now from the closed file
+    await page.waitForTimeout(2500);
+    await page.locator('canvas').first().waitFor({ timeout: 30_000 });
+    await page.getByText('counter1 (counts)').first().waitFor({ timeout: 30_000 });
+    // a fresh page on the same URL too
+    await page.goto(`${url}h5web/?file=write`);
+    await page.getByText('NX Line').first().waitFor({ timeout: 30_000 });
+    await page.locator('canvas').first().waitFor({ timeout: 30_000 });
+    await page.getByText('counter1 (counts)').first().waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('text=/No entity found|File not found|Something went wrong/').count(), 0, 'H5Web shows no error for the closed file');
+    await page.screenshot({ path: join(SHOTS, 'h5web-closed.png') });
+    // H5Web's search lists the file's paths (/paths/) and opens what it finds
+    await page.getByRole('tab', { name: 'Search' }).or(page.getByLabel('Search', { exact: true })).first().click();
+    await page.getByLabel('Path to search').fill('mca');
+    await page.locator('[data-path="/entry1/instrument/detector/mca"]').click({ timeout: 30_000 });
+    await page.getByText('NX Line').or(page.getByText('Heatmap')).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, 'h5web-search.png') });
+    const meta = (await (await fetch(`${url}meta/?file=write&path=/entry1/data/counter1`)).json()) as { shape: number[] };
+    assert.deepEqual(meta.shape, [written], 'every Record fed is in the closed file');
+
+    // the status page lists the closed file with its time and a link that opens it
+    await page.goto(url);
+    const closed = page.locator('.session[data-name="write"] .closed');
+    await closed.waitFor({ timeout: 10_000 });
+    assert.match((await closed.textContent()) ?? '', /^closed /);
+    assert.equal(await page.locator('.session[data-name="write"] a.h5web').getAttribute('href'), '/h5web/?file=write');
+    await page.screenshot({ path: join(SHOTS, 'status-closed.png') });
   } finally {
     clearInterval(feeder);
     await browser.close();
     writer.stdin.end();
+    writer.kill('SIGINT');
   }
-  const code = await new Promise<number | null>((resolve) => writer.on('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => (writer.exitCode !== null ? resolve(writer.exitCode) : writer.on('exit', resolve)));
   assert.equal(code, 0, stderr);
 });
+
+async function until(check: () => boolean, ms: number, message: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(message);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

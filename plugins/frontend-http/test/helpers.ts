@@ -23,14 +23,24 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'nxsw-live-'));
 }
 
-export async function openScan(kernel: Kernel, name: string, file: string): Promise<WriterSession> {
+export async function openScan(kernel: Kernel, name: string, file: string, stepsPerFile = 0): Promise<WriterSession> {
   const session = new WriterSession({ extensions: kernel, log: kernel.log, limits: kernel.limits });
   // the example's SQLite path is relative to the repository root
   session.setXmlSettings(SCAN_XML.replace('examples/scan/beamline.sqlite', join(ROOT, 'examples/scan/beamline.sqlite')));
   session.setFileName(file);
+  if (stepsPerFile) session.setStepsPerFile(stepsPerFile);
   session.setJsonRecord(GLOBAL_JSON);
   kernel.sessions.set(name, session);
   await session.openFile();
   await session.openEntry();
+  return session;
+}
+
+/** a whole scan of `records` Records, closed */
+export async function writeScan(kernel: Kernel, name: string, file: string, records: number, stepsPerFile = 0): Promise<WriterSession> {
+  const session = await openScan(kernel, name, file, stepsPerFile);
+  for (let i = 0; i < records; i++) await session.record(recordJson(i));
+  session.setJsonRecord(FINAL_JSON);
+  await session.closeFile();
   return session;
 }

@@ -12,20 +12,25 @@ declare global {
 /** at most one refresh per this many ms, however fast Records arrive */
 const REFRESH_MS = 1000;
 
+/** what changes the file's content: Records, and CloseFile (FINAL data) or the next OpenFile */
+type Status = { name: string; records: number; open: boolean; closed?: { at: string } };
+
 function LiveView({ file, initialPath }: { file: string; initialPath: string }) {
-  const [records, setRecords] = useState(-1);
+  const [key, setKey] = useState('');
   useEffect(() => {
-    let latest = -1;
-    let shown = -1;
+    // NAME@N is file N of the session NAME (a StepsPerFile scan)
+    const name = file.replace(/@\d+$/, '');
+    let latest = '';
+    let shown = '';
     const events = new EventSource('/events');
     events.onmessage = (e) => {
-      const s = (JSON.parse(e.data) as Array<{ name: string; records: number }>).find((x) => x.name === file);
-      if (s) latest = s.records;
+      const s = (JSON.parse(e.data) as Status[]).find((x) => x.name === file || x.name === name);
+      if (s) latest = `${s.records}:${s.open}:${s.closed?.at ?? ''}`;
     };
     const timer = setInterval(() => {
       if (latest !== shown) {
         shown = latest;
-        setRecords(latest);
+        setKey(latest);
       }
     }, REFRESH_MS);
     return () => {
@@ -33,7 +38,7 @@ function LiveView({ file, initialPath }: { file: string; initialPath: string }) 
       clearInterval(timer);
     };
   }, [file]);
-  return h(H5GroveProvider, { url: window.location.origin, filepath: file, resetKeys: [records], children: h(App, { initialPath }) });
+  return h(H5GroveProvider, { url: window.location.origin, filepath: file, resetKeys: [key], children: h(App, { initialPath }) });
 }
 
 async function main() {

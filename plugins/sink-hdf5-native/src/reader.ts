@@ -28,6 +28,8 @@ const INDEX_CRT_ORDER = 1;
 const ITER_INC = 0;
 const VARIABLE = 0xffffffffffffffffn;
 const CSET_UTF8 = 1;
+const S_SCALAR = 0;
+const S_SELECT_SET = 0;
 
 /** HDF5 objects (files, groups, datasets, types, attributes…) open in this process, for leak checks */
 export function openObjectCount(): number {
@@ -117,11 +119,13 @@ class NativeReader implements SinkReader {
   private node(parent: Hid, name: string, path: string): ReadNode {
     const { fn } = this.h5;
     const link = linkOf(this.h5, this.path, parent, name, path);
-    if (link.kind === 'external') return { kind: 'unresolved', path, reason: `an external link to ${link.file}:${link.path}` };
+    if (link.kind === 'external') return { kind: 'unresolved', path, reason: `an external link to ${link.file}:${link.path}`, link: { file: link.file, path: link.path } };
     if (link.kind === 'other') return { kind: 'unresolved', path, reason: `a user-defined link (type ${link.type})` };
     const id = this.open(parent, name);
     if (id === undefined) {
-      return { kind: 'unresolved', path, reason: link.kind === 'soft' ? `a soft link to ${link.path}, which does not exist` : 'an object HDF5 cannot open' };
+      return link.kind === 'soft'
+        ? { kind: 'unresolved', path, reason: `a soft link to ${link.path}, which does not exist`, link: { path: link.path } }
+        : { kind: 'unresolved', path, reason: 'an object HDF5 cannot open' };
     }
     const t = fn.H5Iget_type(id);
     if (t === I_GROUP) return this.group(id, path);
@@ -152,6 +156,25 @@ class NativeReader implements SinkReader {
       read: (maxElements) => {
         if (!type || shape === null || sizeOf(shape) > maxElements) return undefined;
         return this.withTypeAndSpace(path, did, 'dataset', (tid, space, read) => readStored(this.h5, this.path, path, tid, space, this.strType, read));
+      },
+      readSlice: (start, count) => {
+        const dims = shape ?? [];
+        if (start.length !== dims.length || count.length !== dims.length || start.some((s, i) => !Number.isInteger(s) || s < 0 || !Number.isInteger(count[i]) || count[i]! < 0 || s + count[i]! > dims[i]!)) {
+          throw new NxswError('VALUE_INVALID', `${this.path}: ${path}: the slice start [${start.join(',')}] count [${count.join(',')}] is outside the shape [${dims.join(',')}]`);
+        }
+        if (!type || shape === null) return undefined;
+        return this.withTypeAndSpace(path, did, 'dataset', (tid, fileSpace) => {
+          const { fn } = this.h5;
+          // the file selection and a memory space of the slice's shape; readStored takes the shape from the latter
+          if (dims.length > 0 && fn.H5Sselect_hyperslab(fileSpace, S_SELECT_SET, BigUint64Array.from(start, BigInt), null, BigUint64Array.from(count, BigInt), null) < 0) this.fail(`select a slice of ${path}`);
+          const mem = (dims.length === 0 ? fn.H5Screate(S_SCALAR) : fn.H5Screate_simple(count.length, BigUint64Array.from(count, BigInt), null)) as Hid;
+          if (mem < 0) this.fail(`read ${path}`);
+          try {
+            return readStored(this.h5, this.path, path, tid, mem, this.strType, (memType, buf) => fn.H5Dread(did, memType, mem, fileSpace, 0, buf));
+          } finally {
+            fn.H5Sclose(mem);
+          }
+        });
       },
     };
   }

@@ -136,8 +136,8 @@ test('every type h5py writes reads back exactly: numbers (64-bit exact, big-endi
     const l = walk(top.get('/links') as ReadGroup);
     assert.deepEqual(plain(field(l, '/links/soft').read(3)), { type: 'float64', shape: [3], data: [0.1, -2.5, 1.7976931348623157e308] });
     assert.deepEqual(plain(field(l, '/links/hard').read(3))?.data, [-(2 ** 31), 0, 2 ** 31 - 1]);
-    assert.deepEqual(l.get('/links/dangling'), { kind: 'unresolved', path: '/links/dangling', reason: 'a soft link to /nowhere, which does not exist' });
-    assert.deepEqual(l.get('/links/external'), { kind: 'unresolved', path: '/links/external', reason: 'an external link to src1.h5:/d' });
+    assert.deepEqual(l.get('/links/dangling'), { kind: 'unresolved', path: '/links/dangling', reason: 'a soft link to /nowhere, which does not exist', link: { path: '/nowhere' } });
+    assert.deepEqual(l.get('/links/external'), { kind: 'unresolved', path: '/links/external', reason: 'an external link to src1.h5:/d', link: { file: 'src1.h5', path: '/d' } });
     assert.equal(walk(l.get('/links/group') as ReadGroup).size, t.size);
     // a virtual dataset reads through its mappings, the fill value where nothing maps
     assert.deepEqual(plain(field(top, '/vds').read(8)), { type: 'float64', shape: [8], data: [0, 1, 2, -1, 10, 11, 12, -1] });

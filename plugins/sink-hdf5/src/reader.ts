@@ -43,6 +43,8 @@ function typeLabel(m: Metadata): string {
 /** an h5wasm value as an NxValue of the stored element type */
 function toValue(raw: unknown, type: ElementType, shape: readonly number[]): NxValue | undefined {
   try {
+    // a typed array converts in one copy (a slice of many rows); the rest element by element
+    if (ArrayBuffer.isView(raw) && type !== 'bool') return { ...valueFromJs(raw, type), shape: shape.length ? [...shape] : [] };
     const flat = ArrayBuffer.isView(raw) ? Array.from(raw as unknown as ArrayLike<number | bigint>) : Array.isArray(raw) ? raw.flat(Infinity) : [raw];
     const v = valueFromJs(flat.map((x) => (type === 'bool' ? Boolean(x) : x)), type);
     return { ...v, shape: shape.length ? [...shape] : [] };
@@ -91,8 +93,8 @@ class Reader implements SinkReader {
     }
     if (obj instanceof h5wasm.Group) return this.group(obj, path);
     if (obj instanceof h5wasm.Dataset) return this.field(obj, path);
-    if (obj instanceof h5wasm.ExternalLink) return { kind: 'unresolved', path, reason: `an external link to ${obj.filename}:${obj.obj_path}` };
-    if (obj instanceof h5wasm.BrokenSoftLink) return { kind: 'unresolved', path, reason: `a soft link to ${obj.target}, which does not exist` };
+    if (obj instanceof h5wasm.ExternalLink) return { kind: 'unresolved', path, reason: `an external link to ${obj.filename}:${obj.obj_path}`, link: { file: obj.filename, path: obj.obj_path } };
+    if (obj instanceof h5wasm.BrokenSoftLink) return { kind: 'unresolved', path, reason: `a soft link to ${obj.target}, which does not exist`, link: { path: obj.target } };
     return { kind: 'unresolved', path, reason: 'an object that is neither a group nor a dataset' };
   }
 
@@ -115,6 +117,15 @@ class Reader implements SinkReader {
         const n = shape.reduce((a, b) => a * b, 1);
         if (!type || n > maxElements) return undefined;
         return toValue(d.value, type, shape);
+      },
+      readSlice: (start, count) => {
+        if (start.length !== shape.length || count.length !== shape.length || start.some((x, i) => !Number.isInteger(x) || x < 0 || !Number.isInteger(count[i]) || count[i]! < 0 || x + count[i]! > shape[i]!)) {
+          throw new NxswError('VALUE_INVALID', `${this.path}: ${path}: the slice start [${start.join(',')}] count [${count.join(',')}] is outside the shape [${shape.join(',')}]`);
+        }
+        if (!type) return undefined;
+        if (shape.length === 0 || count.every((c, i) => c === shape[i])) return toValue(d.value, type, shape);
+        if (count.includes(0)) return toValue([], type, count);
+        return toValue(d.slice(start.map((x, i) => [x, x + count[i]!])), type, count);
       },
     };
   }
