@@ -14,7 +14,7 @@ export * from './api/limits.js';
 export * from './engine/plan.js';
 export { parseXml } from './engine/xmlparse.js';
 export { STANDARD_TAGS } from './engine/tags.js';
-export { WriterSession, STATUS_TEXT, parseJsonRecord, announcedRecords, type ConfigurationSummary, type ClosedFiles, type SessionFileEvent, type WriterState, type SessionOptions, type Durability } from './engine/session.js';
+export { WriterSession, STATUS_TEXT, parseJsonRecord, announcedRecords, type ConfigurationSummary, type ClosedFiles, type SessionFileEvent, type XmlSettingsOptions, type WriterState, type SessionOptions, type Durability } from './engine/session.js';
 export { SessionRegistry, type RegistryFileListener } from './engine/sessions.js';
 export { parseFileName, nexusTime } from './engine/filename.js';
 export { scicatMetadata, type ScicatOptions } from './engine/scicat.js';

@@ -197,6 +197,35 @@ test('XMLSettings (the device path) accepts a PYEVAL syntax error with a warning
   assert.match(String(h5get(e, 'bad').attrs.nexdatas_canfail_error!.value), /does not compile: SyntaxError/);
 });
 
+test('nxsw write warns of a PYEVAL syntax error before the scan, located, and writes the file: exit 0 with canfail, 1 without (the read fails as today)', { skip: h5skip, timeout: 90_000 }, () => {
+  const cfg = join(dir!.dir, 'write-bad-script.xml');
+  writeFileSync(cfg, BAD_SCRIPT);
+  const file = join(dir!.dir, 'write-canfail.nxs');
+  const r = spawnSync(process.execPath, ['--no-node-snapshot', CLI, 'write', cfg, '--output', file, '--json'], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const located = /the PYEVAL script at line 3 of .*result\[r\] does not compile: SyntaxError: .* \(script line 2\) \(line 3, column \d+/;
+  const warning = r.stderr.split('\n').find((l) => l.startsWith(`warning: ${cfg}: the PYEVAL script`));
+  assert.ok(warning, r.stderr);
+  assert.match(warning, located);
+  assert.match(warning, /the configuration is accepted, and reads of this datasource will fail$/);
+  const summary = JSON.parse(r.stdout) as { ok: boolean; files: string[]; warnings: string[] };
+  assert.deepEqual([summary.ok, summary.files, summary.warnings.length], [true, [file], 1]);
+  assert.match(summary.warnings[0]!, located);
+  const e = h5get(readWithH5py(file), 'entry1');
+  assert.deepEqual([h5get(e, 'ok').value].flat(), [6]);
+  assert.equal(h5get(e, 'bad').attrs.nexdatas_canfail!.value, 'FAILED');
+  assert.match(String(h5get(e, 'bad').attrs.nexdatas_canfail_error!.value), /does not compile: SyntaxError/);
+
+  // without canfail the read fails the job, as it did before the early check; the file stays readable
+  writeFileSync(cfg, BAD_SCRIPT.replace('<strategy mode="INIT" canfail="true"/>', '<strategy mode="INIT"/>'));
+  const strict = join(dir!.dir, 'write-strict.nxs');
+  const f = spawnSync(process.execPath, ['--no-node-snapshot', CLI, 'write', cfg, '--output', strict], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(f.status, 1, f.stderr);
+  assert.match(f.stderr, new RegExp(`warning: ${cfg}: ${located.source}`));
+  assert.match(f.stderr, /nxsw: error \[ACQUISITION_FAILED\]: Problems in storing data: .*\/entry1:NXentry\/bad.*does not compile: SyntaxError/);
+  assert.equal(h5get(readWithH5py(strict), 'entry1').kind, 'group');
+});
+
 test('the NXSDataWriter device: writing XMLSettings with a PYEVAL syntax error succeeds for PyTango, logs the warning, and the scan writes the canfail markers', { skip, timeout: 90_000 }, async () => {
   const warnings: string[] = [];
   const installed = await sharedKernel();

@@ -75,7 +75,9 @@ export async function runWrite(kernel: Kernel, f: WriteFlags): Promise<number> {
     extensions: kernel, defaultCanFail: false, addingLogs: f.logs, durability, swmr: f.swmr, metadataOutput: f.metadata ? 'file' : undefined,
     log: kernel.log, creator: { name: 'nxsw', version: NXSW_VERSION }, limits: kernel.limits,
   });
-  session.setXmlSettings(xml);
+  // as at the Tango device's XMLSettings: the datasource types' checks (PYEVAL scripts compiled)
+  // warn, located, and the file is written; a read of a faulty datasource fails as it would anyway
+  const warnings = await session.writeXmlSettings(xml, undefined, { waitForVet: true, origin: f.config === '-' ? 'the configuration (standard input)' : f.config });
   session.setFileName(f.output);
   kernel.sessions.set('write', session);
   if (f.stepsPerFile) session.setStepsPerFile(f.stepsPerFile);
@@ -115,7 +117,7 @@ export async function runWrite(kernel: Kernel, f: WriteFlags): Promise<number> {
   }
   if (failure) throw failure;
   const seconds = (Date.now() - started) / 1000;
-  const summary = { ok: true, files, records, seconds: Number(seconds.toFixed(3)) };
+  const summary = { ok: true, files, records, seconds: Number(seconds.toFixed(3)), warnings };
   if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else process.stdout.write(`nxsw: wrote ${records} record${records === 1 ? '' : 's'} to ${files.join(', ')} in ${seconds.toFixed(2)} s\n`);
   return 0;

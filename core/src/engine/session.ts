@@ -116,6 +116,14 @@ const XML_STATES: readonly WriterState[] = ['ON', 'OPEN', 'FAULT'];
 /** how long writing XMLSettings waits for the datasource types' vet (a Tango client's timeout is 3 s) */
 const VET_WAIT_MS = 2000;
 
+/** how writeXmlSettings reports the datasource types' findings */
+export interface XmlSettingsOptions {
+  /** wait for the checks however long they take (a command line has no client that times out) */
+  readonly waitForVet?: boolean;
+  /** what the logged warnings start with (default 'XMLSettings'; the command line names the file) */
+  readonly origin?: string;
+}
+
 export class WriterSession {
   private _state: WriterState = 'ON';
   private readonly _errors: string[] = [];
@@ -221,17 +229,25 @@ export class WriterSession {
   get xmlSettings(): string {
     return this._xml;
   }
-  /** Parses and validates the whole configuration; on error nothing changes. */
+  /**
+   * Parses and validates the whole configuration; on error nothing changes. The datasource types'
+   * deeper checks (compiling PYEVAL scripts, ...) need I/O and are not run: servers and the
+   * command line use writeXmlSettings.
+   */
   setXmlSettings(xml: string): void {
     this.allow('write XMLSettings', XML_STATES);
     this.useXml(xml, xml.trim() === '' ? undefined : this.planOf(parseXml(xml, this.limits)));
   }
 
   /**
-   * setXmlSettings for servers: the document is read in slices with pauses between them, so that a
-   * large configuration does not keep the other devices of the process from answering.
+   * setXmlSettings for servers and the command line: the document is read in slices with pauses
+   * between them, so that a large configuration does not keep the other devices of the process
+   * from answering; then the datasource types' deeper checks run, and what they find is logged as
+   * warnings (the configuration is accepted, as the reference accepts it). Resolves to the
+   * warnings logged by then: all of them with `options.waitForVet`, else those found within
+   * VET_WAIT_MS (a Tango client must not time out; the rest are logged when they come).
    */
-  async writeXmlSettings(xml: string, vet?: (plan: GroupPlan | undefined) => void): Promise<void> {
+  async writeXmlSettings(xml: string, vet?: (plan: GroupPlan | undefined) => void, options: XmlSettingsOptions = {}): Promise<readonly string[]> {
     this.allow('write XMLSettings', XML_STATES);
     const plan = xml.trim() === '' ? undefined : this.planOf(await parseXmlYielding(xml, this.limits));
     // the state may have changed during the pauses
@@ -239,7 +255,7 @@ export class WriterSession {
     // the caller's own check of the new plan (the Tango device's NXDL report); throwing refuses it
     vet?.(plan);
     this.useXml(xml, plan);
-    if (plan) await this.warnOfSources(plan);
+    return plan ? this.warnOfSources(plan, options) : [];
   }
 
   /** parses a configuration into its plan (every tag checked; no datasource created; nothing changes) */
@@ -502,15 +518,26 @@ export class WriterSession {
    * At XMLSettings the types' deeper findings are warnings, not a refusal: the reference accepts
    * such a configuration and fails at the reads (with canfail, markers), and beamlines rely on it.
    */
-  private async warnOfSources(plan: GroupPlan): Promise<void> {
+  private async warnOfSources(plan: GroupPlan, options: XmlSettingsOptions): Promise<readonly string[]> {
+    const origin = options.origin ?? 'XMLSettings';
+    const warnings: string[] = [];
+    const warn = (m: string): void => {
+      warnings.push(m);
+      this.log.warn(`${origin}: ${m}`);
+    };
     const done = this.vetSources(plan).then(
-      (found) => { for (const e of found) this.log.warn(`XMLSettings: ${e.message}; the configuration is accepted, and reads of this datasource will fail`); },
-      (e: unknown) => this.log.warn(`XMLSettings: checking the datasources failed: ${errorMessage(e)}`),
+      (found) => { for (const e of found) warn(`${e.message}; the configuration is accepted, and reads of this datasource will fail`); },
+      (e: unknown) => warn(`checking the datasources failed: ${errorMessage(e)}`),
     );
+    if (options.waitForVet) {
+      await done;
+      return warnings;
+    }
     // the client's write must not time out: a slow first start of a worker finishes in the background
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([done, new Promise<void>((r) => { timer = setTimeout(r, VET_WAIT_MS); })]);
     clearTimeout(timer);
+    return [...warnings];
   }
 
   private allow(what: string, states: readonly WriterState[]): void {

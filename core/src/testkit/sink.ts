@@ -275,6 +275,33 @@ export function runSinkKit<O>(sut: SinkUnderTest<O>): void {
     assert.deepEqual(h5get(readWithH5py(file), 's/frames').value, [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]);
   });
 
+  test('read() of a file h5py wrote: fixed-length strings, big-endian integers, h5py bools; fixed-length strings are not appended to', { skip }, async () => {
+    const other = tempFile('h5py.h5');
+    execFileSync(SYSTEM_PYTHON, ['-c', [
+      'import h5py, numpy as np, sys',
+      "f = h5py.File(sys.argv[1], 'w')",
+      "f['fixed'] = np.array([b'ab', b'cde'], dtype='S4')",
+      "f['fixed_scalar'] = np.bytes_(b'one')",
+      "f['be'] = np.array([1, -2, 2**40], dtype='>i8')",
+      "f['be_float'] = np.array([0.5, -2], dtype='>f4')",
+      "f['flag'] = np.array([True, False])",
+      'f.close()',
+    ].join('\n'), other]);
+    const h = await append(other);
+    const read = (name: string) => {
+      const x = h.root.openField(name)!.read!();
+      return [x.type, x.shape, Array.from(x.data as ArrayLike<unknown>)];
+    };
+    assert.deepEqual(read('fixed'), ['string', [2], ['ab', 'cde']]);
+    assert.deepEqual(read('fixed_scalar'), ['string', [], ['one']]);
+    assert.deepEqual(read('be'), ['int64', [3], [1n, -2n, 2n ** 40n]]);
+    assert.deepEqual(read('be_float'), ['float32', [2], [0.5, -2]]);
+    assert.deepEqual(read('flag'), ['bool', [2], [1, 0]]);
+    assert.throws(() => h.root.openField('fixed')!.append(str([1], ['x'])), isCode('FILE_ERROR', /\/fixed: cannot append: it holds fixed-length strings/));
+    assert.throws(() => h.root.openField('fixed')!.write(str([2], ['x', 'y'])), isCode('FILE_ERROR', /\/fixed: cannot write: it holds fixed-length strings/));
+    h.close();
+  });
+
   test('attributes: typed, scalar vs array, 64-bit exact, bool, overwrite with another type, read back', { skip }, async () => {
     const file = tempFile();
     const f = await create(file);
@@ -358,6 +385,13 @@ export function runSinkKit<O>(sut: SinkUnderTest<O>): void {
     assert.deepEqual(data.link!('nofile'), { file: 'other.h5', path: '/some/path' });
     assert.equal(data.link!('hardgroup'), undefined);
     assert.equal(e.link!('instrument'), undefined);
+    // what is not there is undefined, not an error: a dangling link, a missing name, a missing file
+    assert.equal(data.link!('missing'), undefined);
+    assert.equal(data.openGroup('dangling'), undefined);
+    assert.equal(data.openField('dangling'), undefined);
+    assert.equal(data.openGroup('missing'), undefined);
+    assert.equal(data.openField('missing'), undefined);
+    assert.equal(data.openGroup('nofile'), undefined);
     f.close();
     const d = readWithH5py(file);
     const dl = h5get(d, 'entry/data');

@@ -341,8 +341,34 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
     return this.state.call('list', this.path, (m, fid) => m.get_names(fid, this.path, false));
   }
 
+  /**
+   * What the child path `p` names: H5G_GROUP, H5G_DATASET, ..., -1 when no link has that name, or
+   * 'unresolved' for a link to nothing HDF5 reaches (a dangling soft link, an external link to a
+   * missing file): HDF5's lookup fails on those where it reports a missing name as -1.
+   */
+  private lookup(p: string): number | 'unresolved' {
+    try {
+      return this.state.call('look up', p, (m, fid) => m.get_type(fid, p));
+    } catch (e) {
+      if (this.isSymbolicLink(p)) return 'unresolved';
+      throw e;
+    }
+  }
+
+  private isSymbolicLink(p: string): boolean {
+    try {
+      const m = this.state.m;
+      const fid = this.state.fid;
+      return m.get_symbolic_link(fid, p) !== null || Boolean(m.get_external_link(fid, p).filename);
+    } catch {
+      return false;
+    }
+  }
+
+  /** the object type `p` names, -1 for none (nothing there, or a link to nothing) */
   private typeOf(p: string): number {
-    return this.state.call('look up', p, (m, fid) => m.get_type(fid, p));
+    const t = this.lookup(p);
+    return t === 'unresolved' ? -1 : t;
   }
 
   openGroup(name: string): SinkGroup | undefined {
@@ -428,6 +454,8 @@ class Hdf5Group extends Hdf5Node implements SinkGroup {
   link(name: string): { file?: string; path: string } | undefined {
     checkNodeName(this.state.path, this.path, name, 'link');
     const p = childPath(this.path, name);
+    // HDF5's link lookups fail on a missing name
+    if (this.lookup(p) === -1) return undefined;
     const soft = this.state.call('look up', p, (m, fid) => m.get_symbolic_link(fid, p)) as string | null;
     if (soft !== null) return { path: soft };
     const ext = this.state.call('look up', p, (m, fid) => m.get_external_link(fid, p));
@@ -516,6 +544,8 @@ class Hdf5Field extends Hdf5Node implements SinkField {
   private bufRows = 0;
   /** a write() waiting for the header patch */
   private deferred: NxValue | undefined;
+  /** why this dataset is read but not written (a type nxsw reads and does not write), if it is */
+  private unwritable: string | undefined;
 
   private constructor(state: FileState, path: string, readonly type: ElementType, readonly contiguous: boolean, extent: number[], readonly recordAxis: number) {
     super(state, path);
@@ -603,13 +633,14 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     else if (meta.type === H5T_ENUM && meta.size === 1 && meta.enum_type?.members['FALSE'] === 0 && meta.enum_type?.members['TRUE'] === 1) type = 'bool';
     else type = elementTypeOf(meta.type, meta.size, meta.signed);
     if (!type) throw new NxswError('FILE_ERROR', `${st.path}: ${path} has a type nxsw cannot write (class ${meta.type}, size ${meta.size})`);
-    if (type === 'string' && !meta.vlen) throw new NxswError('FILE_ERROR', `${st.path}: ${path} holds fixed-length strings; nxsw appends variable-length strings only`);
     const shape = (meta.shape ?? []) as number[];
     // the record axis is not stored in the file: the caller says which one it is
     if (shape.length > 0 && (recordAxis < 0 || recordAxis >= shape.length)) {
       throw new NxswError('VALUE_INVALID', `${st.path}: ${path}: record axis ${recordAxis} is outside the shape [${shape.join(',')}]`);
     }
     const field = new Hdf5Field(st, path, type, meta.chunks === null, [...shape], shape.length > 0 ? recordAxis : 0);
+    // another program's fixed-length strings are read; nxsw writes variable-length ones only
+    if (type === 'string' && !meta.vlen) field.unwritable = 'it holds fixed-length strings; nxsw writes variable-length strings only';
     st.fields.set(path, field);
     return field;
   }
@@ -631,13 +662,14 @@ class Hdf5Field extends Hdf5Node implements SinkField {
     return `${this.state.path}: ${this.path}`;
   }
 
-  /** this dataset, for core's checks of written values */
-  private get target(): FieldTarget {
+  /** this dataset, for core's checks of written values; refuses datasets nxsw does not write */
+  private target(what: string): FieldTarget {
+    if (this.unwritable) throw new NxswError('FILE_ERROR', `${this.where()}: cannot ${what}: ${this.unwritable}`);
     return { file: this.state.path, path: this.path, type: this.type, rank: this.extent.length, scalar: this.contiguous };
   }
 
   write(value: NxValue): void {
-    const v = valueToWrite(value, this.target);
+    const v = valueToWrite(value, this.target('write'));
     if (this.contiguous) {
       this.writeSlab(null, null, v.data);
       return;
@@ -656,7 +688,7 @@ class Hdf5Field extends Hdf5Node implements SinkField {
   }
 
   append(block: NxValue): void {
-    const b = blockToAppend(block, this.target);
+    const b = blockToAppend(block, this.target('append'));
     const n = b.shape[0]!;
     if (n === 0) return;
     if (this.deferred) this.state.applyPatches();

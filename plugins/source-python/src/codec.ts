@@ -219,25 +219,34 @@ export function decodeValue(body: Buffer): WireValue {
   return new Reader(body).value();
 }
 
-/** Splits a byte stream into frame bodies. */
+/**
+ * Splits a byte stream into frame bodies. A frame's chunks are joined once, when its last byte has
+ * come: joining them at every chunk copied a 1 MiB reply (16 pipe reads) 16 times over, and that
+ * garbage made Node collect its old generation about once per value.
+ */
 export class FrameSplitter {
   private pending: Buffer[] = [];
   private pendingLength = 0;
+  /** the body length of the frame being received, once its 4-byte header is in; else -1 */
+  private need = -1;
 
   push(chunk: Buffer, onFrame: (body: Buffer) => void): void {
     this.pending.push(chunk);
     this.pendingLength += chunk.length;
-    while (this.pendingLength >= 4) {
-      let buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-      const n = buf.readUInt32LE(0);
-      if (buf.length < 4 + n) {
-        this.pending = [buf];
-        return;
+    for (;;) {
+      if (this.need < 0) {
+        if (this.pendingLength < 4) return;
+        if (this.pending[0]!.length < 4) this.pending = [Buffer.concat(this.pending)];
+        this.need = this.pending[0]!.readUInt32LE(0);
       }
+      if (this.pendingLength < 4 + this.need) return;
+      const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLength);
+      const n = this.need;
+      const rest = buf.subarray(4 + n);
+      this.need = -1;
+      this.pending = rest.length ? [rest] : [];
+      this.pendingLength = rest.length;
       onFrame(buf.subarray(4, 4 + n));
-      buf = buf.subarray(4 + n);
-      this.pending = buf.length ? [buf] : [];
-      this.pendingLength = buf.length;
     }
   }
 }
