@@ -155,7 +155,8 @@ export function linkOf(h5: H5Lib, file: string, loc: Hid, name: string, where: s
   };
   // H5L_info_t (1.10) or H5L_info2_t (1.12+), as the loaded series lays it out (versions.ts)
   const layout = h5.traits.linkInfo;
-  const info = new Uint8Array(layout.size);
+  // room beyond the struct: a library whose struct were larger must not write past the buffer
+  const info = new Uint8Array(Math.max(64, layout.size));
   check(fn.H5Lget_info(loc, name, info, 0));
   const dv = new DataView(info.buffer);
   const kind = dv.getInt32(layout.type, true);

@@ -10,7 +10,7 @@
 export interface LinkInfoLayout {
   /** the exported function: 1.12 made `H5Lget_info` a macro for H5Lget_info2 (H5L_info2_t, an object token instead of an address) */
   readonly symbol: string;
-  /** sizeof the struct: the buffer handed to the library */
+  /** sizeof the struct (the buffer handed to the library has at least this) */
   readonly size: number;
   /** H5L_type_t type */
   readonly type: number;
