@@ -153,14 +153,16 @@ export function linkOf(h5: H5Lib, file: string, loc: Hid, name: string, where: s
   const check = (result: number): void => {
     if (result < 0) throw new NxswError('FILE_ERROR', `${file}: cannot look up link ${where}: ${reason(h5.errorStack())}`);
   };
-  // H5L_info_t (1.10) and H5L_info2_t (1.12+): the type at offset 0, a soft or external link's value size at 24
-  const info = new Uint8Array(64);
+  // H5L_info_t (1.10) or H5L_info2_t (1.12+), as the loaded series lays it out (versions.ts)
+  const layout = h5.traits.linkInfo;
+  // room beyond the struct: a library whose struct were larger must not write past the buffer
+  const info = new Uint8Array(Math.max(64, layout.size));
   check(fn.H5Lget_info(loc, name, info, 0));
   const dv = new DataView(info.buffer);
-  const kind = dv.getInt32(0, true);
+  const kind = dv.getInt32(layout.type, true);
   if (kind === L_HARD) return { kind: 'hard' };
   if (kind !== L_SOFT && kind !== L_EXTERNAL) return { kind: 'other', type: kind };
-  const value = new Uint8Array(Number(dv.getBigUint64(24, true)));
+  const value = new Uint8Array(Number(dv.getBigUint64(layout.valSize, true)));
   check(fn.H5Lget_val(loc, name, value, value.length, 0));
   const text = (from: number): [string, number] => {
     const end = value.indexOf(0, from);

@@ -1,14 +1,16 @@
 /**
  * The system's HDF5 C library, loaded at run time through koffi (an FFI whose prebuilt binaries
  * ship inside its npm package: nothing is compiled at install, so `npm ci` never fails for want of
- * headers or a compiler). Only functions whose C signature is the same in HDF5 1.10, 1.12 and
- * 1.14 are bound: no H5Oget_info / H5Literate (their structs changed in 1.12), names are listed
+ * headers or a compiler). Most functions bound here have the same exported symbol and C signature
+ * in HDF5 1.10, 1.12 and 1.14; what differs (the link-info function and its struct, the newest
+ * libver bound) comes from one table by the loaded library's version (versions.ts), and a series
+ * not in that table is refused. No H5Oget_info / H5Literate / H5Ovisit / H5R*: names are listed
  * with H5Gget_info + H5Lget_name_by_idx and object kinds come from H5Oopen + H5Iget_type.
- * hid_t is 64-bit from 1.10 on; older libraries are refused.
  */
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { NxswError } from '@nxsw/core';
+import { traitsFor, type VersionTraits } from './versions.js';
 
 /** an HDF5 identifier: koffi returns int64 as a number when it is a safe integer, else a BigInt */
 export type Hid = number | bigint;
@@ -121,13 +123,6 @@ const GLOBALS = {
   GROUP_CREATE: 'H5P_CLS_GROUP_CREATE_ID_g', LINK_CREATE: 'H5P_CLS_LINK_CREATE_ID_g', ATTRIBUTE_CREATE: 'H5P_CLS_ATTRIBUTE_CREATE_ID_g',
 } as const;
 
-/**
- * H5Lget_info's struct grew in 1.12 (the function became H5Lget_info2; 1.10 has only
- * H5Lget_info). Both structs hold the link type at offset 0 and a soft or external link's value
- * size at offset 24, all the sink reads, so either is bound with a byte buffer for the struct.
- */
-const LINK_INFO = ['H5Lget_info2', 'H5Lget_info'].map((name) => `int ${name}(int64_t loc, const char *name, _Out_ uint8_t *info, int64_t lapl)`);
-
 export type H5Functions = { readonly [K in keyof typeof SIGNATURES | keyof typeof VARIANTS | 'H5Lget_info']: Fn };
 export type H5Globals = { readonly [K in keyof typeof GLOBALS]: Hid };
 
@@ -137,6 +132,8 @@ export interface H5Lib {
   /** e.g. "1.10.8" */
   readonly version: string;
   readonly versionNumbers: readonly [number, number, number];
+  /** what differs between HDF5 series, from the table in versions.ts */
+  readonly traits: VersionTraits;
   /** the shared library file that was loaded */
   readonly file: string;
   /** the messages of the current error stack, outermost first (and clears it) */
@@ -215,12 +212,14 @@ function load(): H5Lib {
     }
   }
   if (!lib) throw new Error(`no system HDF5 library found (install libhdf5-103-1 or newer, or set NXSW_HDF5_LIB); tried ${tried.slice(0, 4).join('; ')}`);
-  // a library without H5get_libversion is not HDF5; one older than 1.10 has a 32-bit hid_t
+  // a library without H5get_libversion is not HDF5. The version picks the symbols and struct
+  // layouts that differ between series; one the table does not know is refused, naming it
+  // (older than 1.10 has a 32-bit hid_t; a newer series may have moved a struct member).
   const getVersion = lib.func('int H5get_libversion(_Out_ unsigned int *maj, _Out_ unsigned int *min, _Out_ unsigned int *rel)');
   const maj = [0], min = [0], rel = [0];
   getVersion(maj, min, rel);
   const v: [number, number, number] = [maj[0]!, min[0]!, rel[0]!];
-  if (v[0] < 1 || (v[0] === 1 && v[1] < 10)) throw new Error(`${file} is HDF5 ${v.join('.')}; the native sink needs HDF5 1.10 or newer`);
+  const traits = traitsFor(v, file);
 
   koffi.struct('H5E_error2_t', { cls_id: 'int64_t', maj_num: 'int64_t', min_num: 'int64_t', line: 'unsigned int', func_name: 'const char *', file_name: 'const char *', desc: 'const char *' });
   koffi.proto('int H5E_walk2_t(unsigned int n, const H5E_error2_t *err, void *data)');
@@ -233,15 +232,13 @@ function load(): H5Lib {
       throw new Error(`${file} lacks ${sig.split('(')[0]!.split(' ').pop()} (${(e as Error).message})`, { cause: e });
     }
   }
-  for (const sig of LINK_INFO) {
-    try {
-      fn['H5Lget_info'] = lib.func(sig);
-      break;
-    } catch {
-      // the other name
-    }
+  // the link-info function of this series; common.ts reads its struct with traits.linkInfo
+  const linkInfo = traits.linkInfo.symbol;
+  try {
+    fn['H5Lget_info'] = lib.func(`int ${linkInfo}(int64_t loc, const char *name, _Out_ uint8_t *info, int64_t lapl)`);
+  } catch (e) {
+    throw new Error(`${file} (HDF5 ${v.join('.')}) lacks ${linkInfo} (${(e as Error).message})`, { cause: e });
   }
-  if (!fn['H5Lget_info']) throw new Error(`${file} lacks both H5Lget_info2 and H5Lget_info`);
   fn['H5open']!();
   // HDF5 would close itself (and the filter plugins it loaded) in an atexit handler, after Node
   // has torn down koffi's hold on the library: a crash at exit. Close it while all is mapped.
@@ -291,5 +288,5 @@ function load(): H5Lib {
     }
     return out;
   };
-  return { fn: fn as H5Functions, g: g as H5Globals, version: v.join('.'), versionNumbers: v, file, errorStack, closeOnExec, takeString, decodePointers };
+  return { fn: fn as H5Functions, g: g as H5Globals, version: v.join('.'), versionNumbers: v, traits, file, errorStack, closeOnExec, takeString, decodePointers };
 }

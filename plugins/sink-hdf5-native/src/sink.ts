@@ -17,6 +17,7 @@ import {
 import { hdf5, type H5Lib, type Hid } from './lib.js';
 import { allocateOf, elementTypeOf, linkOf, openHere, readStored, reason, shapeOf } from './common.js';
 import { openNativeReader } from './reader.js';
+import { LIBVER } from './versions.js';
 
 export type Libver = 'v18' | 'v110' | 'v112' | 'v114' | 'latest';
 
@@ -50,7 +51,6 @@ const INDEX_CRT_ORDER = 1;
 const ITER_INC = 0;
 const CRT_ORDER_TRACKED_INDEXED = 3;
 const Z_FLAG_OPTIONAL = 1;
-const LIBVER: Record<Exclude<Libver, 'latest'>, number> = { v18: 1, v110: 2, v112: 3, v114: 4 };
 
 const big = (a: readonly number[]): BigUint64Array => BigUint64Array.from(a, (x) => (x < 0 ? UNLIMITED : BigInt(x)));
 
@@ -878,8 +878,8 @@ export class NativeHdf5SinkFactory implements SinkFactory {
     const key = join(realpathSync(dir), basename(file));
     if (openHere.has(key)) throw new NxswError('FILE_LOCKED', `${file} is locked: this process (${process.pid}) has it open for writing`);
     const libver = this.opts.libver ?? (options.swmr ? 'v110' : 'v18');
-    // H5F_LIBVER_LATEST: v110 in 1.10, v112 in 1.12, v114 in 1.14 (and later)
-    const latest = Math.min(4, Math.max(2, 2 + (h5.versionNumbers[1] - 10) / 2));
+    // H5F_LIBVER_LATEST of the loaded series (versions.ts): v110 in 1.10, v112 in 1.12, v114 in 1.14
+    const latest = h5.traits.libverLatest;
     const low = libver === 'latest' ? latest : LIBVER[libver];
     if (low > latest) throw new NxswError('FILE_ERROR', `${file}: libver ${libver} needs a newer HDF5 than ${h5.version}`);
     const fapl = fn.H5Pcreate(g.FILE_ACCESS);
