@@ -21,7 +21,7 @@ import {
 import { commandTypeCode, encodeCommandArg } from '../command-args.js';
 import { readAny, TCKind, unalias, writeAny, type TypeCode } from '../typecode.js';
 
-import { systemException, type GiopRequest, type ReplyWriter } from './transport.js';
+import { OMNI_MINOR, systemException, type GiopRequest, type ReplyWriter } from './transport.js';
 import { fromAttrData, reasonOf, toAttrData, type AttributeSpec, type AttrValue, type CommandSpec, type TangoDevice } from './model.js';
 import { applyProperties, configChanges, MEMORIZED_PROPERTY, type DeviceStore } from './attr-config.js';
 import { DeviceEvents } from './events.js';
@@ -266,7 +266,7 @@ export class DeviceServant {
       case 'read_pipe_5': case 'write_pipe_5': case 'write_read_pipe_5': case 'set_pipe_config_5':
         throw devFailed('API_NotSupported', `${op} is not supported by this device server`, this.origin(op));
     }
-    throw systemException('BAD_OPERATION');
+    throw systemException('BAD_OPERATION', OMNI_MINOR.BAD_OPERATION_UnRecognisedOperationName);
   }
 
   // ---- commands -------------------------------------------------------------------------------
