@@ -202,7 +202,7 @@ sa.removeListener(state)
   assert.deepEqual(out.mechanism, [true, false], 'back on events, polling off');
 });
 
-test('a TaurusForm drawn offscreen shows the writer\'s values, formatted as TangoTest\'s', { skip, timeout: 120_000 }, async () => {
+test('a TaurusForm drawn offscreen shows the writer\'s values, formatted as TangoTest\'s, and writes what is typed; the commands form runs commands', { skip, timeout: 120_000 }, async () => {
   mkdirSync(SHOTS, { recursive: true });
   const shot = join(SHOTS, 'nxsdatawriter-form.png');
   const out = await taurusPy(`
@@ -234,13 +234,39 @@ def text(w):
     for f in ("text", "currentText"):
         if hasattr(w, f): return getattr(w, f)()
     return type(w).__name__
-out["items"] = {item.getModel().split("/")[-1]: {"label": text(item.labelWidget()), "read": text(item.readWidget()), "write": text(item.writeWidget())}
-                for item in form.getItems()}
+items = {item.getModel().split("/")[-1]: item for item in form.getItems()}
+out["items"] = {n: {"label": text(i.labelWidget()), "read": text(i.readWidget()), "write": text(i.writeWidget())} for n, i in items.items()}
 out["labels"] = {m.split("/")[-1]: l.text() for m, l in labels.items()}
 out["tg_bool"] = str(taurus.Attribute(TG + "/boolean_scalar").read().rvalue)
 form.grab().save(sys.argv[3])
+# the write widgets, as a user types and applies
+items["StepsPerFile"].writeWidget().setValue(3)
+items["FileName"].writeWidget().setValue("/tmp/typed.nxs")
+items["CanFail"].writeWidget().setChecked(False)
+for n in ("StepsPerFile", "FileName", "CanFail"):
+    items[n].writeWidget().writeValue(forceApply=True)
+settle(1)
+out["written"] = {n: dev.read_attribute(n).value for n in ("StepsPerFile", "FileName", "CanFail")}
+out["shown"] = text(items["StepsPerFile"].readWidget())
+# the commands form: a button per command; clicking one runs it
+from taurus.qt.qtgui.panel import TaurusCommandsForm
+from taurus.external.qt import Qt
+commands = TaurusCommandsForm()
+commands.setModel(NX)
+commands.show()
+settle(1)
+buttons = {b.text(): b for b in commands.findChildren(Qt.QPushButton)}
+out["commands"] = sorted(buttons)
+dev.write_attribute("FileName", sys.argv[4])
+buttons["OpenFile"].click()
+settle(0.5)
+out["after_click"] = str(dev.getDeviceProxy().state())
+buttons["CloseFile"].click()
+settle(0.5)
+out["after_close"] = str(dev.getDeviceProxy().state())
+dev.command_inout("Init")
 dev.write_attribute("StepsPerFile", 0)
-`, [shot]);
+`, [shot, join(fx.dir, 'clicked.nxs')]);
   const items = out.items as Record<string, { label: string; read: string; write: string | null }>;
   assert.deepEqual(Object.keys(items), ['State', 'Status', 'CanFail', 'StepsPerFile', 'CurrentFileId', 'FileName', 'Errors', 'JSONRecord', 'NXDLReport']);
   assert.equal(items.Status!.read, 'Ready');
@@ -257,4 +283,12 @@ dev.write_attribute("StepsPerFile", 0)
   assert.equal(labels.boolean_scalar, out.tg_bool);
   assert.equal(labels.StepsPerFile, '7');
   assert.ok(existsSync(shot), `screenshot at ${shot}`);
+  assert.deepEqual(out.written, { StepsPerFile: 3, FileName: '/tmp/typed.nxs', CanFail: false });
+  assert.equal(out.shown, '3', 'the read widget follows the write (a change event)');
+  for (const c of ['OpenFile', 'OpenEntry', 'Record', 'CloseEntry', 'CloseFile', 'OpenEntryAsynch', 'RecordAsynch', 'CloseEntryAsynch', 'Init']) {
+    assert.ok((out.commands as string[]).includes(c), `${c} in the commands form: ${JSON.stringify(out.commands)}`);
+  }
+  assert.deepEqual([out.after_click, out.after_close], ['OPEN', 'ON']);
+  const clicked = join(fx.dir, 'clicked.nxs');
+  assert.deepEqual(h5(clicked, '[x if isinstance(x, str) else x.decode() for x in (f.attrs["NX_class"], f.attrs["file_name"])]'), ['NXroot', clicked]);
 });
