@@ -73,7 +73,7 @@ function h5(file: string, expr: string): unknown {
   return JSON.parse(r.stdout);
 }
 
-test('Taurus models the writer as it models TangoTest: types, formats, units, ranges, writability', { skip }, async () => {
+test('Taurus models the writer as it models TangoTest: types, formats, units, ranges, writability; lock, asynchronous poll, limits', { skip }, async () => {
   const out = await taurusPy(`
 def info(model):
     a = taurus.Attribute(model)
@@ -90,6 +90,27 @@ out["tg"] = {n: info(TG + "/" + t) for n, t in pairs.items()}
 d = taurus.Device(NX)
 out["device"] = {"state": d.state.name, "tango_state": d.stateObj.read().rvalue.name, "description": d.description, "status": d.getDeviceProxy().status()}
 out["tg_state"] = taurus.Device(TG).state.name
+d.lock()
+out["locked"] = str(d.getLockInfo(cache=False))
+d.unlock()
+out["unlocked"] = str(d.getLockInfo(cache=False))
+# Taurus's polling timer reads a device's attributes together, asynchronously
+steps, seen = taurus.Attribute(NX + "/StepsPerFile"), Recorder()
+steps.addListener(seen)
+req = d.poll({"StepsPerFile": steps}, asynch=True)
+d.poll({"StepsPerFile": steps}, req_id=req)
+time.sleep(0.3)
+out["polled"] = seen.values("Periodic")
+steps.removeListener(seen)
+# ranges and alarms as Taurus sets them (set_attribute_config), then back to none
+steps.setRange(-10, 10000); steps.setWarnings(-5, 5000); steps.setAlarms(-8, 8000)
+i = steps.getAttributeInfoEx(cache=False)
+out["limits"] = [i.min_value, i.max_value, i.alarms.min_warning, i.alarms.max_warning, i.alarms.min_alarm, i.alarms.max_alarm]
+out["taurus_limits"] = [str(x.magnitude) for x in steps.range + steps.warnings + steps.alarms]
+inf = float("inf")
+steps.setRange(-inf, inf); steps.setWarnings(-inf, inf); steps.setAlarms(-inf, inf)
+i = steps.getAttributeInfoEx(cache=False)
+out["limits_reset"] = [i.min_value, i.max_value, i.alarms.min_warning, i.alarms.max_warning, i.alarms.min_alarm, i.alarms.max_alarm]
 `);
   const nx = out.nx as Record<string, Record<string, unknown>>;
   const tg = out.tg as Record<string, Record<string, unknown>>;
@@ -108,6 +129,12 @@ out["tg_state"] = taurus.Device(TG).state.name
   assert.equal(device.state, 'Ready');
   assert.equal(device.tango_state, 'ON');
   assert.equal(out.tg_state, 'Ready');
+  assert.equal(out.locked, `${DEVICE} is locked by you!`);
+  assert.equal(out.unlocked, `${DEVICE} is not locked`);
+  assert.deepEqual(out.polled, ['0'], 'the asynchronous read reached the listener');
+  assert.deepEqual(out.limits, ['-10', '10000', '-5', '5000', '-8', '8000']);
+  assert.deepEqual(out.taurus_limits, ['-10', '10000', '-5', '5000', '-8', '8000']);
+  assert.deepEqual(out.limits_reset, Array(6).fill('Not specified'));
 });
 
 test('a scan driven through taurus.Device; State and FileName listeners get events within a second, not by polling', { skip, timeout: 120_000 }, async () => {
