@@ -72,6 +72,13 @@ test('subscriptions cppTango refuses are refused with its reasons', { skip }, as
 out["periodic"] = reason(dev.subscribe_event, "CurrentFileId", tango.EventType.PERIODIC_EVENT, lambda e: None)
 out["missing"] = reason(dev.subscribe_event, "NoSuchAttribute", tango.EventType.CHANGE_EVENT, lambda e: None)
 out["data_ready"] = reason(dev.subscribe_event, "StepsPerFile", tango.EventType.DATA_READY_EVENT, lambda e: None)
+# the admin device pushes nothing: its State wants polling (Taurus then polls it); attr_conf is taken
+out["admin_change"] = reason(adm.subscribe_event, "State", tango.EventType.CHANGE_EVENT, lambda e: None)
+conf = []
+cid = adm.subscribe_event("State", tango.EventType.ATTR_CONF_EVENT, lambda e: conf.append(e.err))
+time.sleep(0.3)
+adm.unsubscribe_event(cid)
+out["admin_conf"] = conf
 out["notifd"] = adm.command_inout("EventSubscriptionChange", [dev.name(), "State", "subscribe", "change"])
 out["notifd_polling"] = reason(adm.command_inout, "EventSubscriptionChange", [dev.name(), "CurrentFileId", "subscribe", "periodic"])
 r = adm.command_inout("ZmqEventSubscriptionChange", [dev.name(), "State", "subscribe", "change", "5"])
@@ -81,6 +88,8 @@ out["svalue"] = list(r[1])
   assert.equal(out.periodic, 'API_AttributePollingNotStarted');
   assert.equal(out.missing, 'API_AttrNotFound');
   assert.equal(out.data_ready, 'API_AttributeNotDataReadyEnabled');
+  assert.equal(out.admin_change, 'API_AttributePollingNotStarted', 'as cppTango\'s admin device');
+  assert.deepEqual(out.admin_conf, [false], 'the configuration at subscription, no error');
   assert.equal(out.notifd, 934, 'the notifd command: checks, then the library release, as cppTango 9.3 without a notifd');
   assert.equal(out.notifd_polling, 'API_AttributePollingNotStarted');
   assert.deepEqual((out.lvalue as number[]).slice(0, 2), [934, 5]);

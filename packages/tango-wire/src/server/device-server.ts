@@ -79,6 +79,7 @@ export class DeviceServer implements Dispatcher {
       adminName: this.adminName,
       devices: () => this.devices(),
       servant: (name) => (name.toLowerCase() === this.adminName.toLowerCase() ? undefined : this.servants.get(name.toLowerCase())),
+      adminServant: () => this.servants.get(this.adminName.toLowerCase()),
       restartDevice: (name) => this.restartDevice(name),
       kill: () => options.onKill?.(),
       events: events ? () => this.eventSupplier() : undefined,

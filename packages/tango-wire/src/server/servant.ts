@@ -466,7 +466,7 @@ export class DeviceServant {
   /** whether the device pushes change events of this attribute (State, Status, and those it declares) */
   isPushed(attr: string): boolean {
     const lower = attr.toLowerCase();
-    if (ALWAYS_PUSHED.has(lower)) return true;
+    if (ALWAYS_PUSHED.has(lower)) return this.dev.pushesStateEvents !== false;
     return this.dev.attributes().some((a) => a.name.toLowerCase() === lower && a.pushesEvents === true);
   }
 
