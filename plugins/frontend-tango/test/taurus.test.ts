@@ -124,6 +124,12 @@ apply(steps.setRange, -10, 10000); apply(steps.setWarnings, -5, 5000); apply(ste
 i = steps.getAttributeInfoEx(cache=False)
 out["limits"] = [i.min_value, i.max_value, i.alarms.min_warning, i.alarms.max_warning, i.alarms.min_alarm, i.alarms.max_alarm]
 out["taurus_limits"] = [str(x.magnitude) for x in steps.range + steps.warnings + steps.alarms]
+# the device keeps writes inside the range (Taurus's widgets check it too; a script does not)
+try:
+    steps.write(20000)
+    out["outside"] = None
+except Exception as e:
+    out["outside"] = e.args[0].reason
 inf = float("inf")
 apply(steps.setRange, -inf, inf); apply(steps.setWarnings, -inf, inf); apply(steps.setAlarms, -inf, inf)
 i = steps.getAttributeInfoEx(cache=False)
@@ -154,6 +160,7 @@ out["limits_reset"] = [i.min_value, i.max_value, i.alarms.min_warning, i.alarms.
   assert.deepEqual(out.polled, ['0'], 'the asynchronous read reached the listener');
   assert.deepEqual(out.limits, ['-10', '10000', '-5', '5000', '-8', '8000']);
   assert.deepEqual(out.taurus_limits, ['-10', '10000', '-5', '5000', '-8', '8000']);
+  assert.equal(out.outside, 'API_WAttrOutsideLimit');
   assert.deepEqual(out.limits_reset, Array(6).fill('Not specified'));
 });
 
