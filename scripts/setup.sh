@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 need=()
 # chromium: the live view's browser tests (playwright-core drives Debian's Chromium)
 # g++ and make: node-gyp builds the native npm packages (isolated-vm, better-sqlite3) from source
-for pkg in python3-h5py python3-numpy hdf5-tools python3-tango hdf5-filter-plugin g++ make python3-tz python3-dateutil python3-lxml python3-yaml chromium; do
+# python3-taurus: the Tango front end's Taurus test (Sardana's client library, with PyQt5 for a
+# TaurusForm drawn offscreen); about 250 packages and 95 MB, some 3 minutes to install
+for pkg in python3-h5py python3-numpy hdf5-tools python3-tango hdf5-filter-plugin g++ make python3-tz python3-dateutil python3-lxml python3-yaml chromium python3-taurus; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

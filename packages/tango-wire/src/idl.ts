@@ -186,13 +186,27 @@ export type AttributeConfigVersion = 1 | 2 | 3 | 5;
 
 const NOT_SPECIFIED = 'Not specified';
 
+const INTEGER_TYPES = new Set([CmdArgType.DevShort, CmdArgType.DevLong, CmdArgType.DevLong64, CmdArgType.DevUChar, CmdArgType.DevUShort, CmdArgType.DevULong, CmdArgType.DevULong64]);
+
+/**
+ * The format an attribute has until someone sets one, by data type, as cppTango's
+ * MultiAttribute::add_default gives it: GUIs format values with it (Taurus shows a boolean with
+ * "%6.2f" as "  1.00"), so "Not specified" where no printf format fits.
+ */
+export function defaultFormat(dataType: CmdArgType): string {
+  if (INTEGER_TYPES.has(dataType)) return '%d';
+  if (dataType === CmdArgType.DevString || dataType === CmdArgType.DevEnum) return '%s';
+  if (dataType === CmdArgType.DevFloat || dataType === CmdArgType.DevDouble) return '%6.2f';
+  return NOT_SPECIFIED;
+}
+
 /** A config with Tango's defaults, for servers building one. */
 export function defaultAttributeConfig(name: string, dataType: CmdArgType, dataFormat = AttrDataFormat.SCALAR, writable = AttrWriteType.READ): AttributeConfig {
   return {
     name, writable, dataFormat, dataType, memorized: false, memInit: false,
     maxDimX: dataFormat === AttrDataFormat.SCALAR ? 1 : 4096, maxDimY: dataFormat === AttrDataFormat.IMAGE ? 4096 : 0,
     description: 'No description', label: name, unit: '', standardUnit: 'No standard unit', displayUnit: 'No display unit',
-    format: dataType === CmdArgType.DevString ? '%s' : '%6.2f', minValue: 'Not specified', maxValue: 'Not specified',
+    format: defaultFormat(dataType), minValue: 'Not specified', maxValue: 'Not specified',
     writableAttrName: writable === AttrWriteType.READ ? 'None' : name, level: DispLevel.OPERATOR, rootAttrName: 'Not specified', enumLabels: [],
     alarm: { minAlarm: NOT_SPECIFIED, maxAlarm: NOT_SPECIFIED, minWarning: NOT_SPECIFIED, maxWarning: NOT_SPECIFIED, deltaT: NOT_SPECIFIED, deltaVal: NOT_SPECIFIED, extensions: [] },
     events: {

@@ -110,6 +110,19 @@ test('AttributeConfig versions 1, 2, 3, 5 round-trip the fields each version has
   }
 });
 
+test('the default format follows the data type as cppTango sets it (Taurus formats values with it)', () => {
+  const fmt = (t: CmdArgType) => defaultAttributeConfig('x', t).format;
+  for (const t of [CmdArgType.DevShort, CmdArgType.DevLong, CmdArgType.DevLong64, CmdArgType.DevUChar, CmdArgType.DevUShort, CmdArgType.DevULong, CmdArgType.DevULong64]) {
+    assert.equal(fmt(t), '%d', CmdArgType[t]);
+  }
+  assert.equal(fmt(CmdArgType.DevFloat), '%6.2f');
+  assert.equal(fmt(CmdArgType.DevDouble), '%6.2f');
+  assert.equal(fmt(CmdArgType.DevString), '%s');
+  assert.equal(fmt(CmdArgType.DevEnum), '%s');
+  // no printf format fits these: a boolean shown with %6.2f reads "  1.00"
+  for (const t of [CmdArgType.DevBoolean, CmdArgType.DevState, CmdArgType.DevEncoded]) assert.equal(fmt(t), 'Not specified', CmdArgType[t]);
+});
+
 test('DevCmdInfo 1/2 and DevInfo 1/3 round-trip', () => {
   const ci = { name: 'Go', level: DispLevel.EXPERT, tag: 3, inType: CmdArgType.DevVarDoubleStringArray, outType: CmdArgType.DevState, inTypeDesc: 'in', outTypeDesc: 'out' };
   for (const v of [1, 2] as const) {

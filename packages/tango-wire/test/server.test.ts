@@ -111,10 +111,11 @@ test('_is_a, _non_existent, unknown objects and operations', async () => {
   assert.equal((await call(c, 2, true, '_non_existent', undefined, new TextEncoder().encode('no/such/dev'))).r.boolean(), true);
   const missing = await call(c, 2, true, '_get_state', undefined, new TextEncoder().encode('no/such/dev'));
   assert.equal(missing.status, ReplyStatus.SYSTEM_EXCEPTION);
-  assert.match(readSystemException(missing.r).id, /OBJECT_NOT_EXIST/);
+  // ids and minor codes as omniORB (TangoTest -nodb) sends them for an unknown object and operation
+  assert.deepEqual(readSystemException(missing.r), { id: 'IDL:omg.org/CORBA/OBJECT_NOT_EXIST:1.0', minor: 0x4f4d0001, completed: 1 });
   const badOp = await call(c, 1, false, 'frobnicate');
   assert.equal(badOp.status, ReplyStatus.SYSTEM_EXCEPTION);
-  assert.match(readSystemException(badOp.r).id, /BAD_OPERATION/);
+  assert.deepEqual(readSystemException(badOp.r), { id: 'IDL:omg.org/CORBA/BAD_OPERATION:1.0', minor: 0x41540026, completed: 1 });
   c.end();
 });
 

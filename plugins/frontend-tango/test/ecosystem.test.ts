@@ -72,6 +72,13 @@ test('subscriptions cppTango refuses are refused with its reasons', { skip }, as
 out["periodic"] = reason(dev.subscribe_event, "CurrentFileId", tango.EventType.PERIODIC_EVENT, lambda e: None)
 out["missing"] = reason(dev.subscribe_event, "NoSuchAttribute", tango.EventType.CHANGE_EVENT, lambda e: None)
 out["data_ready"] = reason(dev.subscribe_event, "StepsPerFile", tango.EventType.DATA_READY_EVENT, lambda e: None)
+# the admin device pushes nothing: its State wants polling (Taurus then polls it); attr_conf is taken
+out["admin_change"] = reason(adm.subscribe_event, "State", tango.EventType.CHANGE_EVENT, lambda e: None)
+conf = []
+cid = adm.subscribe_event("State", tango.EventType.ATTR_CONF_EVENT, lambda e: conf.append(e.err))
+time.sleep(0.3)
+adm.unsubscribe_event(cid)
+out["admin_conf"] = conf
 out["notifd"] = adm.command_inout("EventSubscriptionChange", [dev.name(), "State", "subscribe", "change"])
 out["notifd_polling"] = reason(adm.command_inout, "EventSubscriptionChange", [dev.name(), "CurrentFileId", "subscribe", "periodic"])
 r = adm.command_inout("ZmqEventSubscriptionChange", [dev.name(), "State", "subscribe", "change", "5"])
@@ -81,6 +88,8 @@ out["svalue"] = list(r[1])
   assert.equal(out.periodic, 'API_AttributePollingNotStarted');
   assert.equal(out.missing, 'API_AttrNotFound');
   assert.equal(out.data_ready, 'API_AttributeNotDataReadyEnabled');
+  assert.equal(out.admin_change, 'API_AttributePollingNotStarted', 'as cppTango\'s admin device');
+  assert.deepEqual(out.admin_conf, [false], 'the configuration at subscription, no error');
   assert.equal(out.notifd, 934, 'the notifd command: checks, then the library release, as cppTango 9.3 without a notifd');
   assert.equal(out.notifd_polling, 'API_AttributePollingNotStarted');
   assert.deepEqual((out.lvalue as number[]).slice(0, 2), [934, 5]);
@@ -164,6 +173,54 @@ out["status"] = list(adm.DevPollStatus(dev.name()))
   assert.equal(after.history, 3);
   assert.deepEqual(after.props, { polled_attr: [], polled_cmd: [] });
   assert.deepEqual(after.status, []);
+});
+
+test('min_value/max_value bound writes; limits cppTango refuses in set_attribute_config are refused with its reasons', { skip }, async () => {
+  const out = await run(`
+def errors(f, *a):
+    try:
+        f(*a)
+        return None
+    except tango.DevFailed as e:
+        return [e.args[0].reason, e.args[0].desc.split("\\n")[-1]]
+def setc(attr, **kw):
+    c = dev.get_attribute_config(attr)
+    for k, v in kw.items():
+        setattr(c.alarms if k.endswith(("_alarm", "_warning")) else c, k, v)
+    return errors(dev.set_attribute_config, c)
+def clear(attr):
+    c = dev.get_attribute_config(attr)
+    c.min_value = c.max_value = "Not specified"
+    c.alarms.min_alarm = c.alarms.max_alarm = c.alarms.min_warning = c.alarms.max_warning = "Not specified"
+    dev.set_attribute_config(c)
+out["range"] = setc("StepsPerFile", min_value="0", max_value="100")
+out["above"] = errors(dev.write_attribute, "StepsPerFile", 500)
+out["below"] = errors(dev.write_attribute, "StepsPerFile", -1)
+out["inside"] = errors(dev.write_attribute, "StepsPerFile", 50)
+out["kept"] = dev.StepsPerFile
+clear("StepsPerFile")
+out["free"] = errors(dev.write_attribute, "StepsPerFile", 500)
+dev.StepsPerFile = 0
+out["incoherent"] = setc("StepsPerFile", min_value="10", max_value="5")
+out["incoherent_alarm"] = setc("StepsPerFile", min_alarm="10", max_alarm="5")
+out["format"] = setc("StepsPerFile", min_warning="abc")
+out["string"] = setc("FileName", min_value="1")
+out["boolean"] = setc("CanFail", max_alarm="1")
+out["unchanged"] = [dev.get_attribute_config("StepsPerFile").min_value, dev.get_attribute_config("FileName").min_value]
+clear("StepsPerFile")
+`);
+  assert.equal(out.range, null);
+  assert.deepEqual(out.above, ['API_WAttrOutsideLimit', 'Set value for attribute StepsPerFile is above the maximum authorized (at least element 0)']);
+  assert.deepEqual(out.below, ['API_WAttrOutsideLimit', 'Set value for attribute StepsPerFile is below the minimum authorized (at least element 0)']);
+  assert.equal(out.inside, null);
+  assert.equal(out.kept, 50);
+  assert.equal(out.free, null);
+  assert.deepEqual(out.incoherent, ['API_IncoherentValues', 'Value of min_value is greater than or equal to max_value']);
+  assert.deepEqual(out.incoherent_alarm, ['API_IncoherentValues', 'Value of min_alarm is greater than or equal to max_alarm']);
+  assert.deepEqual(out.format, ['API_AttrOptProp', 'The property min_warning is defined in an unsupported format']);
+  assert.deepEqual(out.string, ['API_AttrOptProp', 'The property min_value is not settable for the attribute data type']);
+  assert.deepEqual(out.boolean, ['API_AttrOptProp', 'The property max_alarm is not settable for the attribute data type']);
+  assert.deepEqual(out.unchanged, ['Not specified', 'Not specified'], 'a refused configuration changes nothing');
 });
 
 test('a memorized value and the attribute configuration survive DevRestart and a server restart', { skip }, async () => {

@@ -26,6 +26,8 @@ export interface AdminHost {
   devices(): readonly TangoDevice[];
   /** the servant of a served device, or undefined */
   servant(name: string): DeviceServant | undefined;
+  /** the admin device's own servant: clients subscribe to its events too */
+  adminServant?(): DeviceServant | undefined;
   /** re-creates / re-initialises one device */
   restartDevice(name: string): Promise<void>;
   /** stops the process's serving (Kill) */
@@ -46,6 +48,9 @@ const { DevVoid, DevString, DevLong, DevVarStringArray, DevVarLongStringArray } 
 export class AdminDevice implements TangoDevice {
   readonly className = 'DServer';
   readonly description = 'The device server administration device';
+  // cppTango's admin device pushes nothing: an event subscription to its State wants polling
+  // (Taurus then polls it, as it does TangoTest's)
+  readonly pushesStateEvents = false;
   private pollingOn = true;
 
   constructor(private readonly host: AdminHost) {}
@@ -70,6 +75,12 @@ export class AdminDevice implements TangoDevice {
     const s = this.host.servant(String(name));
     if (!s) throw devFailed('API_DeviceNotFound', `Device ${String(name)} not found in this device server (${this.host.serverName})`, `${ORIGIN}::${origin}`);
     return s;
+  }
+
+  /** the device an event command names: a served one or this admin device */
+  private eventTarget(name: unknown, origin: string): DeviceServant {
+    const own = String(name).toLowerCase() === this.host.adminName.toLowerCase() ? this.host.adminServant?.() : undefined;
+    return own ?? this.servant(name, origin);
   }
 
   commands(): CommandSpec[] {
@@ -118,7 +129,7 @@ export class AdminDevice implements TangoDevice {
         // the action is always "subscribe": clients unsubscribe by no longer confirming
         const [dev, attr, , event] = a;
         const release = a.length > 4 ? Number(a[4]) : undefined;
-        const s = this.servant(dev, 'event_subscription');
+        const s = this.eventTarget(dev, 'event_subscription');
         const ev = await supplier();
         const topic = s.subscribe(attr, event, release);
         ev.initCounter(topic);
@@ -133,7 +144,7 @@ export class AdminDevice implements TangoDevice {
         if (a.length === 0 || a.length % 3 !== 0) {
           throw devFailed('API_WrongNumberOfArgs', 'Wrong number of input arguments: 3 needed per event: device name, attribute name and event name', `${ORIGIN}::event_confirm_subscription`);
         }
-        for (let i = 0; i < a.length; i += 3) this.servant(a[i], 'event_confirm_subscription').subscribe(a[i + 1], a[i + 2]);
+        for (let i = 0; i < a.length; i += 3) this.eventTarget(a[i], 'event_confirm_subscription').subscribe(a[i + 1], a[i + 2]);
       }),
       cmd('EventSubscriptionChange', DevVarStringArray, DevLong, (arg) => {
         const a = arg as string[];
@@ -142,7 +153,7 @@ export class AdminDevice implements TangoDevice {
         }
         // cppTango 9.3 without a notifd: the subscription checks refuse what they refuse, the rest is
         // answered with the library release although no notifd event will ever come
-        this.servant(a[0], 'event_subscription').events.check(a[1], a[3], 4);
+        this.eventTarget(a[0], 'event_subscription').events.check(a[1], a[3], 4);
         return TANGO_LIB_RELEASE;
       }, 'Event consumer wants to subscribe to', 'Tango lib release'),
     ];

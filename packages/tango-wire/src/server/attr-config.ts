@@ -6,6 +6,7 @@
  * the device start reads them back. Also the DeviceStore a server keeps this in.
  */
 import type { AttributeConfig } from '../idl.js';
+import { devFailed } from '../errors.js';
 
 /** Where a server keeps device and attribute properties (the Tango database). */
 export interface DeviceStore {
@@ -75,4 +76,29 @@ export function configChanges(defaults: AttributeConfig, current: ReadonlyMap<st
     }
   }
   return { put, remove };
+}
+
+/** the limit properties: numbers, set only on numeric attributes, each min below its max */
+const LIMIT_PAIRS = [['min_value', 'max_value'], ['min_alarm', 'max_alarm'], ['min_warning', 'max_warning']] as const;
+
+/**
+ * Refuses limits cppTango refuses in set_attribute_config, with its reasons and texts: a limit on
+ * a non-numeric attribute, one that is not a number, a min not below its max. `put` are the
+ * properties being set, `next` all the attribute's stored properties once they are.
+ */
+export function checkLimitProperties(device: string, attr: string, numeric: boolean, put: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): void {
+  const where = `Device ${device}-> Attribute : ${attr}\n`;
+  for (const prop of LIMIT_PAIRS.flat()) {
+    const v = put.get(prop);
+    if (v === undefined) continue;
+    if (!numeric) throw devFailed('API_AttrOptProp', `${where}The property ${prop} is not settable for the attribute data type`, 'Attribute::set_one_alarm_prop()');
+    if (v.trim() === '' || Number.isNaN(Number(v))) throw devFailed('API_AttrOptProp', `${where}The property ${prop} is defined in an unsupported format`, 'Attribute::convert_prop_value()');
+  }
+  for (const [lo, hi] of LIMIT_PAIRS) {
+    const min = next.get(lo);
+    const max = next.get(hi);
+    if (min !== undefined && max !== undefined && Number(min) >= Number(max)) {
+      throw devFailed('API_IncoherentValues', `${where}Value of ${lo} is greater than or equal to ${hi}`, 'Attribute::set_upd_properties()');
+    }
+  }
 }

@@ -13,7 +13,7 @@ import { ZmqEventSupplier } from './zmq-supplier.js';
 import { makeIor, stringifyIor } from '../ior.js';
 import { AdminDevice } from './admin.js';
 import { DeviceServant, type ServerContext } from './servant.js';
-import { GiopServer, systemException, type Dispatcher, type GiopRequest, type ReplyWriter } from './transport.js';
+import { GiopServer, OMNI_MINOR, systemException, type Dispatcher, type GiopRequest, type ReplyWriter } from './transport.js';
 import type { TangoDevice } from './model.js';
 
 export interface DeviceServerOptions {
@@ -79,6 +79,7 @@ export class DeviceServer implements Dispatcher {
       adminName: this.adminName,
       devices: () => this.devices(),
       servant: (name) => (name.toLowerCase() === this.adminName.toLowerCase() ? undefined : this.servants.get(name.toLowerCase())),
+      adminServant: () => this.servants.get(this.adminName.toLowerCase()),
       restartDevice: (name) => this.restartDevice(name),
       kill: () => options.onKill?.(),
       events: events ? () => this.eventSupplier() : undefined,
@@ -184,7 +185,7 @@ export class DeviceServer implements Dispatcher {
     const s = this.servants.get(req.key.toLowerCase());
     if (!s) {
       if (req.operation === '_non_existent' || req.operation === '_not_existent') return (w) => w.boolean(true);
-      throw systemException('OBJECT_NOT_EXIST');
+      throw systemException('OBJECT_NOT_EXIST', OMNI_MINOR.OBJECT_NOT_EXIST_NoMatch);
     }
     return s.handle(req);
   }

@@ -77,6 +77,11 @@ export interface TangoDevice {
   commands(): readonly CommandSpec[];
   /** the Init command */
   init?(): void | Promise<void>;
+  /**
+   * false: State and Status change events need polling, as on cppTango's admin device (by
+   * default the servant pushes them whenever they change)
+   */
+  readonly pushesStateEvents?: boolean;
 }
 
 /** Errors from device code: a `code` string property becomes the DevFailed reason. */

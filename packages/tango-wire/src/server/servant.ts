@@ -16,14 +16,14 @@ import {
 } from '../idl.js';
 import {
   readAttrValUnion, readAttributeValueList3, writeAttributeValue1, writeAttributeValue3, writeAttributeValueList45,
-  type AttributeReading,
+  type AttrData, type AttributeReading,
 } from '../attribute-value.js';
 import { commandTypeCode, encodeCommandArg } from '../command-args.js';
 import { readAny, TCKind, unalias, writeAny, type TypeCode } from '../typecode.js';
 
-import { systemException, type GiopRequest, type ReplyWriter } from './transport.js';
+import { OMNI_MINOR, systemException, type GiopRequest, type ReplyWriter } from './transport.js';
 import { fromAttrData, reasonOf, toAttrData, type AttributeSpec, type AttrValue, type CommandSpec, type TangoDevice } from './model.js';
-import { applyProperties, configChanges, MEMORIZED_PROPERTY, type DeviceStore } from './attr-config.js';
+import { applyProperties, checkLimitProperties, configChanges, MEMORIZED_PROPERTY, type DeviceStore } from './attr-config.js';
 import { DeviceEvents } from './events.js';
 import { DevicePoller, writeAttrHistory45, writeAttrHistoryList, writeCmdHistory4, writeCmdHistoryList, type PolledKind } from './polling.js';
 import { DeviceLock, type Client } from './lock.js';
@@ -56,6 +56,18 @@ export interface EventContext {
 export const PUSH_CHECK_MS = 200;
 /** the attributes every device pushes change events for */
 const ALWAYS_PUSHED = new Set(['state', 'status']);
+
+/** the types whose writes min_value/max_value bound */
+const LIMITED_TYPES = new Set([
+  CmdArgType.DevShort, CmdArgType.DevLong, CmdArgType.DevLong64, CmdArgType.DevUChar, CmdArgType.DevUShort, CmdArgType.DevULong,
+  CmdArgType.DevULong64, CmdArgType.DevFloat, CmdArgType.DevDouble,
+]);
+
+/** a configured limit, or undefined for "Not specified" (and anything not a number) */
+function limit(text: string): number | undefined {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : undefined;
+}
 
 const REPO_IDS = new Set([
   'IDL:Tango/Device:1.0', 'IDL:Tango/Device_2:1.0', 'IDL:Tango/Device_3:1.0', 'IDL:Tango/Device_4:1.0', 'IDL:Tango/Device_5:1.0',
@@ -266,7 +278,7 @@ export class DeviceServant {
       case 'read_pipe_5': case 'write_pipe_5': case 'write_read_pipe_5': case 'set_pipe_config_5':
         throw devFailed('API_NotSupported', `${op} is not supported by this device server`, this.origin(op));
     }
-    throw systemException('BAD_OPERATION');
+    throw systemException('BAD_OPERATION', OMNI_MINOR.BAD_OPERATION_UnRecognisedOperationName);
   }
 
   // ---- commands -------------------------------------------------------------------------------
@@ -350,6 +362,10 @@ export class DeviceServant {
       const current = this.stored.get(key) ?? new Map<string, string>();
       const { put, remove } = configChanges(attrConfig(a), current, incoming);
       if (put.size === 0 && remove.length === 0) continue;
+      const next = new Map(current);
+      for (const [k, v] of put) next.set(k, v);
+      for (const k of remove) next.delete(k);
+      checkLimitProperties(this.dev.name, a.name, LIMITED_TYPES.has(a.type), put, next);
       const store = this.ctx.store;
       if (store) {
         try {
@@ -359,9 +375,7 @@ export class DeviceServant {
           throw toDevFailed(e, 'API_DatabaseAccess', this.origin('set_attribute_config'));
         }
       }
-      for (const [k, v] of put) current.set(k, v);
-      for (const k of remove) current.delete(k);
-      this.stored.set(key, current);
+      this.stored.set(key, next);
       this.emit(this.events.onConfig(this.config(a)));
     }
   }
@@ -429,9 +443,27 @@ export class DeviceServant {
     if (a.writeStates && !a.writeStates.includes(state)) {
       throw devFailed('API_AttrNotAllowed', `It is currently not allowed to write attribute ${a.name} (device state ${DEV_STATE_NAMES[state]})`, origin);
     }
+    this.checkLimits(a, v.data, origin);
     const value = fromAttrData(a.type, v.data, a.format !== 'spectrum');
     await a.write(value);
     if (a.memorized) await this.memorize(a, value);
+  }
+
+  /**
+   * The attribute configuration's min_value/max_value bound what clients write (Jive's and
+   * Taurus's range settings), with cppTango's reason and text; the first element outside counts.
+   */
+  private checkLimits(a: AttributeSpec, data: AttrData, origin: string): void {
+    if (!LIMITED_TYPES.has(a.type)) return;
+    const { minValue, maxValue } = this.config(a);
+    const min = limit(minValue);
+    const max = limit(maxValue);
+    if (min === undefined && max === undefined) return;
+    const items = Array.from(data as ArrayLike<number | bigint>, Number);
+    for (let i = 0; i < items.length; i++) {
+      const which = min !== undefined && items[i] < min ? 'below the minimum' : max !== undefined && items[i] > max ? 'above the maximum' : undefined;
+      if (which) throw devFailed('API_WAttrOutsideLimit', `Set value for attribute ${a.name} is ${which} authorized (at least element ${i})`, origin);
+    }
   }
 
   /** a memorized attribute's value goes to the database on every write, as cppTango does */
@@ -466,7 +498,7 @@ export class DeviceServant {
   /** whether the device pushes change events of this attribute (State, Status, and those it declares) */
   isPushed(attr: string): boolean {
     const lower = attr.toLowerCase();
-    if (ALWAYS_PUSHED.has(lower)) return true;
+    if (ALWAYS_PUSHED.has(lower)) return this.dev.pushesStateEvents !== false;
     return this.dev.attributes().some((a) => a.name.toLowerCase() === lower && a.pushesEvents === true);
   }
 

@@ -75,6 +75,18 @@ export interface GiopServerOptions {
 
 export const CORBA_PREFIX = 'IDL:omg.org/CORBA/';
 
+/**
+ * omniORB's minor codes for the system exceptions a server raises itself, as cppTango servers send
+ * them: clients print their names (PyTango: "OBJECT_NOT_EXIST_NoMatch"; minor 0 reads "ORB has
+ * returned NULL pointer").
+ */
+export const OMNI_MINOR = {
+  /** no servant for the object key */
+  OBJECT_NOT_EXIST_NoMatch: 0x4f4d0001,
+  /** an operation the interface does not have */
+  BAD_OPERATION_UnRecognisedOperationName: 0x41540026,
+} as const;
+
 /** A CORBA system exception to throw from a handler, e.g. systemException('BAD_OPERATION'). */
 export function systemException(name: string, minor = 0, completed = CompletionStatus.NO): CorbaSystemException {
   return new CorbaSystemException(name.startsWith('IDL:') ? name : `${CORBA_PREFIX}${name}:1.0`, minor, completed);
