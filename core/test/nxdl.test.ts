@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kernel, WriterSession } from '../src/index.js';
-import { NxdlLibrary, nameMatches, nxdlLibrary, parseDefinition, parseUnits, unitsFit, checkPlanAgainstNxdl } from '../src/nxdl/index.js';
+import { NxdlLibrary, nameMatches, nxdlLibrary, observeFile, parseDefinition, parseUnits, unitsFit, checkPlanAgainstNxdl, validateTree } from '../src/nxdl/index.js';
+import type { ObservedField, ObservedGroup, ObservedNode } from '../src/nxdl/index.js';
+import type { ReadField, ReadGroup, SinkReader } from '../src/api/extensions.js';
 import { tempDir } from './helpers.js';
 
 const lib = nxdlLibrary();
@@ -287,4 +289,36 @@ test('dimension symbols before the scan: known lengths compared, record axes of 
   } finally {
     site.cleanup();
   }
+});
+
+test('a file\'s soft links stand for their targets: relative values, links through linked groups, links to links', () => {
+  // a reader's tree as an HDF5 reader gives it: a linked object appears at the link's path, with the link's value
+  type Node = ReadGroup | ReadField;
+  const fieldAt = (path: string, shape: number[], softLink?: string): ReadField => ({
+    kind: 'field', path, type: 'int32', typeLabel: 'int32', shape, attributes: () => [], read: () => undefined, ...(softLink ? { softLink } : {}),
+  });
+  const groupAt = (path: string, nxClass: string, kids: Array<[string, (p: string) => Node]>, softLink?: string): ReadGroup => ({
+    kind: 'group', path, ...(softLink ? { softLink } : {}),
+    attributes: () => [{ name: 'NX_class', type: 'string', shape: [], value: () => ({ type: 'string', shape: [], data: [nxClass] }) }],
+    children: () => kids.map(([n, make]) => ({ name: n, node: make(path === '/' ? `/${n}` : `${path}/${n}`) })),
+  });
+  const detector = (shape: number[]) => (p: string) => groupAt(p, 'NXdetector', [['data', (q) => fieldAt(q, shape)]]);
+  const root = groupAt('/', '', [['entry', (p) => groupAt(p, 'NXentry', [
+    ['instrument', (q) => groupAt(q, 'NXinstrument', [['detector', detector([3, 4, 4])], ['detector2', detector([3, 2, 2])]])],
+    // a relative link, a group link whose data is detector2's, and a link to that link
+    ['data', (q) => groupAt(q, 'NXdata', [['data', (r) => fieldAt(r, [3, 2, 2], '../instrument/detector2/data')]])],
+    ['view', (q) => groupAt(q, 'NXinstrument', [['detector', detector([3, 4, 4])], ['detector2', detector([3, 2, 2])]], '/entry/instrument')],
+    ['alias', (q) => fieldAt(q, [3, 2, 2], '/entry/data/data')],
+  ])]]);
+  const reader: SinkReader = { path: 'test.nxs', root, close: () => undefined };
+  const tree = observeFile(reader);
+  const at = (path: string): ObservedNode => path.split('/').filter(Boolean).reduce<ObservedNode>((g, n) => (g as ObservedGroup).children.find((c) => c.name === n)!, tree);
+  assert.equal((at('/entry/data/data') as ObservedField).linkTarget, '/entry/instrument/detector2/data');
+  assert.equal((at('/entry/view') as ObservedGroup).linkTarget, '/entry/instrument');
+  assert.equal((at('/entry/view/detector/data') as ObservedField).linkTarget, '/entry/instrument/detector/data');
+  assert.equal((at('/entry/alias') as ObservedField).linkTarget, '/entry/data/data');
+  assert.equal((at('/entry/instrument/detector/data') as ObservedField).linkTarget, undefined);
+  // NXmx's i and j: the NXdata's images are detector2's, whose pixels may differ from detector's
+  const symbols = validateTree(tree, lib, { application: 'NXmx' }).findings.filter((f) => f.code.startsWith('SYMBOL'));
+  assert.deepEqual(symbols, []);
 });

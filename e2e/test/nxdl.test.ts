@@ -605,3 +605,56 @@ with h5py.File(sys.argv[1], 'w') as f:
     t.cleanup();
   }
 });
+
+test('NXmx files from h5py with two detectors: a soft link without @target binds to the detector it points at', { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
+  const t = tempDir();
+  try {
+    // detector: 3 frames of 4 x 4 pixels with a 4 x 4 mask; detector2: `frames2` frames of 2 x 2 (and a mask of `mask2`);
+    // the beam: 3 polarizations (nP, as the frames);
+    // the NXdata's data a soft link (h5py adds no @target) to detector2's images, by `link`
+    const write = (name: string, link: string, frames2 = 3, mask2?: number) => {
+      const file = join(t.dir, name);
+      const r = spawnSync(SYSTEM_PYTHON, ['-c', `
+import h5py, numpy as np, sys
+link, frames2, mask2 = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+with h5py.File(sys.argv[1], 'w') as f:
+    e = f.create_group('entry'); e.attrs['NX_class'] = 'NXentry'
+    e['definition'] = 'NXmx'
+    i = e.create_group('instrument'); i.attrs['NX_class'] = 'NXinstrument'
+    d = i.create_group('detector'); d.attrs['NX_class'] = 'NXdetector'
+    d['data'] = np.zeros((3, 4, 4), dtype='i4'); d['pixel_mask'] = np.zeros((4, 4), dtype='i4')
+    d2 = i.create_group('detector2'); d2.attrs['NX_class'] = 'NXdetector'
+    d2['data'] = np.zeros((frames2, 2, 2), dtype='i4')
+    if mask2: d2['pixel_mask'] = np.zeros((mask2, mask2), dtype='i4')
+    b = i.create_group('beam'); b.attrs['NX_class'] = 'NXbeam'
+    b['incident_polarization_stokes'] = np.zeros((3, 4))
+    g = e.create_group('data'); g.attrs['NX_class'] = 'NXdata'
+    g['data'] = h5py.SoftLink(link)
+`, file, link, String(frames2), String(mask2 ?? 0)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return file;
+    };
+    const symbols = (r: NxdlReport) => r.findings.filter((f) => f.code.startsWith('SYMBOL')).map((f) => `${f.code} ${f.where.path}: ${f.message}`);
+
+    // absolute and relative links: the link is detector2's images, whose pixels differ from detector's by right
+    for (const link of ['/entry/instrument/detector2/data', '../instrument/detector2/data']) {
+      assert.deepEqual(symbols(await validateFile(write('good.nxs', link))), [], link);
+    }
+
+    // detector2 with 4 x 4 mask for its 2 x 2 pixels: reported once, at the mask, against detector2's images
+    const mask = await validateFile(write('mask.nxs', '/entry/instrument/detector2/data', 3, 4));
+    assert.deepEqual(symbols(mask), [
+      'SYMBOL /entry/instrument/detector2/pixel_mask: field pixel_mask: axis 1 has length 4 where data axis 2 has length 2 (NXmx/ENTRY/INSTRUMENT/DETECTOR/data; /entry/instrument/detector2/data); NXmx gives both axes the symbol i',
+      'SYMBOL /entry/instrument/detector2/pixel_mask: field pixel_mask: axis 2 has length 4 where data axis 3 has length 2 (NXmx/ENTRY/INSTRUMENT/DETECTOR/data; /entry/instrument/detector2/data); NXmx gives both axes the symbol j',
+    ]);
+
+    // 5 frames in detector2, 3 polarizations in the beam (nP): reported at the beam against detector2's images,
+    // not again at the link, which is the same dataset
+    const frames = await validateFile(write('frames.nxs', '/entry/instrument/detector2/data', 5));
+    assert.deepEqual(symbols(frames), [
+      'SYMBOL /entry/instrument/beam/incident_polarization_stokes: field incident_polarization_stokes: axis 1 has length 3 where data axis 1 has length 5 (NXmx/ENTRY/INSTRUMENT/DETECTOR/data; /entry/instrument/detector2/data); NXmx gives both axes the symbol nP',
+    ]);
+  } finally {
+    t.cleanup();
+  }
+});

@@ -329,12 +329,18 @@ class Validator {
     return true;
   }
 
-  /** the dataset a field is: a link's target when the link names one in this tree */
+  /** the dataset a field is: a link's target when the link names one in this tree (a link to a link: to the end) */
   private dataset(f: ObservedField): ObservedField {
-    if (!f.linkTarget) return f;
     this.byPath ??= pathsOf(this.root);
-    const t = this.byPath.get(f.linkTarget);
-    return t?.kind === 'field' ? t : f;
+    let d = f;
+    const seen = new Set<ObservedField>();
+    while (d.linkTarget && d.linkTarget !== d.where.path && !seen.has(d)) {
+      seen.add(d);
+      const t = this.byPath.get(d.linkTarget);
+      if (t?.kind !== 'field') break;
+      d = t;
+    }
+    return d;
   }
 
   /**
