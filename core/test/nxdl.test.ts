@@ -163,6 +163,28 @@ test('a site definition: maxOccurs, required attributes, a partial name', () => 
   }
 });
 
+test('maxOccurs of a site\'s base classes: warnings where more children match an item than it allows', () => {
+  const t = tempDir();
+  try {
+    mkdirSync(join(t.dir, 'base_classes'));
+    writeFileSync(join(t.dir, 'base_classes', 'NXentry.nxdl.xml'), `<definition name="NXentry" category="base" type="group">
+      <group type="NXsample" maxOccurs="1"/><field name="NOTE_note" nameType="partial" maxOccurs="2"/><field name="secret" maxOccurs="0"/></definition>`);
+    writeFileSync(join(t.dir, 'base_classes', 'NXsample.nxdl.xml'), '<definition name="NXsample" category="base" type="group"/>');
+    const site = new NxdlLibrary(t.dir);
+    const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
+    const config = (inside: string) => session.parse(`<definition><group type="NXentry" name="e"><group type="NXsample" name="s1"/>${inside}</group></definition>`);
+    const tooMany = (inside: string) => checkPlanAgainstNxdl(config(inside), site).findings.filter((f) => f.code === 'TOO_MANY').map((f) => `${f.severity} ${f.definition} ${f.where.path}: ${f.message}`);
+    assert.deepEqual(tooMany('<field name="a_note">x</field><field name="b_note">y</field>'), []);
+    assert.deepEqual(tooMany('<group type="NXsample" name="s2"/><field name="a_note">x</field><field name="b_note">y</field><field name="c_note">z</field><field name="secret">s</field>'), [
+      'warning NXentry/SAMPLE /definition/group[e:NXentry]/group[s2:NXsample]: 2 groups of class NXsample in e:NXentry match NXentry/SAMPLE, which allows at most 1',
+      'warning NXentry/NOTE_note /definition/group[e:NXentry]/field[c_note]: 3 fields in e:NXentry match NXentry/NOTE_note, which allows at most 2',
+      'warning NXentry/secret /definition/group[e:NXentry]/field[secret]: secret must not be in e:NXentry: NXentry/secret has maxOccurs="0"',
+    ]);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('an NXsubentry naming an application definition is checked against it; its entry against the base classes', () => {
   const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
   const r = checkPlanAgainstNxdl(session.parse(`<definition><group type="NXentry" name="scan">

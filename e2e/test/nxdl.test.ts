@@ -406,18 +406,18 @@ const servingReader = kernel.find<SinkFactory>('sink', 'HDF5')!;
 const wasmReader = new Hdf5SinkFactory();
 after(() => kernel.stop());
 
-async function validateWith(sink: SinkFactory, file: string, application?: string): Promise<NxdlReport> {
+async function validateWith(sink: SinkFactory, file: string, application?: string, definitions = lib): Promise<NxdlReport> {
   const reader = await sink.openReader!(file);
   try {
-    return validateFileAgainstNxdl(reader, lib, { application });
+    return validateFileAgainstNxdl(reader, definitions, { application });
   } finally {
     reader.close();
   }
 }
 
-async function validateFile(file: string, application?: string): Promise<NxdlReport> {
-  const report = await validateWith(servingReader, file, application);
-  if (servingReader !== wasmReader) assert.deepEqual(await validateWith(wasmReader, file, application), report, `the h5wasm reader disagrees with ${kernel.providerOf('sink', 'HDF5')} on ${file}`);
+async function validateFile(file: string, application?: string, definitions = lib): Promise<NxdlReport> {
+  const report = await validateWith(servingReader, file, application, definitions);
+  if (servingReader !== wasmReader) assert.deepEqual(await validateWith(wasmReader, file, application, definitions), report, `the h5wasm reader disagrees with ${kernel.providerOf('sink', 'HDF5')} on ${file}`);
   return report;
 }
 
@@ -654,6 +654,35 @@ with h5py.File(sys.argv[1], 'w') as f:
     assert.deepEqual(symbols(frames), [
       'SYMBOL /entry/instrument/beam/incident_polarization_stokes: field incident_polarization_stokes: axis 1 has length 3 where data axis 1 has length 5 (NXmx/ENTRY/INSTRUMENT/DETECTOR/data; /entry/instrument/detector2/data); NXmx gives both axes the symbol nP',
     ]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("maxOccurs of a site's base classes in files from h5py", { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
+  const t = tempDir();
+  try {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(join(t.dir, 'nxdl', 'base_classes'), { recursive: true });
+    writeFileSync(join(t.dir, 'nxdl', 'base_classes', 'NXentry.nxdl.xml'), `<definition name="NXentry" category="base" type="group">
+      <group type="NXsample" maxOccurs="1"/><field name="NOTE_note" nameType="partial" maxOccurs="2"/></definition>`);
+    writeFileSync(join(t.dir, 'nxdl', 'base_classes', 'NXsample.nxdl.xml'), '<definition name="NXsample" category="base" type="group"/>');
+    const site = nxdlLibrary(join(t.dir, 'nxdl'));
+    const write = (name: string, samples: number, notes: number) => {
+      const file = join(t.dir, name);
+      const r = spawnSync(SYSTEM_PYTHON, ['-c', `
+import h5py, sys
+with h5py.File(sys.argv[1], 'w') as f:
+    e = f.create_group('entry'); e.attrs['NX_class'] = 'NXentry'
+    for k in range(int(sys.argv[2])): e.create_group(f's{k}').attrs['NX_class'] = 'NXsample'
+    for k in range(int(sys.argv[3])): e[f'n{k}_note'] = 'x'
+`, file, String(samples), String(notes)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return file;
+    };
+    const tooMany = async (file: string) => (await validateFile(file, undefined, site)).findings.filter((f) => f.code === 'TOO_MANY').map((f) => `${f.severity} ${f.definition} ${f.where.path}`);
+    assert.deepEqual(await tooMany(write('fits.nxs', 1, 2)), []);
+    assert.deepEqual(await tooMany(write('over.nxs', 2, 3)), ['warning NXentry/NOTE_note /entry/n2_note', 'warning NXentry/SAMPLE /entry/s1']);
   } finally {
     t.cleanup();
   }

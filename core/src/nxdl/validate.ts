@@ -409,12 +409,18 @@ class Validator {
       this.add('warning', 'UNKNOWN_CLASS', parent.nxClass, parent.nxClass, parent.where, `group ${describeNode(parent)}: ${parent.nxClass} is not a NeXus base class in this NXDL folder`);
       return;
     }
+    // what each item of the base class matched, for its maxOccurs
+    const matched = new Map<NxdlField | NxdlGroup, ObservedNode[]>();
+    const count = (def: NxdlField | NxdlGroup, c: ObservedNode): void => void matched.set(def, [...(matched.get(def) ?? []), c]);
     for (const c of children) {
       if (c.kind === 'opaque') continue;
       if (c.kind === 'field') {
         const def = byNameOrder(base.fields).find((f) => nameMatches(f, c.name));
         if (!def) this.add('warning', 'UNKNOWN_NAME', base.type, base.path, c.where, `field '${c.name}' is not defined in base class ${base.type}`);
-        else this.field(c, def, undefined, base.type, 'warning');
+        else {
+          count(def, c);
+          this.field(c, def, undefined, base.type, 'warning');
+        }
         continue;
       }
       const choice = base.choices.find((ch) => ch.name === c.name);
@@ -425,8 +431,16 @@ class Validator {
       }
       const def = byNameOrder(base.groups).find((g) => g.type === c.nxClass && nameMatches(g, c.name));
       if (!def && c.nxClass) this.add('warning', 'UNKNOWN_NAME', base.type, base.path, c.where, `group ${describeNode(c)} is not defined in base class ${base.type}`);
+      if (def) count(def, c);
       if (def?.deprecated) this.add('warning', 'DEPRECATED', base.type, def.path, c.where, `${def.path} is deprecated: ${def.deprecated}`);
       this.baseGroup(c);
+    }
+    for (const [def, hits] of matched) {
+      if (hits.length <= def.maxOccurs) continue;
+      const what = def.kind === 'field' ? 'fields' : `groups of class ${def.type}`;
+      this.add('warning', 'TOO_MANY', base.type, def.path, hits[def.maxOccurs]!.where, def.maxOccurs === 0
+        ? `${describeNode(hits[0]!)} must not be in ${describeNode(parent)}: ${def.path} has maxOccurs="0"`
+        : `${hits.length} ${what} in ${describeNode(parent)} match ${def.path}, which allows at most ${def.maxOccurs}`);
     }
   }
 
