@@ -687,3 +687,46 @@ with h5py.File(sys.argv[1], 'w') as f:
     t.cleanup();
   }
 });
+
+test('dims given as expressions in files from h5py (a site definition: integral is nDark + nBright + nSample long)', { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
+  const t = tempDir();
+  try {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(join(t.dir, 'nxdl', 'applications'), { recursive: true });
+    writeFileSync(join(t.dir, 'nxdl', 'applications', 'NXsums.nxdl.xml'), `<definition name="NXsums" category="application" type="group">
+  <symbols><symbol name="nDark"/><symbol name="nBright"/><symbol name="nSample"/></symbols>
+  <group type="NXentry"><field name="definition"/>
+    <group type="NXdetector" name="dark"><field name="data"><dimensions rank="1"><dim index="1" value="nDark"/></dimensions></field></group>
+    <group type="NXdetector" name="bright"><field name="data"><dimensions rank="1"><dim index="1" value="nBright"/></dimensions></field></group>
+    <group type="NXdetector" name="sample"><field name="data"><dimensions rank="1"><dim index="1" value="nSample"/></dimensions></field></group>
+    <group type="NXmonitor" name="control">
+      <field name="integral"><dimensions rank="1"><dim index="1" value="nDark + nBright + nSample"/></dimensions></field>
+      <field name="edges" minOccurs="0"><dimensions rank="1"><dim index="1" value="nSample+1"/></dimensions></field>
+      <field name="ghost" minOccurs="0"><dimensions rank="1"><dim index="1" value="nGhost - 1"/></dimensions></field>
+    </group>
+  </group></definition>`);
+    const site = nxdlLibrary(join(t.dir, 'nxdl'));
+    const write = (name: string, integral: number) => {
+      const file = join(t.dir, name);
+      const r = spawnSync(SYSTEM_PYTHON, ['-c', `
+import h5py, numpy as np, sys
+with h5py.File(sys.argv[1], 'w') as f:
+    e = f.create_group('entry'); e.attrs['NX_class'] = 'NXentry'
+    e['definition'] = 'NXsums'
+    for n, k in (('dark', 2), ('bright', 3), ('sample', 4)):
+        d = e.create_group(n); d.attrs['NX_class'] = 'NXdetector'; d['data'] = np.zeros(k, dtype='i4')
+    c = e.create_group('control'); c.attrs['NX_class'] = 'NXmonitor'
+    c['integral'] = np.zeros(int(sys.argv[2])); c['edges'] = np.zeros(5)
+`, file, String(integral)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return file;
+    };
+    const symbols = async (file: string) => (await validateFile(file, undefined, site)).findings.filter((f) => f.code.startsWith('SYMBOL')).map((f) => `${f.code} ${f.where.path}: ${f.message}`);
+    assert.deepEqual(await symbols(write('fits.nxs', 9)), []);
+    assert.deepEqual(await symbols(write('short.nxs', 8)), [
+      'SYMBOL /entry/control/integral: field integral: axis 1 has length 8 where NXsums gives it nDark + nBright + nSample = 9 (nDark: data axis 1 has length 2 (NXsums/ENTRY/dark/data; /entry/dark/data); nBright: data axis 1 has length 3 (NXsums/ENTRY/bright/data; /entry/bright/data); nSample: data axis 1 has length 4 (NXsums/ENTRY/sample/data; /entry/sample/data))',
+    ]);
+  } finally {
+    t.cleanup();
+  }
+});
