@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kernel, WriterSession } from '../src/index.js';
-import { NxdlLibrary, nameMatches, nxdlLibrary, parseDefinition, parseUnits, unitsFit, checkPlanAgainstNxdl } from '../src/nxdl/index.js';
+import { NxdlLibrary, nameMatches, nxdlLibrary, observeFile, parseDefinition, parseUnits, unitsFit, checkPlanAgainstNxdl, validateTree } from '../src/nxdl/index.js';
+import type { ObservedField, ObservedGroup, ObservedNode } from '../src/nxdl/index.js';
+import type { ReadField, ReadGroup, SinkReader } from '../src/api/extensions.js';
 import { tempDir } from './helpers.js';
 
 const lib = nxdlLibrary();
@@ -161,6 +163,75 @@ test('a site definition: maxOccurs, required attributes, a partial name', () => 
   }
 });
 
+test('maxOccurs of a site\'s base classes: warnings where more children match an item than it allows', () => {
+  const t = tempDir();
+  try {
+    mkdirSync(join(t.dir, 'base_classes'));
+    writeFileSync(join(t.dir, 'base_classes', 'NXentry.nxdl.xml'), `<definition name="NXentry" category="base" type="group">
+      <group type="NXsample" maxOccurs="1"/><field name="NOTE_note" nameType="partial" maxOccurs="2"/><field name="secret" maxOccurs="0"/></definition>`);
+    writeFileSync(join(t.dir, 'base_classes', 'NXsample.nxdl.xml'), '<definition name="NXsample" category="base" type="group"/>');
+    const site = new NxdlLibrary(t.dir);
+    const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
+    const config = (inside: string) => session.parse(`<definition><group type="NXentry" name="e"><group type="NXsample" name="s1"/>${inside}</group></definition>`);
+    const tooMany = (inside: string) => checkPlanAgainstNxdl(config(inside), site).findings.filter((f) => f.code === 'TOO_MANY').map((f) => `${f.severity} ${f.definition} ${f.where.path}: ${f.message}`);
+    assert.deepEqual(tooMany('<field name="a_note">x</field><field name="b_note">y</field>'), []);
+    assert.deepEqual(tooMany('<group type="NXsample" name="s2"/><field name="a_note">x</field><field name="b_note">y</field><field name="c_note">z</field><field name="secret">s</field>'), [
+      'warning NXentry/SAMPLE /definition/group[e:NXentry]/group[s2:NXsample]: 2 groups of class NXsample in e:NXentry match NXentry/SAMPLE, which allows at most 1',
+      'warning NXentry/NOTE_note /definition/group[e:NXentry]/field[c_note]: 3 fields in e:NXentry match NXentry/NOTE_note, which allows at most 2',
+      'warning NXentry/secret /definition/group[e:NXentry]/field[secret]: secret must not be in e:NXentry: NXentry/secret has maxOccurs="0"',
+    ]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+/** a site definition whose dims are expressions of its symbols (NXtomophase's kind) */
+const SUMS_NXDL = `<definition name="NXsums" category="application" type="group">
+  <symbols><symbol name="nDark"/><symbol name="nBright"/><symbol name="nSample"/></symbols>
+  <group type="NXentry"><field name="definition"/>
+    <group type="NXdetector" name="dark"><field name="data"><dimensions rank="1"><dim index="1" value="nDark"/></dimensions></field></group>
+    <group type="NXdetector" name="bright"><field name="data"><dimensions rank="1"><dim index="1" value="nBright"/></dimensions></field></group>
+    <group type="NXdetector" name="sample"><field name="data"><dimensions rank="1"><dim index="1" value="nSample"/></dimensions></field></group>
+    <group type="NXmonitor" name="control">
+      <field name="integral"><dimensions rank="1"><dim index="1" value="nDark + nBright + nSample"/></dimensions></field>
+      <field name="edges" minOccurs="0"><dimensions rank="1"><dim index="1" value="nSample+1"/></dimensions></field>
+      <field name="ghost" minOccurs="0"><dimensions rank="1"><dim index="1" value="nGhost - 1"/></dimensions></field>
+    </group>
+  </group></definition>`;
+
+test('dims given as expressions: a sum of symbols and whole numbers, checked where every symbol has a length', () => {
+  const t = tempDir();
+  try {
+    mkdirSync(join(t.dir, 'applications'));
+    writeFileSync(join(t.dir, 'applications', 'NXsums.nxdl.xml'), SUMS_NXDL);
+    const site = new NxdlLibrary(t.dir);
+    const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
+    const list = (n: number) => Array.from({ length: n }, (_, k) => k).join(' ');
+    const data = (name: string, inside: string) => `<group type="NXdetector" name="${name}"><field name="data" type="NX_INT32">${inside}</field></group>`;
+    const config = (sample: string, integral: number, edges: number) => session.parse(`<definition><group type="NXentry" name="e"><field name="definition">NXsums</field>
+      ${data('dark', `<dimensions rank="1"/>${list(2)}`)}${data('bright', `<dimensions rank="1"/>${list(3)}`)}${data('sample', sample)}
+      <group type="NXmonitor" name="control"><field name="integral" type="NX_INT32"><dimensions rank="1"/>${list(integral)}</field>
+        <field name="edges" type="NX_INT32"><dimensions rank="1"/>${list(edges)}</field><field name="ghost" type="NX_INT32"><dimensions rank="1"/>${list(7)}</field></group>
+    </group></definition>`);
+    const symbols = (r: ReturnType<typeof checkPlanAgainstNxdl>) => r.findings.filter((f) => f.code.startsWith('SYMBOL')).map((f) => `${f.severity} ${f.code} ${f.definition} ${f.where.path}: ${f.message}`);
+    const four = `<dimensions rank="1"/>${list(4)}`;
+    // 2 + 3 + 4 = 9, 4 + 1 = 5; nGhost has no axis: ghost is not checked
+    assert.deepEqual(symbols(checkPlanAgainstNxdl(config(four, 9, 5), site)), []);
+    assert.deepEqual(symbols(checkPlanAgainstNxdl(config(four, 8, 4), site)), [
+      'error SYMBOL NXsums/ENTRY/control/integral /definition/group[e:NXentry]/group[control:NXmonitor]/field[integral]: field integral: axis 1 has length 8 where NXsums gives it nDark + nBright + nSample = 9 (nDark: data axis 1 has length 2 (NXsums/ENTRY/dark/data; line 2, column 78, at /definition/group[e:NXentry]/group[dark:NXdetector]/field[data]); nBright: data axis 1 has length 3 (NXsums/ENTRY/bright/data; line 2, column 193, at /definition/group[e:NXentry]/group[bright:NXdetector]/field[data]); nSample: data axis 1 has length 4 (NXsums/ENTRY/sample/data; line 2, column 310, at /definition/group[e:NXentry]/group[sample:NXdetector]/field[data]))',
+      'error SYMBOL NXsums/ENTRY/control/edges /definition/group[e:NXentry]/group[control:NXmonitor]/field[edges]: field edges: axis 1 has length 4 where NXsums gives it nSample+1 = 5 (nSample: data axis 1 has length 4 (NXsums/ENTRY/sample/data; line 2, column 310, at /definition/group[e:NXentry]/group[sample:NXdetector]/field[data]))',
+    ]);
+    // sample frames from the records: only the scan tells
+    const step = '<strategy mode="STEP"/><datasource type="CLIENT"><record name="frame"/></datasource>';
+    assert.deepEqual(symbols(checkPlanAgainstNxdl(config(step, 9, 5), site)).map((x) => x.split(':')[0]), [
+      'warning SYMBOL_UNKNOWN NXsums/ENTRY/control/integral /definition/group[e',
+      'warning SYMBOL_UNKNOWN NXsums/ENTRY/control/edges /definition/group[e',
+    ]);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('an NXsubentry naming an application definition is checked against it; its entry against the base classes', () => {
   const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
   const r = checkPlanAgainstNxdl(session.parse(`<definition><group type="NXentry" name="scan">
@@ -287,4 +358,36 @@ test('dimension symbols before the scan: known lengths compared, record axes of 
   } finally {
     site.cleanup();
   }
+});
+
+test('a file\'s soft links stand for their targets: relative values, links through linked groups, links to links', () => {
+  // a reader's tree as an HDF5 reader gives it: a linked object appears at the link's path, with the link's value
+  type Node = ReadGroup | ReadField;
+  const fieldAt = (path: string, shape: number[], softLink?: string): ReadField => ({
+    kind: 'field', path, type: 'int32', typeLabel: 'int32', shape, attributes: () => [], read: () => undefined, ...(softLink ? { softLink } : {}),
+  });
+  const groupAt = (path: string, nxClass: string, kids: Array<[string, (p: string) => Node]>, softLink?: string): ReadGroup => ({
+    kind: 'group', path, ...(softLink ? { softLink } : {}),
+    attributes: () => [{ name: 'NX_class', type: 'string', shape: [], value: () => ({ type: 'string', shape: [], data: [nxClass] }) }],
+    children: () => kids.map(([n, make]) => ({ name: n, node: make(path === '/' ? `/${n}` : `${path}/${n}`) })),
+  });
+  const detector = (shape: number[]) => (p: string) => groupAt(p, 'NXdetector', [['data', (q) => fieldAt(q, shape)]]);
+  const root = groupAt('/', '', [['entry', (p) => groupAt(p, 'NXentry', [
+    ['instrument', (q) => groupAt(q, 'NXinstrument', [['detector', detector([3, 4, 4])], ['detector2', detector([3, 2, 2])]])],
+    // a relative link, a group link whose data is detector2's, and a link to that link
+    ['data', (q) => groupAt(q, 'NXdata', [['data', (r) => fieldAt(r, [3, 2, 2], '../instrument/detector2/data')]])],
+    ['view', (q) => groupAt(q, 'NXinstrument', [['detector', detector([3, 4, 4])], ['detector2', detector([3, 2, 2])]], '/entry/instrument')],
+    ['alias', (q) => fieldAt(q, [3, 2, 2], '/entry/data/data')],
+  ])]]);
+  const reader: SinkReader = { path: 'test.nxs', root, close: () => undefined };
+  const tree = observeFile(reader);
+  const at = (path: string): ObservedNode => path.split('/').filter(Boolean).reduce<ObservedNode>((g, n) => (g as ObservedGroup).children.find((c) => c.name === n)!, tree);
+  assert.equal((at('/entry/data/data') as ObservedField).linkTarget, '/entry/instrument/detector2/data');
+  assert.equal((at('/entry/view') as ObservedGroup).linkTarget, '/entry/instrument');
+  assert.equal((at('/entry/view/detector/data') as ObservedField).linkTarget, '/entry/instrument/detector/data');
+  assert.equal((at('/entry/alias') as ObservedField).linkTarget, '/entry/data/data');
+  assert.equal((at('/entry/instrument/detector/data') as ObservedField).linkTarget, undefined);
+  // NXmx's i and j: the NXdata's images are detector2's, whose pixels may differ from detector's
+  const symbols = validateTree(tree, lib, { application: 'NXmx' }).findings.filter((f) => f.code.startsWith('SYMBOL'));
+  assert.deepEqual(symbols, []);
 });

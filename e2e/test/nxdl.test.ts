@@ -406,18 +406,18 @@ const servingReader = kernel.find<SinkFactory>('sink', 'HDF5')!;
 const wasmReader = new Hdf5SinkFactory();
 after(() => kernel.stop());
 
-async function validateWith(sink: SinkFactory, file: string, application?: string): Promise<NxdlReport> {
+async function validateWith(sink: SinkFactory, file: string, application?: string, definitions = lib): Promise<NxdlReport> {
   const reader = await sink.openReader!(file);
   try {
-    return validateFileAgainstNxdl(reader, lib, { application });
+    return validateFileAgainstNxdl(reader, definitions, { application });
   } finally {
     reader.close();
   }
 }
 
-async function validateFile(file: string, application?: string): Promise<NxdlReport> {
-  const report = await validateWith(servingReader, file, application);
-  if (servingReader !== wasmReader) assert.deepEqual(await validateWith(wasmReader, file, application), report, `the h5wasm reader disagrees with ${kernel.providerOf('sink', 'HDF5')} on ${file}`);
+async function validateFile(file: string, application?: string, definitions = lib): Promise<NxdlReport> {
+  const report = await validateWith(servingReader, file, application, definitions);
+  if (servingReader !== wasmReader) assert.deepEqual(await validateWith(wasmReader, file, application, definitions), report, `the h5wasm reader disagrees with ${kernel.providerOf('sink', 'HDF5')} on ${file}`);
   return report;
 }
 
@@ -601,6 +601,131 @@ with h5py.File(sys.argv[1], 'w') as f:
     const rank = join(t.dir, 'rank.nxs');
     write(rank, 6, true);
     assert.deepEqual(errorsOf(await validateFile(rank)), ['RANK NXtomo/ENTRY/sample/x_translation']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('NXmx files from h5py with two detectors: a soft link without @target binds to the detector it points at', { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
+  const t = tempDir();
+  try {
+    // detector: 3 frames of 4 x 4 pixels with a 4 x 4 mask; detector2: `frames2` frames of 2 x 2 (and a mask of `mask2`);
+    // the beam: 3 polarizations (nP, as the frames);
+    // the NXdata's data a soft link (h5py adds no @target) to detector2's images, by `link`
+    const write = (name: string, link: string, frames2 = 3, mask2?: number) => {
+      const file = join(t.dir, name);
+      const r = spawnSync(SYSTEM_PYTHON, ['-c', `
+import h5py, numpy as np, sys
+link, frames2, mask2 = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+with h5py.File(sys.argv[1], 'w') as f:
+    e = f.create_group('entry'); e.attrs['NX_class'] = 'NXentry'
+    e['definition'] = 'NXmx'
+    i = e.create_group('instrument'); i.attrs['NX_class'] = 'NXinstrument'
+    d = i.create_group('detector'); d.attrs['NX_class'] = 'NXdetector'
+    d['data'] = np.zeros((3, 4, 4), dtype='i4'); d['pixel_mask'] = np.zeros((4, 4), dtype='i4')
+    d2 = i.create_group('detector2'); d2.attrs['NX_class'] = 'NXdetector'
+    d2['data'] = np.zeros((frames2, 2, 2), dtype='i4')
+    if mask2: d2['pixel_mask'] = np.zeros((mask2, mask2), dtype='i4')
+    b = i.create_group('beam'); b.attrs['NX_class'] = 'NXbeam'
+    b['incident_polarization_stokes'] = np.zeros((3, 4))
+    g = e.create_group('data'); g.attrs['NX_class'] = 'NXdata'
+    g['data'] = h5py.SoftLink(link)
+`, file, link, String(frames2), String(mask2 ?? 0)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return file;
+    };
+    const symbols = (r: NxdlReport) => r.findings.filter((f) => f.code.startsWith('SYMBOL')).map((f) => `${f.code} ${f.where.path}: ${f.message}`);
+
+    // absolute and relative links: the link is detector2's images, whose pixels differ from detector's by right
+    for (const link of ['/entry/instrument/detector2/data', '../instrument/detector2/data']) {
+      assert.deepEqual(symbols(await validateFile(write('good.nxs', link))), [], link);
+    }
+
+    // detector2 with 4 x 4 mask for its 2 x 2 pixels: reported once, at the mask, against detector2's images
+    const mask = await validateFile(write('mask.nxs', '/entry/instrument/detector2/data', 3, 4));
+    assert.deepEqual(symbols(mask), [
+      'SYMBOL /entry/instrument/detector2/pixel_mask: field pixel_mask: axis 1 has length 4 where data axis 2 has length 2 (NXmx/ENTRY/INSTRUMENT/DETECTOR/data; /entry/instrument/detector2/data); NXmx gives both axes the symbol i',
+      'SYMBOL /entry/instrument/detector2/pixel_mask: field pixel_mask: axis 2 has length 4 where data axis 3 has length 2 (NXmx/ENTRY/INSTRUMENT/DETECTOR/data; /entry/instrument/detector2/data); NXmx gives both axes the symbol j',
+    ]);
+
+    // 5 frames in detector2, 3 polarizations in the beam (nP): reported at the beam against detector2's images,
+    // not again at the link, which is the same dataset
+    const frames = await validateFile(write('frames.nxs', '/entry/instrument/detector2/data', 5));
+    assert.deepEqual(symbols(frames), [
+      'SYMBOL /entry/instrument/beam/incident_polarization_stokes: field incident_polarization_stokes: axis 1 has length 3 where data axis 1 has length 5 (NXmx/ENTRY/INSTRUMENT/DETECTOR/data; /entry/instrument/detector2/data); NXmx gives both axes the symbol nP',
+    ]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("maxOccurs of a site's base classes in files from h5py", { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
+  const t = tempDir();
+  try {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(join(t.dir, 'nxdl', 'base_classes'), { recursive: true });
+    writeFileSync(join(t.dir, 'nxdl', 'base_classes', 'NXentry.nxdl.xml'), `<definition name="NXentry" category="base" type="group">
+      <group type="NXsample" maxOccurs="1"/><field name="NOTE_note" nameType="partial" maxOccurs="2"/></definition>`);
+    writeFileSync(join(t.dir, 'nxdl', 'base_classes', 'NXsample.nxdl.xml'), '<definition name="NXsample" category="base" type="group"/>');
+    const site = nxdlLibrary(join(t.dir, 'nxdl'));
+    const write = (name: string, samples: number, notes: number) => {
+      const file = join(t.dir, name);
+      const r = spawnSync(SYSTEM_PYTHON, ['-c', `
+import h5py, sys
+with h5py.File(sys.argv[1], 'w') as f:
+    e = f.create_group('entry'); e.attrs['NX_class'] = 'NXentry'
+    for k in range(int(sys.argv[2])): e.create_group(f's{k}').attrs['NX_class'] = 'NXsample'
+    for k in range(int(sys.argv[3])): e[f'n{k}_note'] = 'x'
+`, file, String(samples), String(notes)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return file;
+    };
+    const tooMany = async (file: string) => (await validateFile(file, undefined, site)).findings.filter((f) => f.code === 'TOO_MANY').map((f) => `${f.severity} ${f.definition} ${f.where.path}`);
+    assert.deepEqual(await tooMany(write('fits.nxs', 1, 2)), []);
+    assert.deepEqual(await tooMany(write('over.nxs', 2, 3)), ['warning NXentry/NOTE_note /entry/n2_note', 'warning NXentry/SAMPLE /entry/s1']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('dims given as expressions in files from h5py (a site definition: integral is nDark + nBright + nSample long)', { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
+  const t = tempDir();
+  try {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(join(t.dir, 'nxdl', 'applications'), { recursive: true });
+    writeFileSync(join(t.dir, 'nxdl', 'applications', 'NXsums.nxdl.xml'), `<definition name="NXsums" category="application" type="group">
+  <symbols><symbol name="nDark"/><symbol name="nBright"/><symbol name="nSample"/></symbols>
+  <group type="NXentry"><field name="definition"/>
+    <group type="NXdetector" name="dark"><field name="data"><dimensions rank="1"><dim index="1" value="nDark"/></dimensions></field></group>
+    <group type="NXdetector" name="bright"><field name="data"><dimensions rank="1"><dim index="1" value="nBright"/></dimensions></field></group>
+    <group type="NXdetector" name="sample"><field name="data"><dimensions rank="1"><dim index="1" value="nSample"/></dimensions></field></group>
+    <group type="NXmonitor" name="control">
+      <field name="integral"><dimensions rank="1"><dim index="1" value="nDark + nBright + nSample"/></dimensions></field>
+      <field name="edges" minOccurs="0"><dimensions rank="1"><dim index="1" value="nSample+1"/></dimensions></field>
+      <field name="ghost" minOccurs="0"><dimensions rank="1"><dim index="1" value="nGhost - 1"/></dimensions></field>
+    </group>
+  </group></definition>`);
+    const site = nxdlLibrary(join(t.dir, 'nxdl'));
+    const write = (name: string, integral: number) => {
+      const file = join(t.dir, name);
+      const r = spawnSync(SYSTEM_PYTHON, ['-c', `
+import h5py, numpy as np, sys
+with h5py.File(sys.argv[1], 'w') as f:
+    e = f.create_group('entry'); e.attrs['NX_class'] = 'NXentry'
+    e['definition'] = 'NXsums'
+    for n, k in (('dark', 2), ('bright', 3), ('sample', 4)):
+        d = e.create_group(n); d.attrs['NX_class'] = 'NXdetector'; d['data'] = np.zeros(k, dtype='i4')
+    c = e.create_group('control'); c.attrs['NX_class'] = 'NXmonitor'
+    c['integral'] = np.zeros(int(sys.argv[2])); c['edges'] = np.zeros(5)
+`, file, String(integral)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return file;
+    };
+    const symbols = async (file: string) => (await validateFile(file, undefined, site)).findings.filter((f) => f.code.startsWith('SYMBOL')).map((f) => `${f.code} ${f.where.path}: ${f.message}`);
+    assert.deepEqual(await symbols(write('fits.nxs', 9)), []);
+    assert.deepEqual(await symbols(write('short.nxs', 8)), [
+      'SYMBOL /entry/control/integral: field integral: axis 1 has length 8 where NXsums gives it nDark + nBright + nSample = 9 (nDark: data axis 1 has length 2 (NXsums/ENTRY/dark/data; /entry/dark/data); nBright: data axis 1 has length 3 (NXsums/ENTRY/bright/data; /entry/bright/data); nSample: data axis 1 has length 4 (NXsums/ENTRY/sample/data; /entry/sample/data))',
+    ]);
   } finally {
     t.cleanup();
   }

@@ -294,8 +294,13 @@ export interface ReadAttribute {
 }
 
 export interface ReadNodeBase {
-  /** absolute path in the file */
+  /** absolute path in the file (of a linked object: the link's path) */
   readonly path: string;
+  /**
+   * For an object reached through a soft link: the link's value, the target path as stored
+   * (absolute, or relative to the link's group). Optional: a reader that cannot tell leaves it out.
+   */
+  readonly softLink?: string;
   attributes(): readonly ReadAttribute[];
 }
 

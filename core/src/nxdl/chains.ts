@@ -24,7 +24,8 @@ export function pathsOf(root: ObservedGroup): Map<string, ObservedNode> {
   return byPath;
 }
 
-function resolve(from: string, target: string): string {
+/** `target` (absolute, or relative to the group holding `from`) as a normalized absolute path */
+export function resolve(from: string, target: string): string {
   const parts = (target.startsWith('/') ? target : `${from.slice(0, from.lastIndexOf('/'))}/${target}`).split('/');
   const out: string[] = [];
   for (const p of parts) {

@@ -72,6 +72,23 @@ interface SymbolUse {
   readonly symbol: string;
   /** 0-based axis in the file */
   readonly axis: number;
+  /** for a dim given as an expression (NXdetector's `tof+1`): its terms; `symbol` is then the expression's text */
+  readonly terms?: readonly Term[];
+}
+
+/** a term of a dim expression: a symbol or a whole number, added or subtracted */
+interface Term {
+  readonly sign: 1 | -1;
+  readonly symbol?: string;
+  readonly n?: number;
+}
+
+/** the terms of a sum of symbols and whole numbers (`nDarkFrames + nBrightFrames`, `tof+1`); undefined for anything else */
+function termsOf(expression: string): Term[] | undefined {
+  if (!/^\s*[+-]?\s*(?:[A-Za-z_]\w*|\d+)(?:\s*[+-]\s*(?:[A-Za-z_]\w*|\d+))*\s*$/.test(expression)) return undefined;
+  return [...expression.matchAll(/([+-]?)\s*([A-Za-z_]\w*|\d+)/g)].map(([, sign, t]) => ({
+    sign: sign === '-' ? -1 : 1, ...(/^\d/.test(t!) ? { n: Number(t) } : { symbol: t }),
+  }));
 }
 
 /** an axis length: known, "as many as the records of this stream" (before the scan), or not known */
@@ -261,9 +278,9 @@ class Validator {
     // symbols bind across an application definition's fields; a rank that does not fit says enough
     if (chain && axesFit) {
       for (const d of def.dims) {
-        if (typeof d.value === 'string' && SYMBOL.test(d.value) && d.index >= 1 && d.index <= (obs.rank ?? 0)) {
-          this.symbolUses.push({ field: obs, def, chain, symbol: d.value, axis: d.index - 1 });
-        }
+        if (typeof d.value !== 'string' || d.index < 1 || d.index > (obs.rank ?? 0)) continue;
+        const terms = SYMBOL.test(d.value) ? undefined : termsOf(d.value);
+        if (SYMBOL.test(d.value) || terms) this.symbolUses.push({ field: obs, def, chain, symbol: d.value, axis: d.index - 1, ...(terms ? { terms } : {}) });
       }
     }
     if (severity === 'error') {
@@ -329,12 +346,18 @@ class Validator {
     return true;
   }
 
-  /** the dataset a field is: a link's target when the link names one in this tree */
+  /** the dataset a field is: a link's target when the link names one in this tree (a link to a link: to the end) */
   private dataset(f: ObservedField): ObservedField {
-    if (!f.linkTarget) return f;
     this.byPath ??= pathsOf(this.root);
-    const t = this.byPath.get(f.linkTarget);
-    return t?.kind === 'field' ? t : f;
+    let d = f;
+    const seen = new Set<ObservedField>();
+    while (d.linkTarget && d.linkTarget !== d.where.path && !seen.has(d)) {
+      seen.add(d);
+      const t = this.byPath.get(d.linkTarget);
+      if (t?.kind !== 'field') break;
+      d = t;
+    }
+    return d;
   }
 
   /**
@@ -363,7 +386,7 @@ class Validator {
     const bySymbol = new Map<string, SymbolUse[]>();
     // a dataset is named where it is, not where a link shows it: links after the rest
     const isLink = (u: SymbolUse): number => (this.dataset(u.field) !== u.field ? 1 : 0);
-    for (const u of [...uses].sort((x, y) => isLink(x) - isLink(y))) bySymbol.set(u.symbol, [...(bySymbol.get(u.symbol) ?? []), u]);
+    for (const u of [...uses].sort((x, y) => isLink(x) - isLink(y))) if (!u.terms) bySymbol.set(u.symbol, [...(bySymbol.get(u.symbol) ?? []), u]);
     const at = (u: SymbolUse, l: Length): string => `${u.field.name} axis ${u.axis + 1} has ${describeLength(l)} (${u.def.path}; ${formatWhere(u.field.where)})`;
     // each axis is compared with the earlier ones not already reported, so one odd field is named once
     const faulty = new Set<SymbolUse>();
@@ -394,6 +417,36 @@ class Validator {
         }
       });
     }
+
+    // an expression is checked where every symbol in it has an axis bound to it (the first such
+    // axis stands for the symbol: the rest agree with it or are reported above); a link to a
+    // field with the expression is that field
+    for (const v of uses) {
+      if (!v.terms || (isLink(v) && uses.some((u) => u.field === this.dataset(v.field) && u.symbol === v.symbol))) continue;
+      const values: Array<{ term: Term; use?: SymbolUse; length: Length }> = [];
+      for (const term of v.terms) {
+        if (term.symbol === undefined) {
+          values.push({ term, length: term.n });
+          continue;
+        }
+        const use = (bySymbol.get(term.symbol) ?? []).find((u) => !faulty.has(u) && bound(u, v));
+        if (!use) break; // a symbol no axis gives a length: nothing to compare with
+        values.push({ term, use, length: lengthOf(use) });
+      }
+      if (values.length < v.terms.length) continue;
+      const b = lengthOf(v);
+      const named = values.filter((x) => x.use).map((x) => `${x.term.symbol}: ${at(x.use!, x.length)}`).join('; ');
+      if (typeof b === 'number' && values.every((x) => typeof x.length === 'number')) {
+        const total = values.reduce((sum, x) => sum + x.term.sign * (x.length as number), 0);
+        if (total !== b) {
+          this.add('error', 'SYMBOL', app, v.def.path, v.field.where,
+            `field ${v.field.name}: axis ${v.axis + 1} has length ${b} where ${app} gives it ${v.symbol.trim()} = ${total} (${named})`);
+        }
+      } else if (b !== undefined || values.some((x) => x.length !== undefined)) {
+        this.add('warning', 'SYMBOL_UNKNOWN', app, v.def.path, v.field.where,
+          `cannot tell before the scan whether field ${v.field.name} axis ${v.axis + 1} (${describeLength(b)}) is ${v.symbol.trim()} (${named})`);
+      }
+    }
   }
 
   /** children no application definition claimed, against the base class of their parent */
@@ -403,12 +456,18 @@ class Validator {
       this.add('warning', 'UNKNOWN_CLASS', parent.nxClass, parent.nxClass, parent.where, `group ${describeNode(parent)}: ${parent.nxClass} is not a NeXus base class in this NXDL folder`);
       return;
     }
+    // what each item of the base class matched, for its maxOccurs
+    const matched = new Map<NxdlField | NxdlGroup, ObservedNode[]>();
+    const count = (def: NxdlField | NxdlGroup, c: ObservedNode): void => void matched.set(def, [...(matched.get(def) ?? []), c]);
     for (const c of children) {
       if (c.kind === 'opaque') continue;
       if (c.kind === 'field') {
         const def = byNameOrder(base.fields).find((f) => nameMatches(f, c.name));
         if (!def) this.add('warning', 'UNKNOWN_NAME', base.type, base.path, c.where, `field '${c.name}' is not defined in base class ${base.type}`);
-        else this.field(c, def, undefined, base.type, 'warning');
+        else {
+          count(def, c);
+          this.field(c, def, undefined, base.type, 'warning');
+        }
         continue;
       }
       const choice = base.choices.find((ch) => ch.name === c.name);
@@ -419,8 +478,16 @@ class Validator {
       }
       const def = byNameOrder(base.groups).find((g) => g.type === c.nxClass && nameMatches(g, c.name));
       if (!def && c.nxClass) this.add('warning', 'UNKNOWN_NAME', base.type, base.path, c.where, `group ${describeNode(c)} is not defined in base class ${base.type}`);
+      if (def) count(def, c);
       if (def?.deprecated) this.add('warning', 'DEPRECATED', base.type, def.path, c.where, `${def.path} is deprecated: ${def.deprecated}`);
       this.baseGroup(c);
+    }
+    for (const [def, hits] of matched) {
+      if (hits.length <= def.maxOccurs) continue;
+      const what = def.kind === 'field' ? 'fields' : `groups of class ${def.type}`;
+      this.add('warning', 'TOO_MANY', base.type, def.path, hits[def.maxOccurs]!.where, def.maxOccurs === 0
+        ? `${describeNode(hits[0]!)} must not be in ${describeNode(parent)}: ${def.path} has maxOccurs="0"`
+        : `${hits.length} ${what} in ${describeNode(parent)} match ${def.path}, which allows at most ${def.maxOccurs}`);
     }
   }
 

@@ -238,6 +238,8 @@ export function runSinkKit<O>(sut: SinkUnderTest<O>): void {
     g.createField('big', { type: 'uint64', shape: [3] }).write(v('uint64', [3], BigUint64Array.from([1n, 2n ** 64n - 1n, 3n])));
     g.createSoftLink('/s/nowhere', 'dangling');
     g.createExternalLink('other.h5', '/x', 'ext');
+    g.createSoftLink('/s/frames', 'framesLink');
+    f.root.createSoftLink('s', 'sLink');
     f.close();
     const reader = await sut.factory().openReader!(file);
     try {
@@ -268,6 +270,10 @@ export function runSinkKit<O>(sut: SinkUnderTest<O>): void {
       const ext = kids.get('ext');
       assert.equal(ext?.kind, 'unresolved');
       assert.deepEqual((ext as { link?: unknown }).link, { file: 'other.h5', path: '/x' });
+      // a soft link that resolves reads as its target under its own path, with the link's value; objects stored here have none
+      assert.deepEqual([field('framesLink').path, field('framesLink').softLink, field('framesLink').shape, field('frames').softLink], ['/s/framesLink', '/s/frames', [4, 3], undefined]);
+      const sLink = reader.root.children().find((c) => c.name === 'sLink')!.node;
+      assert.deepEqual([sLink.kind, sLink.path, (sLink as ReadGroup).softLink, (s as ReadGroup).softLink], ['group', '/sLink', 's', undefined]);
     } finally {
       reader.close();
     }

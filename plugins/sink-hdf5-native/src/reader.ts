@@ -77,10 +77,10 @@ class NativeReader implements SinkReader {
     return id;
   }
 
-  private group(gid: Hid, path: string): ReadGroup {
+  private group(gid: Hid, path: string, softLink?: string): ReadGroup {
     let children: Array<{ name: string; node: ReadNode }> | undefined;
     return {
-      kind: 'group', path,
+      kind: 'group', path, ...(softLink === undefined ? {} : { softLink }),
       attributes: () => this.attributes(gid, path),
       // opened once: a second walk reuses the nodes (and their handles)
       children: () => {
@@ -128,12 +128,13 @@ class NativeReader implements SinkReader {
         : { kind: 'unresolved', path, reason: 'an object HDF5 cannot open' };
     }
     const t = fn.H5Iget_type(id);
-    if (t === I_GROUP) return this.group(id, path);
-    if (t === I_DATASET) return this.field(id, path);
+    const softLink = link.kind === 'soft' ? link.path : undefined;
+    if (t === I_GROUP) return this.group(id, path, softLink);
+    if (t === I_DATASET) return this.field(id, path, softLink);
     return { kind: 'unresolved', path, reason: 'an object that is neither a group nor a dataset (a named datatype)' };
   }
 
-  private field(did: Hid, path: string): ReadField {
+  private field(did: Hid, path: string, softLink?: string): ReadField {
     const { fn } = this.h5;
     const tid = fn.H5Dget_type(did) as Hid;
     if (tid < 0) this.fail(`read the type of ${path}`);
@@ -151,7 +152,7 @@ class NativeReader implements SinkReader {
       fn.H5Tclose(tid);
     }
     return {
-      kind: 'field', path, type, typeLabel, shape: shape ?? [],
+      kind: 'field', path, type, typeLabel, shape: shape ?? [], ...(softLink === undefined ? {} : { softLink }),
       attributes: () => this.attributes(did, path),
       read: (maxElements) => {
         if (!type || shape === null || sizeOf(shape) > maxElements) return undefined;

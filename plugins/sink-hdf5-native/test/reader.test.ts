@@ -136,6 +136,8 @@ test('every type h5py writes reads back exactly: numbers (64-bit exact, big-endi
     const l = walk(top.get('/links') as ReadGroup);
     assert.deepEqual(plain(field(l, '/links/soft').read(3)), { type: 'float64', shape: [3], data: [0.1, -2.5, 1.7976931348623157e308] });
     assert.deepEqual(plain(field(l, '/links/hard').read(3))?.data, [-(2 ** 31), 0, 2 ** 31 - 1]);
+    // a soft link gives its value; a hard link is the object itself
+    assert.deepEqual([field(l, '/links/soft').softLink, field(l, '/links/hard').softLink, (l.get('/links/group') as ReadGroup).softLink], ['/types/float64', undefined, '/types']);
     assert.deepEqual(l.get('/links/dangling'), { kind: 'unresolved', path: '/links/dangling', reason: 'a soft link to /nowhere, which does not exist', link: { path: '/nowhere' } });
     assert.deepEqual(l.get('/links/external'), { kind: 'unresolved', path: '/links/external', reason: 'an external link to src1.h5:/d', link: { file: 'src1.h5', path: '/d' } });
     assert.equal(walk(l.get('/links/group') as ReadGroup).size, t.size);

@@ -91,27 +91,29 @@ class Reader implements SinkReader {
     } catch (e) {
       return { kind: 'unresolved', path, reason: hdf5Reason(e) };
     }
-    if (obj instanceof h5wasm.Group) return this.group(obj, path);
-    if (obj instanceof h5wasm.Dataset) return this.field(obj, path);
+    // a soft link that resolves is followed; its value says what it stands for
+    const softLink = obj instanceof h5wasm.Group || obj instanceof h5wasm.Dataset ? this.file.get_link(path) ?? undefined : undefined;
+    if (obj instanceof h5wasm.Group) return this.group(obj, path, softLink);
+    if (obj instanceof h5wasm.Dataset) return this.field(obj, path, softLink);
     if (obj instanceof h5wasm.ExternalLink) return { kind: 'unresolved', path, reason: `an external link to ${obj.filename}:${obj.obj_path}`, link: { file: obj.filename, path: obj.obj_path } };
     if (obj instanceof h5wasm.BrokenSoftLink) return { kind: 'unresolved', path, reason: `a soft link to ${obj.target}, which does not exist`, link: { path: obj.target } };
     return { kind: 'unresolved', path, reason: 'an object that is neither a group nor a dataset' };
   }
 
-  private group(g: h5wasm.Group, path: string): ReadGroup {
+  private group(g: h5wasm.Group, path: string, softLink?: string): ReadGroup {
     return {
-      kind: 'group', path,
+      kind: 'group', path, ...(softLink === undefined ? {} : { softLink }),
       attributes: () => attributesOf(g),
       children: () => g.keys().map((name) => ({ name, node: this.node(path === '/' ? `/${name}` : `${path}/${name}`) })),
     };
   }
 
-  private field(d: h5wasm.Dataset, path: string): ReadField {
+  private field(d: h5wasm.Dataset, path: string, softLink?: string): ReadField {
     const m = d.metadata;
     const type = elementType(m);
     const shape = m.shape ?? [];
     return {
-      kind: 'field', path, type, typeLabel: typeLabel(m), shape,
+      kind: 'field', path, type, typeLabel: typeLabel(m), shape, ...(softLink === undefined ? {} : { softLink }),
       attributes: () => attributesOf(d),
       read: (maxElements) => {
         const n = shape.reduce((a, b) => a * b, 1);
