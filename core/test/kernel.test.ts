@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kernel } from '../src/kernel/kernel.js';
-import { tempDir, writePlugin, constantSourceEntry } from './helpers.js';
+import { tempDir, writePlugin, constantSourceEntry, CORE_URL } from './helpers.js';
 
 const manifest = (provides: Array<{ kind: string; name: string }>, extra: Record<string, unknown> = {}) => ({ api: '^1.0.0', entry: './index.js', provides, ...extra });
 
@@ -130,6 +130,36 @@ test('discovers plugins installed in node_modules (scoped too) and names explici
     } finally {
       elsewhere.cleanup();
     }
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('kinds: only plugins providing a needed kind are imported; one providing only plugin-defined kinds loads too', async () => {
+  const t = tempDir();
+  try {
+    // an entry that registers what it is given, and one that fails when imported: a skipped plugin is never imported
+    const providing = (kinds: Array<{ kind: string; name: string }>) =>
+      `import { definePlugin } from '${CORE_URL}';\nexport default definePlugin({ register(ctx) { for (const e of ${JSON.stringify(kinds)}) ctx.provide(e); } });\n`;
+    const exploding = "throw new Error('imported although not needed');";
+    const sink = writePlugin(t.dir, 'a-sink', manifest([{ kind: 'sink', name: 'FMT' }]), providing([{ kind: 'sink', name: 'FMT' }]));
+    const source = writePlugin(t.dir, 'a-source', manifest([{ kind: 'datasource', name: 'S' }]), exploding);
+    const front = writePlugin(t.dir, 'a-frontend', manifest([{ kind: 'frontend', name: 'f' }]), exploding);
+    const withDriver = writePlugin(t.dir, 'a-db-source', manifest([{ kind: 'datasource', name: 'DBX' }, { kind: 'widget-driver', name: 'W1' }]), exploding);
+    const driver = writePlugin(t.dir, 'a-driver', manifest([{ kind: 'widget-driver', name: 'W2' }]), providing([{ kind: 'widget-driver', name: 'W2' }]));
+    const plugins = [sink, source, front, withDriver, driver];
+    const k = await Kernel.start({ discoverInstalled: false, plugins, kinds: ['sink'] });
+    const status = Object.fromEntries(k.plugins.map((p) => [p.name, p.status]));
+    assert.deepEqual(status, { 'a-sink': 'loaded', 'a-source': 'skipped', 'a-frontend': 'skipped', 'a-db-source': 'skipped', 'a-driver': 'loaded' });
+    assert.equal(k.plugins.find((p) => p.name === 'a-source')!.reason, 'not needed by this command, which uses sink');
+    assert.deepEqual(k.plugins.find((p) => p.name === 'a-source')!.provides, [{ kind: 'datasource', name: 'S' }], 'a skipped plugin is listed with its manifest');
+    assert.ok(k.find('sink', 'FMT'));
+    assert.ok(k.find('widget-driver', 'W2'));
+
+    // without kinds every plugin is imported (the exploding ones are refused, saying why)
+    const all = await Kernel.start({ discoverInstalled: false, plugins });
+    assert.equal(all.plugins.filter((p) => p.status === 'skipped').length, 0);
+    assert.match(all.plugins.find((p) => p.name === 'a-source')!.reason!, /loading failed: imported although not needed/);
   } finally {
     t.cleanup();
   }

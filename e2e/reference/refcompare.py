@@ -106,6 +106,22 @@ def nxdata(*children):
     return '<group type="NXdata" name="data">%s</group>' % "".join(children)
 
 
+def nxdata_link(name):
+    """the NXdata link whose target the FINAL record NAME_nxdata gives"""
+    return nxdata('<link name="%s">%s<strategy mode="FINAL"/></link>' % (name, client(name + "_nxdata")))
+
+
+# the detectors' collections as nxscreate puts their VDS templates there: STEP fields collect the
+# files, the FINAL trigger_mode builds the virtual dataset over them
+LAMBDAVDS = collection(
+    field("trigger_mode", "NX_INT16", "FINAL", "@{lambdavds_triggermode_cb.ds.xml}"),
+    field("frame_numbers", "NX_INT64", "STEP", "@{lambdavds_framenumbers_cb.ds.xml}"),
+    field("save_file_name", "NX_CHAR", "STEP", "@{lambdavds_savefilename_cb.ds.xml}"))
+DALSAVDS = collection(
+    field("trigger_mode", "NX_CHAR", "FINAL", "@{dalsavds_triggermode_cb.ds.xml}"),
+    field("file_start_num", "NX_UINT64", "STEP", "@{dalsavds_filestartnum_cb.ds.xml}"),
+    field("nr_exposed_frames", "NX_INT64", "STEP", "@{dalsavds_nrexposedframes_cb.ds.xml}"))
+
 MX = "# Wavelength 1.03320 A\r\n# Detector_distance 0.32200 m\r\n# Beam_xy (1261.00, 1242.00) pixels\r\n" \
     "# Filter_transmission 0.1000"
 
@@ -135,7 +151,7 @@ CASES = {
         "xml": entry(instrument(
             detector("lmbd", field("description", "NX_CHAR", "INIT", "lmbd")),
             '<link name="lmbd_m1">@{lambda_external_data.ds.xml}<strategy mode="FINAL"/></link>'),
-            nxdata('<link name="lmbd">%s<strategy mode="FINAL"/></link>' % client("lmbd_nxdata"))),
+            nxdata_link("lmbd")),
         "files": [("scan_00012/lmbd/m_00001.nxs", [2, 3, 4], "int32", 0)],
         "records": [{}],
         "final": {"data": {"lmbd_savefilename": "m_00001", "lmbd_saveallimages": 1, "lmbd_framesperfile": 2,
@@ -146,12 +162,7 @@ CASES = {
         "about": "lambdavds: savefilename_cb and framenumbers_cb (STEP) collect the files, triggermode_cb"
                  " (FINAL) builds a virtual dataset over them; the NXdata link from a datasource",
         "name": "lmbd", "vds": True,
-        "xml": entry(instrument(detector(
-            "lmbd", collection(
-                field("trigger_mode", "NX_INT16", "FINAL", "@{lambdavds_triggermode_cb.ds.xml}"),
-                field("frame_numbers", "NX_INT64", "STEP", "@{lambdavds_framenumbers_cb.ds.xml}"),
-                field("save_file_name", "NX_CHAR", "STEP", "@{lambdavds_savefilename_cb.ds.xml}")))),
-            nxdata('<link name="lmbd">%s<strategy mode="FINAL"/></link>' % client("lmbd_nxdata"))),
+        "xml": entry(instrument(detector("lmbd", LAMBDAVDS)), nxdata_link("lmbd")),
         "files": [("scan_00012/lmbd/m_00001.nxs", [3, 2, 4], "int32", 0),
                   ("scan_00012/lmbd/m_00002.nxs", [3, 2, 4], "int32", 100)],
         "records": [{"data": {"lmbd_savefilename": "m_0000%d" % (i + 1), "lmbd_framenumbers": 3}} for i in range(2)],
@@ -164,11 +175,7 @@ CASES = {
         "about": "lambdavds with more frames than a file holds: one step's frames over three _part files"
                  " (11, 11, 3), the next step's in one file, 16-bit (opmode 12)",
         "name": "lmbd", "vds": True,
-        "xml": entry(instrument(detector(
-            "lmbd", collection(
-                field("trigger_mode", "NX_INT16", "FINAL", "@{lambdavds_triggermode_cb.ds.xml}"),
-                field("frame_numbers", "NX_INT64", "STEP", "@{lambdavds_framenumbers_cb.ds.xml}"),
-                field("save_file_name", "NX_CHAR", "STEP", "@{lambdavds_savefilename_cb.ds.xml}"))))),
+        "xml": entry(instrument(detector("lmbd", LAMBDAVDS))),
         "files": [("scan_00012/lmbd/m_00001_part%05d.nxs" % i, [n, 2, 3], "int16", 1000 * i)
                   for i, n in enumerate([11, 11, 3])] + [("scan_00012/lmbd/m_00002.nxs", [5, 2, 3], "int16", 5000)],
         "records": [{"data": {"lmbd_savefilename": "m_00001", "lmbd_framenumbers": 25}},
@@ -195,12 +202,7 @@ CASES = {
         "about": "dalsavds: filestartnum_cb and nrexposedframes_cb (STEP) in the common block, triggermode"
                  " (FINAL) builds a virtual dataset over one file per frame (SingleFrame)",
         "name": "dalsa", "vds": True,
-        "xml": entry(instrument(detector(
-            "dalsa", collection(
-                field("trigger_mode", "NX_CHAR", "FINAL", "@{dalsavds_triggermode_cb.ds.xml}"),
-                field("file_start_num", "NX_UINT64", "STEP", "@{dalsavds_filestartnum_cb.ds.xml}"),
-                field("nr_exposed_frames", "NX_INT64", "STEP", "@{dalsavds_nrexposedframes_cb.ds.xml}")))),
-            nxdata('<link name="dalsa">%s<strategy mode="FINAL"/></link>' % client("dalsa_nxdata"))),
+        "xml": entry(instrument(detector("dalsa", DALSAVDS)), nxdata_link("dalsa")),
         "files": [("scan_00012/dalsa/dl_%05d.nxs" % i, [1, 3, 2], "uint16", 10 * i) for i in range(3)],
         "records": [{"data": {"dalsa_filestartnum": i + 1, "dalsa_nrexposedframes": i + 1}} for i in range(3)],
         "final": {"data": {"dalsa_filedir": "/ramdisk/", "dalsa_fileprefix": "dl", "dalsa_filepostfix": "nxs",
@@ -214,11 +216,7 @@ CASES = {
         "about": "dalsavds in MultiFrame mode: 4 frames per step in files of at most 3 (the helper prints"
                  " on stdout on the way), 8-bit",
         "name": "dalsa", "vds": True,
-        "xml": entry(instrument(detector(
-            "dalsa", collection(
-                field("trigger_mode", "NX_CHAR", "FINAL", "@{dalsavds_triggermode_cb.ds.xml}"),
-                field("file_start_num", "NX_UINT64", "STEP", "@{dalsavds_filestartnum_cb.ds.xml}"),
-                field("nr_exposed_frames", "NX_INT64", "STEP", "@{dalsavds_nrexposedframes_cb.ds.xml}"))))),
+        "xml": entry(instrument(detector("dalsa", DALSAVDS))),
         "files": [("scan_00012/dalsa/dm_%05d.nxs" % i, [n, 2, 2], "uint8", 10 * i) for i, n in enumerate([3, 1, 3, 1])],
         "records": [{"data": {"dalsa_filestartnum": 2 * (i + 1), "dalsa_nrexposedframes": 4 * (i + 1)}} for i in range(2)],
         "final": {"data": {"dalsa_filedir": "/ramdisk/", "dalsa_fileprefix": "dm", "dalsa_filepostfix": "nxs",

@@ -4,14 +4,13 @@
 // scan: `nxsw check` fails on them, XMLSettings warns and keeps the reference's read-time failure.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kernel, silentLogger, type DataSourceType, type FrontEnd, type RunningFrontEnd } from '@nxsw/core';
 import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
-import { havePyTango, runPyTango } from '@nxsw/tango-wire/testkit';
+import { havePyTango, startPyTangoServer } from '@nxsw/tango-wire/testkit';
 import { REPO, newSession, runScan, sharedKernel, tempDir } from './scan.js';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
@@ -78,18 +77,9 @@ class NoDtype(object):
         return 1
 `;
 
-let server: ChildProcess | undefined;
+let server: { url: string; stop(): void } | undefined;
 let url = '';
 let dir: { dir: string; cleanup(): void } | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   dir = tempDir();
@@ -97,24 +87,12 @@ before(async () => {
   // the worker inherits it: the beamline's module is importable there
   process.env.PYTHONPATH = [dir.dir, process.env.PYTHONPATH].filter(Boolean).join(':');
   if (skip) return;
-  const script = join(dir.dir, 'EncodedDetector.py');
-  writeFileSync(script, SERVER);
-  const port = await freePort();
-  url = `tango://127.0.0.1:${port}/${DEVICE}#dbase=no`;
-  server = spawn(SYSTEM_PYTHON, [script, 'test', '-nodb', '-port', String(port), '-ORBendPointPublish', `giop:tcp:127.0.0.1:${port}`, '-dlist', DEVICE], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      runPyTango(`out = tango.DeviceProxy(${JSON.stringify(url)}).state() is not None`, null);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error('the PyTango device server did not start');
+  server = await startPyTangoServer(dir.dir, 'EncodedDetector', SERVER, DEVICE);
+  url = server.url;
 });
 
 after(() => {
-  if (server?.pid) process.kill(server.pid, 'SIGTERM');
+  server?.stop();
   dir?.cleanup();
 });
 

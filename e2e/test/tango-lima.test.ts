@@ -3,12 +3,9 @@
 // attribute, nxsw reads it through a TANGO source, h5py reads the file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
-import { havePyTango, runPyTango } from '@nxsw/tango-wire/testkit';
+import { readWithH5py, h5get, haveH5py, serviceSkip } from '@nxsw/core/testkit';
+import { havePyTango, runPyTango, startPyTangoServer } from '@nxsw/tango-wire/testkit';
 import { runScan, tempDir } from './scan.js';
 
 const skip = serviceSkip('PyTango and h5py', havePyTango() && haveH5py(), 'apt-get install python3-tango python3-h5py');
@@ -30,40 +27,19 @@ if __name__ == '__main__':
     run((ForwardedLima,))
 `;
 
-let server: ChildProcess | undefined;
+let server: { url: string; stop(): void } | undefined;
 let url = '';
 let dir: { dir: string; cleanup(): void } | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   if (skip) return;
   dir = tempDir();
-  const script = join(dir.dir, 'ForwardedLima.py');
-  writeFileSync(script, SERVER);
-  const port = await freePort();
-  url = `tango://127.0.0.1:${port}/${DEVICE}#dbase=no`;
-  server = spawn(SYSTEM_PYTHON, [script, 'test', '-nodb', '-port', String(port), '-ORBendPointPublish', `giop:tcp:127.0.0.1:${port}`, '-dlist', DEVICE], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      runPyTango(`out = tango.DeviceProxy(${JSON.stringify(url)}).state() is not None`, null);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error('the PyTango device server did not start');
+  server = await startPyTangoServer(dir.dir, 'ForwardedLima', SERVER, DEVICE);
+  url = server.url;
 });
 
 after(() => {
-  if (server?.pid) process.kill(server.pid, 'SIGTERM');
+  server?.stop();
   dir?.cleanup();
 });
 

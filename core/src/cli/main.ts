@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NxswError, errorMessage } from '../api/errors.js';
-import type { FrontEnd } from '../api/extensions.js';
+import type { ExtensionKind, FrontEnd } from '../api/extensions.js';
 import { Kernel, stderrLogger } from '../kernel/kernel.js';
 import { kernelOptions } from './options.js';
 import { printPlugins } from './plugins.js';
@@ -73,6 +73,9 @@ Options for every command:
 Exit codes: 0 success, 1 the job failed, 2 bad command line.
 `;
 
+/** what a writer session uses; front ends are for `serve` (and `write --http`) */
+const SESSION_KINDS: ExtensionKind[] = ['datasource', 'tag', 'decoder', 'sink'];
+
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
@@ -107,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
     const { values, positionals } = parseArgs({ args: argv.slice(1), options: { ...common, ...nxdlOptions }, allowPositionals: true });
     if (values.help) return help();
     if (positionals.length !== 1) throw usage(`check needs exactly one CONFIG argument (got ${positionals.length})`);
-    const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : quietButWarn });
+    const kernel = await Kernel.start({ ...kernelOptions(values), kinds: SESSION_KINDS, log: values.verbose ? stderrLogger : quietButWarn });
     try {
       return await runCheck(kernel, positionals[0]!, values.json, { app: values.app, nxdl: values.nxdl });
     } finally {
@@ -121,7 +124,8 @@ async function main(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw usage(`validate needs exactly one FILE argument (got ${positionals.length})`);
     // validate uses a sink's reader only: other plugins' warnings (and the refusal of the sink set
     // aside below) are noise here unless asked for
-    const options = { ...kernelOptions(values), log: values.verbose ? stderrLogger : { ...quietButWarn, warn() {} } };
+    // only the sinks are imported, not the front ends and sources
+    const options = { ...kernelOptions(values), kinds: ['sink'], log: values.verbose ? stderrLogger : { ...quietButWarn, warn() {} } };
     let kernel = await Kernel.start(options);
     const aside = readerFor(kernel, positionals[0]!) ? [] : setAsideSinkPlugins(kernel);
     if (aside.length) {
@@ -163,7 +167,8 @@ async function main(argv: string[]): Promise<number> {
     const interval = values['flush-interval'] === undefined ? undefined : Number(values['flush-interval']);
     if (interval !== undefined && (!Number.isFinite(interval) || interval <= 0)) throw usage(`--flush-interval must be a positive number of milliseconds`);
     if (values['keep-serving'] && values.http === undefined) throw usage('--keep-serving needs --http');
-    const kernel = await Kernel.start({ ...kernelOptions(values), log: values.verbose ? stderrLogger : quietButWarn });
+    const kinds = values.http === undefined ? SESSION_KINDS : [...SESSION_KINDS, 'frontend'];
+    const kernel = await Kernel.start({ ...kernelOptions(values), kinds, log: values.verbose ? stderrLogger : quietButWarn });
     const live = values.http === undefined ? undefined : await httpFrontEnd(kernel).start(kernel, ['--http', values.http]);
     if (live) process.stderr.write(`${live.description}\n`);
     try {

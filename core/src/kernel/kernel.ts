@@ -33,12 +33,19 @@ export interface KernelOptions {
   readonly pluginOptions?: Readonly<Record<string, unknown>>;
   /** package names not to load */
   readonly disable?: readonly string[];
+  /**
+   * The extension kinds the caller needs (reading a file back needs `sink`): a plugin whose
+   * manifest provides none of them is not imported, only listed as skipped. A plugin that
+   * provides only kinds other plugins define (an extra `sql-driver`) is loaded all the same: the
+   * kernel cannot tell whether a plugin that is loaded uses it. Default: every plugin is loaded.
+   */
+  readonly kinds?: readonly ExtensionKind[];
   readonly log?: Logger;
   /** bounds on client input, for every front end and command (default DEFAULT_LIMITS) */
   readonly limits?: InputLimits;
 }
 
-export type PluginState = 'loaded' | 'refused' | 'disabled';
+export type PluginState = 'loaded' | 'refused' | 'disabled' | 'skipped';
 
 export interface PluginStatus {
   readonly name: string;
@@ -173,6 +180,10 @@ export class Kernel implements ExtensionLookup {
         this.plugins.push({ ...status, status: 'disabled', reason: 'disabled by the configuration' });
         continue;
       }
+      if (options.kinds && !needed(pkg, options.kinds)) {
+        this.plugins.push({ ...status, status: 'skipped', reason: `not needed by this command, which uses ${options.kinds.join(', ')}` });
+        continue;
+      }
       const mismatch = apiMismatch(pkg);
       if (mismatch) {
         this.refuse(status, mismatch);
@@ -292,6 +303,15 @@ export class Kernel implements ExtensionLookup {
     this.plugins.push(status);
     this.log[level](`plugin ${status.name} refused: ${reason}`);
   }
+}
+
+/** the kinds the kernel's own contracts define; any other kind is defined by a plugin for plugins */
+const KERNEL_KINDS: ReadonlySet<string> = new Set<ExtensionKind>(['datasource', 'tag', 'decoder', 'sink', 'frontend']);
+
+/** whether a caller that uses `kinds` needs the plugin (KernelOptions.kinds) */
+function needed(pkg: PluginPackage, kinds: readonly ExtensionKind[]): boolean {
+  const provides = pkg.manifest.provides;
+  return provides.some((p) => kinds.includes(p.kind)) || provides.every((p) => !KERNEL_KINDS.has(p.kind));
 }
 
 function isChosenAnywhere(pkg: PluginPackage, choose: Readonly<Record<string, string>>): boolean {

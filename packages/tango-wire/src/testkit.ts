@@ -3,8 +3,9 @@
  * (Debian's /usr/bin/python3 with python3-tango) as the independent peer. Shared by this
  * package's tests and the Tango plugins' tests.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from './database.js';
@@ -58,6 +59,40 @@ print(json.dumps(plain(out)))
   const r = spawnSync(SYSTEM_PYTHON, ['-c', script], { input: JSON.stringify(inp), encoding: 'utf8', env: { ...process.env, TANGO_HOST: opts.host ?? TANGO_HOST }, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`PyTango snippet failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
+
+/** a TCP port free on 127.0.0.1 at the time of the call */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a PyTango device server without a database: `source` is the server's Python module
+ * (written to `dir`, named after `className`), serving `device` on a free port of 127.0.0.1.
+ * Resolves once a PyTango client reaches the device, with its `tango://...#dbase=no` name.
+ */
+export async function startPyTangoServer(dir: string, className: string, source: string, device: string): Promise<{ url: string; stop(): void }> {
+  const script = join(dir, `${className}.py`);
+  writeFileSync(script, source);
+  const port = await freePort();
+  const url = `tango://127.0.0.1:${port}/${device}#dbase=no`;
+  const child = spawn(SYSTEM_PYTHON, [script, 'test', '-nodb', '-port', String(port), '-ORBendPointPublish', `giop:tcp:127.0.0.1:${port}`, '-dlist', device], { stdio: 'ignore' });
+  const stop = () => { if (child.exitCode === null) child.kill('SIGTERM'); };
+  for (let i = 0; i < 100; i++) {
+    try {
+      runPyTango(`out = tango.DeviceProxy(${JSON.stringify(url)}).state() is not None`, null);
+      return { url, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  stop();
+  throw new Error(`the PyTango device server ${className} (${device}) did not start within 20 s`);
 }
 
 /**

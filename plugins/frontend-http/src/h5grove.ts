@@ -5,9 +5,9 @@
  * followed (as h5grove does); external links are shown as such. Data is read by hyperslab: a
  * request for more than `maxElements` elements is refused.
  */
-import { NxswError, type ElementType, type NxValue } from '@nxsw/core';
+import { NxswError, type ElementType, type NxValue, type ReadAttribute } from '@nxsw/core';
 import { GroveError } from './errors.js';
-import type { GroveFile, TreeAttribute, TreeGroup, TreeNode } from './tree.js';
+import type { GroveFile, TreeGroup, TreeNode } from './tree.js';
 
 export { GroveError };
 
@@ -62,7 +62,7 @@ function found(file: GroveFile, path: string): TreeNode {
   return r;
 }
 
-function attributesOf(attrs: readonly TreeAttribute[]): GroveAttribute[] {
+function attributesOf(attrs: readonly ReadAttribute[]): GroveAttribute[] {
   // a type the value model lacks (a compound attribute in a file another program changed) is left out
   return attrs.flatMap((a) => (a.type ? [{ name: a.name, type: groveType(a.type), shape: [...a.shape] }] : []));
 }

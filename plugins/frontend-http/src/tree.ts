@@ -7,18 +7,10 @@
 import type { ElementType, NxValue, ReadAttribute, ReadGroup, ReadNode, SinkField, SinkFile, SinkGroup, SinkNode, SinkReader } from '@nxsw/core';
 import { GroveError } from './errors.js';
 
-export interface TreeAttribute {
-  readonly name: string;
-  /** undefined: a type the value model has none for (compound, …) */
-  readonly type: ElementType | undefined;
-  readonly shape: readonly number[];
-  value(): NxValue | undefined;
-}
-
 export interface TreeGroup {
   readonly kind: 'group';
   readonly path: string;
-  attributes(): readonly TreeAttribute[];
+  attributes(): readonly ReadAttribute[];
   names(): readonly string[];
   /** the object `name` below, soft links followed; undefined when there is no such name */
   child(name: string): TreeNode | undefined;
@@ -29,7 +21,7 @@ export interface TreeField {
   readonly path: string;
   readonly type: ElementType | undefined;
   readonly shape: readonly number[];
-  attributes(): readonly TreeAttribute[];
+  attributes(): readonly ReadAttribute[];
   /** undefined: the source cannot read slices */
   readonly readSlice?: (start: readonly number[], count: readonly number[]) => NxValue | undefined;
 }
@@ -51,7 +43,7 @@ const MAX_LINK_DEPTH = 16;
 
 // ---- a file open for writing ------------------------------------------------------------------
 
-function writerAttributes(node: SinkNode): TreeAttribute[] {
+function writerAttributes(node: SinkNode): ReadAttribute[] {
   return node.attributeNames().map((name) => {
     const v = node.getAttribute(name);
     return { name, type: v?.type, shape: v?.shape ?? [], value: () => v };
@@ -97,10 +89,6 @@ export function writerTree(file: SinkFile): GroveFile {
 
 // ---- a closed file, through the sink's reader -----------------------------------------------
 
-function readerAttributes(attrs: readonly ReadAttribute[]): TreeAttribute[] {
-  return attrs.map((a) => ({ name: a.name, type: a.type, shape: a.shape, value: () => a.value() }));
-}
-
 /** A sink reader's file as a tree; each group's children and attributes are read once. */
 export function readerTree(reader: SinkReader): GroveFile {
   const node = (n: ReadNode): TreeNode => {
@@ -108,7 +96,7 @@ export function readerTree(reader: SinkReader): GroveFile {
     if (n.kind === 'field') {
       return {
         kind: 'dataset', path: n.path, type: n.type, shape: n.shape,
-        attributes: once(() => readerAttributes(n.attributes())),
+        attributes: once(() => n.attributes()),
         readSlice: n.readSlice ? (start, count) => n.readSlice!(start, count) : undefined,
       };
     }
@@ -121,7 +109,7 @@ export function readerTree(reader: SinkReader): GroveFile {
     const nodes = new Map<string, TreeNode>();
     return {
       kind: 'group', path: g.path,
-      attributes: once(() => readerAttributes(g.attributes())),
+      attributes: once(() => g.attributes()),
       names: () => [...children().keys()],
       child: (name) => {
         const known = nodes.get(name);

@@ -5,25 +5,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NxswError, Kernel } from '@nxsw/core';
 import { NativeHdf5SinkFactory } from '../src/index.js';
-import { noReaders, tempFile, create, f64, h5get, readWithH5py, SYSTEM_PYTHON } from './helpers.js';
+import { noReaders, tempFile, create, f64, h5get, h5pyHolding, readWithH5py, SYSTEM_PYTHON } from './helpers.js';
 
 const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
 
-/** h5py holding `file` open in a child process until its stdin closes; resolves once it holds it */
-async function h5pyHolding(file: string, mode: 'w' | 'a' | 'r'): Promise<{ release(): Promise<void> }> {
-  const child = spawn(SYSTEM_PYTHON, ['-c', `import h5py, sys\nf = h5py.File(sys.argv[1], '${mode}')\nprint('held', flush=True)\nsys.stdin.read()\nf.close()`, file], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-  await new Promise<void>((res, rej) => {
-    child.stdout.once('data', () => res());
-    child.once('exit', (code) => rej(new Error(`h5py could not open ${file} (exit ${code}): ${err}`)));
-  });
-  return { release: () => { child.stdin.end(); return new Promise((r) => child.once('exit', () => r())); } };
-}
-
 test('a file h5py holds for writing is refused, naming the file; released, it opens', { skip: noReaders }, async () => {
   const file = tempFile();
-  const holder = await h5pyHolding(file, 'w');
+  const holder = await h5pyHolding(file, `f = h5py.File(sys.argv[1], 'w')`);
   try {
     await assert.rejects(new NativeHdf5SinkFactory().open(file, { mode: 'append' }),
       (e: unknown) => e instanceof NxswError && e.code === 'FILE_LOCKED' && e.message.includes(file) && /is locked: another process has it open; HDF5 programs lock the files they open/.test(e.message));
@@ -54,7 +42,7 @@ test('while the sink writes, h5py cannot open the file for writing (or, locking,
   f.close();
   assert.equal(tryOpen('a').status, 0, 'closed, the file is free');
   // the sink itself honours HDF5_USE_FILE_LOCKING=FALSE as the library does (checked in a child: the library reads it once)
-  const holder = await h5pyHolding(file, 'a');
+  const holder = await h5pyHolding(file, `f = h5py.File(sys.argv[1], 'a')`);
   try {
     const script = `import { NativeHdf5SinkFactory } from ${JSON.stringify(new URL('../src/index.js', import.meta.url).href)};\n(await new NativeHdf5SinkFactory().open(${JSON.stringify(file)}, { mode: 'append' })).close();`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, HDF5_USE_FILE_LOCKING: 'FALSE' } });

@@ -2,13 +2,13 @@
 // links of every kind, a virtual dataset, attributes; errors naming the file; locks; no handle left open.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NxswError, type NxValue, type ReadField, type ReadGroup, type ReadNode, type SinkReader } from '@nxsw/core';
 import { NativeHdf5SinkFactory, openObjectCount } from '../src/index.js';
-import { noReaders, tempFile, create, f64, SYSTEM_PYTHON } from './helpers.js';
+import { noReaders, tempFile, create, f64, h5pyHolding, SYSTEM_PYTHON } from './helpers.js';
 
 const skip = noReaders;
 const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
@@ -208,18 +208,6 @@ test('errors name the file: missing, a directory, not HDF5, a truncated HDF5 fil
   await assert.rejects(sink.openReader(file), isError('FILE_ERROR', /garbage\.nxs: cannot open it as an HDF5 file: /));
   assert.equal(openObjectCount(), before, 'a failed open leaves nothing open');
 });
-
-/** h5py holding `file` open in a child process until its stdin closes */
-async function h5pyHolding(file: string, script: string): Promise<{ release(): Promise<void> }> {
-  const child = spawn(SYSTEM_PYTHON, ['-c', `import h5py, numpy as np, sys\n${script}\nprint('held', flush=True)\nsys.stdin.read()\nf.close()`, file], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-  await new Promise<void>((res, rej) => {
-    child.stdout.once('data', () => res());
-    child.once('exit', (code) => rej(new Error(`h5py could not open ${file} (exit ${code}): ${err}`)));
-  });
-  return { release: () => { child.stdin.end(); return new Promise((r) => child.once('exit', () => r())); } };
-}
 
 test('locks: a file another process writes is refused as h5py refuses it; a SWMR writer\'s file is read as a SWMR reader', { skip }, async () => {
   const file = tempFile('held.h5');

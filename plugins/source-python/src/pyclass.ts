@@ -6,7 +6,7 @@
  */
 import { serializeXml } from '@nxsw/core';
 import type { DataSource, NxValue, ReadContext, XmlElement } from '@nxsw/core';
-import { readError, resultValue, workerKey } from './requests.js';
+import { readError, workerKey } from './requests.js';
 import type { PythonRuntime } from './runtime.js';
 import type { PythonWorker } from './worker.js';
 
@@ -27,14 +27,9 @@ export class PythonClassSource implements DataSource {
 
   async read(ctx: ReadContext): Promise<NxValue> {
     const worker = (this.worker = this.runtime.workerFor(ctx.shared, ctx.settings));
-    worker.setup(this.key, ['class', this.key, this.classPath, this.xml]);
     try {
-      const out = await worker.request(['classdata', this.key, ctx.globalJson, ctx.localJson ?? null], {
-        what: this.what,
-        timeoutMs: this.runtime.options.scriptTimeoutMs,
-        signal: ctx.signal,
-      }, this.key);
-      return resultValue(out, this.what);
+      return await this.runtime.keyedValue(worker, this.key, ['class', this.key, this.classPath, this.xml],
+        ['classdata', this.key, ctx.globalJson, ctx.localJson ?? null], { what: this.what, signal: ctx.signal });
     } catch (e) {
       throw readError(e, this.what, this.element.location);
     }

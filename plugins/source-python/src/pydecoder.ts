@@ -7,7 +7,7 @@
  */
 import { ConfigError, NxswError } from '@nxsw/core';
 import type { DecodeContext, Decoder, NxValue } from '@nxsw/core';
-import { resultValue, workerKey } from './requests.js';
+import { workerKey } from './requests.js';
 import type { PythonRuntime } from './runtime.js';
 import { PythonError } from './worker.js';
 
@@ -23,14 +23,9 @@ export class PythonClassDecoder implements Decoder {
 
   async decode(format: string, bytes: Uint8Array, ctx: DecodeContext): Promise<NxValue> {
     const worker = this.runtime.workerFor(ctx.shared, ctx.settings);
-    worker.setup(this.key, ['decoder', this.key, this.classPath, this.name]);
     try {
-      const out = await worker.request(['decode', this.key, format, bytes], {
-        what: this.what,
-        timeoutMs: this.runtime.options.scriptTimeoutMs,
-        signal: ctx.signal,
-      }, this.key);
-      return resultValue(out, this.what);
+      return await this.runtime.keyedValue(worker, this.key, ['decoder', this.key, this.classPath, this.name],
+        ['decode', this.key, format, bytes], { what: this.what, signal: ctx.signal });
     } catch (e) {
       if (!(e instanceof PythonError)) throw e;
       // a class that cannot be imported or lacks members is a configuration error; the rest is the data's

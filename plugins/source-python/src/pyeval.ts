@@ -11,7 +11,7 @@ import type {
 import type { WireArray } from './codec.js';
 import { FileApi } from './fileapi.js';
 import { PythonError, type PythonWorker } from './worker.js';
-import { fileInfo, readError, resultValue, workerKey } from './requests.js';
+import { fileInfo, readError, workerKey } from './requests.js';
 import type { PythonRuntime } from './runtime.js';
 import { PythonClassSource } from './pyclass.js';
 import { PythonClassDecoder } from './pydecoder.js';
@@ -55,16 +55,14 @@ export class PyEvalSource implements DataSource {
       inputs[inp.name] = { array: values[k]!, asList: inp.asList };
     });
     const worker = (this.worker = this.runtime.workerFor(ctx.shared, ctx.settings));
-    worker.setup(this.key, ['compile', this.key, this.code, this.resultName, this.what]);
     const file = ctx.file;
     try {
-      const out = await worker.request(['eval', this.key, inputs, fileInfo(ctx), ctx.step], {
-        what: this.what,
-        timeoutMs: this.runtime.options.scriptTimeoutMs,
-        signal: ctx.signal,
-        onCall: file ? new FileApi(file, this.runtime.options.sinkName(file)).handler : undefined,
-      }, this.key);
-      return resultValue(out, this.what);
+      return await this.runtime.keyedValue(worker, this.key, ['compile', this.key, this.code, this.resultName, this.what],
+        ['eval', this.key, inputs, fileInfo(ctx), ctx.step], {
+          what: this.what,
+          signal: ctx.signal,
+          onCall: file ? new FileApi(file, this.runtime.options.sinkName(file)).handler : undefined,
+        });
     } catch (e) {
       throw readError(e, this.what, this.where);
     }

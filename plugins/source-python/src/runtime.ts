@@ -6,8 +6,9 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, type Logger, type SinkFile, type SourceSettings, type XmlLocation } from '@nxsw/core';
-import { PythonWorker } from './worker.js';
+import { ConfigError, type Logger, type NxValue, type SinkFile, type SourceSettings, type XmlLocation } from '@nxsw/core';
+import { resultValue } from './requests.js';
+import { PythonWorker, type RequestOptions } from './worker.js';
 
 /** the plugin's own Python package (python/nxsw_python), shipped beside dist/ */
 export const PYTHON_DIR = fileURLToPath(new URL('../../python', import.meta.url));
@@ -93,6 +94,15 @@ export class PythonRuntime {
     }
     shared.set(SESSION_MARK, true);
     return w;
+  }
+
+  /**
+   * One request for the script or class `key` in a session's worker: `setup` (compiling or
+   * instantiating it) goes first when that worker has not had it yet; the reply as a value.
+   */
+  async keyedValue(worker: PythonWorker, key: string, setup: unknown[], message: unknown[], options: Omit<RequestOptions, 'timeoutMs'>): Promise<NxValue> {
+    worker.setup(key, setup);
+    return resultValue(await worker.request(message, { ...options, timeoutMs: this.options.scriptTimeoutMs }, key), options.what);
   }
 
   async dispose(): Promise<void> {
