@@ -3,9 +3,10 @@
 // device servers without a database, driven by the same PyTango client (client.py): the same
 // Sardana-like step scans, the two devices' calls alternating Record by Record, and the runs
 // alternating which device goes first. Before reporting, h5py checks that both files hold the same
-// data. Prints per-Record median/p99, OpenEntry, CloseEntry, file size and the ratios reference/nxsw.
+// data. Prints per-Record median/p99, OpenEntry and CloseEntry (medians over the scan and
+// --short-scans scans of 10 Records per run), file size and the ratios reference/nxsw.
 //   npm run build
-//   NXSW_REFERENCE_WRITER=/tmp/nxsdatawriter node bench/vs-reference/run.mjs [--records N] [--warmup W] [--runs R] [--keep]
+//   NXSW_REFERENCE_WRITER=/tmp/nxsdatawriter node bench/vs-reference/run.mjs [--records N] [--warmup W] [--runs R] [--short-scans S] [--keep]
 //   (a checkout of nexdatas/nxsdatawriter, e.g.
 //    git --git-dir=/work/.mirror/nexdatas+nxsdatawriter/repo archive HEAD | tar -x -C /tmp/nxsdatawriter;
 //    nxstools from NXSTOOLS, else /work/shared/reference/nxstools)
@@ -27,6 +28,7 @@ const arg = (name, dflt) => {
 const N = arg('--records', 2000);
 const WARMUP = arg('--warmup', 100);
 const RUNS = arg('--runs', 2);
+const SHORT_SCANS = arg('--short-scans', 4);
 const KEEP = process.argv.includes('--keep');
 const PYTHON = process.env.NXSW_PYTHON ?? '/usr/bin/python3';
 
@@ -108,7 +110,7 @@ try {
       const out = join(dir, `${scenario}-${run}`);
       mkdirSync(out);
       process.stderr.write(`run ${run + 1}/${RUNS}, ${scenario}: ${N} Records after ${WARMUP} warm-up, ${first} first ...\n`);
-      const t = await py(['scan', scenario, out, String(N), String(WARMUP), first, `nxsw=${nxswUrl}`, `reference=${reference.url}`]);
+      const t = await py(['scan', scenario, out, String(N), String(WARMUP), String(SHORT_SCANS), first, `nxsw=${nxswUrl}`, `reference=${reference.url}`]);
       for (const w of ['nxsw', 'reference']) {
         if (t[w].errors.length) throw new Error(`${w} reported errors in ${scenario}: ${t[w].errors.join('; ')}`);
         t[w].size = statSync(t[w].file).size;
@@ -138,8 +140,8 @@ for (const [scenario, runs] of Object.entries(scenarios)) {
   for (const w of ['nxsw', 'reference']) {
     summary[scenario][w] = {
       record: stats(runs.flatMap((r) => r[w].record_ms)),
-      open_entry_ms: median(runs.map((r) => r[w].open_entry_ms)),
-      close_entry_ms: median(runs.map((r) => r[w].close_entry_ms)),
+      open_entry_ms: median(runs.flatMap((r) => r[w].open_entry_ms)),
+      close_entry_ms: median(runs.flatMap((r) => r[w].close_entry_ms)),
       size_bytes: runs[0][w].size,
     };
   }
@@ -167,4 +169,5 @@ for (const [scenario, s] of Object.entries(summary)) {
   const [n, r] = [s.nxsw, s.reference];
   console.log(`${scenario.padEnd(9)} ${'ref/nxsw'.padEnd(12)} ${ratio(r.record.median_ms, n.record.median_ms).padStart(14)} ${ratio(r.record.p99_ms, n.record.p99_ms).padStart(12)} ${ratio(r.open_entry_ms, n.open_entry_ms).padStart(11)} ${ratio(r.close_entry_ms, n.close_entry_ms).padStart(12)} ${(r.size_bytes / n.size_bytes).toFixed(2).padStart(10)}×`);
 }
-console.log('(results: bench/results/vs-reference.json)');
+console.log(`Record median per run, nxsw / reference: ${Object.entries(scenarios).map(([sc, runs]) => `${sc} ${runs.map((r) => `${median(r.nxsw.record_ms).toFixed(2)} / ${median(r.reference.record_ms).toFixed(2)}`).join(', ')}`).join('; ')} ms`);
+console.log(`OpenEntry and CloseEntry: medians of ${RUNS * (1 + SHORT_SCANS)} calls each (results: bench/results/vs-reference.json)`);
