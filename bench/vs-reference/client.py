@@ -90,7 +90,9 @@ def scan(scenario, out_dir, n, warmup, short_scans, first, devices):
     t = {name: dict({label: [] for label in labels}, errors=[], file="%s/%s.nxs" % (out_dir, name)) for name in names}
     config = xml(scenario)
     glob = json.dumps({"data": {"title": "ascan %s -5.0 %.2f %d 0.1" % (MOTOR, (n + warmup) * 0.01 - 5, n + warmup),
-                                "start_time": "2026-12-03T12:00:00.000000+0100", "serialno": 1}})
+                                "start_time": "2026-12-03T12:00:00.000000+0100", "serialno": 1},
+                       # Sardana's recorder announces the scan's length (nxsw sizes chunks by it)
+                       "vars": {"npoints": n + warmup}})
     final = json.dumps({"data": {"end_time": "2026-12-03T12:05:00.000000+0100"}})
 
     def each(label, call, step=0):

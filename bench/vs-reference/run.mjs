@@ -130,9 +130,9 @@ try {
 } finally {
   reference?.stop();
   nxsw.stop();
+  if (KEEP) console.error(`files kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
-if (KEEP) console.error(`files kept in ${dir}`);
-else rmSync(dir, { recursive: true, force: true });
 
 const summary = {};
 for (const [scenario, runs] of Object.entries(scenarios)) {
