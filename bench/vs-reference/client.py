@@ -89,10 +89,12 @@ def scan(scenario, out_dir, n, warmup, short_scans, first, devices):
     labels = ["record_ms", "open_file_ms", "open_entry_ms", "close_entry_ms", "close_file_ms"]
     t = {name: dict({label: [] for label in labels}, errors=[], file="%s/%s.nxs" % (out_dir, name)) for name in names}
     config = xml(scenario)
-    glob = json.dumps({"data": {"title": "ascan %s -5.0 %.2f %d 0.1" % (MOTOR, (n + warmup) * 0.01 - 5, n + warmup),
-                                "start_time": "2026-12-03T12:00:00.000000+0100", "serialno": 1},
-                       # Sardana's recorder announces the scan's length (nxsw sizes chunks by it)
-                       "vars": {"npoints": n + warmup}})
+
+    def glob(points):
+        return json.dumps({"data": {"title": "ascan %s -5.0 %.2f %d 0.1" % (MOTOR, points * 0.01 - 5, points),
+                                    "start_time": "2026-12-03T12:00:00.000000+0100", "serialno": 1},
+                           # Sardana's recorder announces the scan's length (nxsw sizes chunks by it)
+                           "vars": {"npoints": points}})
     final = json.dumps({"data": {"end_time": "2026-12-03T12:05:00.000000+0100"}})
 
     def each(label, call, step=0):
@@ -113,7 +115,7 @@ def scan(scenario, out_dir, n, warmup, short_scans, first, devices):
 
         def settings(p, name):
             p.XMLSettings = config
-            p.JSONRecord = glob
+            p.JSONRecord = glob(n + warmup if e == 0 else SHORT)
 
         each("open_file_ms", open_file, e)
         each(None, settings, e)
