@@ -221,11 +221,9 @@ export class CdrReader {
 
 /** Bytes as latin-1 text (each byte one code unit), e.g. an object key; TextDecoder('latin1') is windows-1252. */
 export function decodeLatin1(bytes: Uint8Array): string {
-  // String.fromCharCode on chunks is the fastest latin-1 decoder without Buffer
-  if (bytes.length < 1024) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 1024) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 1024) as unknown as number[]);
-  return s;
+  // Node's 'latin1' is ISO-8859-1 byte for byte, and decodes in native code: a 24 MB XMLSettings
+  // takes ~15 ms instead of ~110 ms through String.fromCharCode chunks, which held the event loop
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 export class CdrWriter {
