@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kernel, WriterSession } from '../src/index.js';
 import { NxdlLibrary, nameMatches, nxdlLibrary, observeFile, parseDefinition, parseUnits, unitsFit, checkPlanAgainstNxdl, validateTree } from '../src/nxdl/index.js';
 import type { ObservedField, ObservedGroup, ObservedNode } from '../src/nxdl/index.js';
@@ -185,51 +186,33 @@ test('maxOccurs of a site\'s base classes: warnings where more children match an
   }
 });
 
-/** a site definition whose dims are expressions of its symbols (NXtomophase's kind) */
-const SUMS_NXDL = `<definition name="NXsums" category="application" type="group">
-  <symbols><symbol name="nDark"/><symbol name="nBright"/><symbol name="nSample"/></symbols>
-  <group type="NXentry"><field name="definition"/>
-    <group type="NXdetector" name="dark"><field name="data"><dimensions rank="1"><dim index="1" value="nDark"/></dimensions></field></group>
-    <group type="NXdetector" name="bright"><field name="data"><dimensions rank="1"><dim index="1" value="nBright"/></dimensions></field></group>
-    <group type="NXdetector" name="sample"><field name="data"><dimensions rank="1"><dim index="1" value="nSample"/></dimensions></field></group>
-    <group type="NXmonitor" name="control">
-      <field name="integral"><dimensions rank="1"><dim index="1" value="nDark + nBright + nSample"/></dimensions></field>
-      <field name="edges" minOccurs="0"><dimensions rank="1"><dim index="1" value="nSample+1"/></dimensions></field>
-      <field name="ghost" minOccurs="0"><dimensions rank="1"><dim index="1" value="nGhost - 1"/></dimensions></field>
-    </group>
-  </group></definition>`;
+/** a site folder with NXsums, whose dims are expressions of its symbols (NXtomophase's kind); the e2e tests use it too */
+const SITE_NXDL = fileURLToPath(new URL('../../test/fixtures/nxdl-site', import.meta.url));
 
 test('dims given as expressions: a sum of symbols and whole numbers, checked where every symbol has a length', () => {
-  const t = tempDir();
-  try {
-    mkdirSync(join(t.dir, 'applications'));
-    writeFileSync(join(t.dir, 'applications', 'NXsums.nxdl.xml'), SUMS_NXDL);
-    const site = new NxdlLibrary(t.dir);
-    const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
-    const list = (n: number) => Array.from({ length: n }, (_, k) => k).join(' ');
-    const data = (name: string, inside: string) => `<group type="NXdetector" name="${name}"><field name="data" type="NX_INT32">${inside}</field></group>`;
-    const config = (sample: string, integral: number, edges: number) => session.parse(`<definition><group type="NXentry" name="e"><field name="definition">NXsums</field>
+  const site = new NxdlLibrary(SITE_NXDL);
+  const session = new WriterSession({ extensions: Kernel.withExtensions([]) });
+  const list = (n: number) => Array.from({ length: n }, (_, k) => k).join(' ');
+  const data = (name: string, inside: string) => `<group type="NXdetector" name="${name}"><field name="data" type="NX_INT32">${inside}</field></group>`;
+  const config = (sample: string, integral: number, edges: number) => session.parse(`<definition><group type="NXentry" name="e"><field name="definition">NXsums</field>
       ${data('dark', `<dimensions rank="1"/>${list(2)}`)}${data('bright', `<dimensions rank="1"/>${list(3)}`)}${data('sample', sample)}
       <group type="NXmonitor" name="control"><field name="integral" type="NX_INT32"><dimensions rank="1"/>${list(integral)}</field>
         <field name="edges" type="NX_INT32"><dimensions rank="1"/>${list(edges)}</field><field name="ghost" type="NX_INT32"><dimensions rank="1"/>${list(7)}</field></group>
     </group></definition>`);
-    const symbols = (r: ReturnType<typeof checkPlanAgainstNxdl>) => r.findings.filter((f) => f.code.startsWith('SYMBOL')).map((f) => `${f.severity} ${f.code} ${f.definition} ${f.where.path}: ${f.message}`);
-    const four = `<dimensions rank="1"/>${list(4)}`;
-    // 2 + 3 + 4 = 9, 4 + 1 = 5; nGhost has no axis: ghost is not checked
-    assert.deepEqual(symbols(checkPlanAgainstNxdl(config(four, 9, 5), site)), []);
-    assert.deepEqual(symbols(checkPlanAgainstNxdl(config(four, 8, 4), site)), [
-      'error SYMBOL NXsums/ENTRY/control/integral /definition/group[e:NXentry]/group[control:NXmonitor]/field[integral]: field integral: axis 1 has length 8 where NXsums gives it nDark + nBright + nSample = 9 (nDark: data axis 1 has length 2 (NXsums/ENTRY/dark/data; line 2, column 78, at /definition/group[e:NXentry]/group[dark:NXdetector]/field[data]); nBright: data axis 1 has length 3 (NXsums/ENTRY/bright/data; line 2, column 193, at /definition/group[e:NXentry]/group[bright:NXdetector]/field[data]); nSample: data axis 1 has length 4 (NXsums/ENTRY/sample/data; line 2, column 310, at /definition/group[e:NXentry]/group[sample:NXdetector]/field[data]))',
-      'error SYMBOL NXsums/ENTRY/control/edges /definition/group[e:NXentry]/group[control:NXmonitor]/field[edges]: field edges: axis 1 has length 4 where NXsums gives it nSample+1 = 5 (nSample: data axis 1 has length 4 (NXsums/ENTRY/sample/data; line 2, column 310, at /definition/group[e:NXentry]/group[sample:NXdetector]/field[data]))',
-    ]);
-    // sample frames from the records: only the scan tells
-    const step = '<strategy mode="STEP"/><datasource type="CLIENT"><record name="frame"/></datasource>';
-    assert.deepEqual(symbols(checkPlanAgainstNxdl(config(step, 9, 5), site)).map((x) => x.split(':')[0]), [
-      'warning SYMBOL_UNKNOWN NXsums/ENTRY/control/integral /definition/group[e',
-      'warning SYMBOL_UNKNOWN NXsums/ENTRY/control/edges /definition/group[e',
-    ]);
-  } finally {
-    t.cleanup();
-  }
+  const symbols = (r: ReturnType<typeof checkPlanAgainstNxdl>) => r.findings.filter((f) => f.code.startsWith('SYMBOL')).map((f) => `${f.severity} ${f.code} ${f.definition} ${f.where.path}: ${f.message}`);
+  const four = `<dimensions rank="1"/>${list(4)}`;
+  // 2 + 3 + 4 = 9, 4 + 1 = 5; nGhost has no axis: ghost is not checked
+  assert.deepEqual(symbols(checkPlanAgainstNxdl(config(four, 9, 5), site)), []);
+  assert.deepEqual(symbols(checkPlanAgainstNxdl(config(four, 8, 4), site)), [
+    'error SYMBOL NXsums/ENTRY/control/integral /definition/group[e:NXentry]/group[control:NXmonitor]/field[integral]: field integral: axis 1 has length 8 where NXsums gives it nDark + nBright + nSample = 9 (nDark: data axis 1 has length 2 (NXsums/ENTRY/dark/data; line 2, column 78, at /definition/group[e:NXentry]/group[dark:NXdetector]/field[data]); nBright: data axis 1 has length 3 (NXsums/ENTRY/bright/data; line 2, column 193, at /definition/group[e:NXentry]/group[bright:NXdetector]/field[data]); nSample: data axis 1 has length 4 (NXsums/ENTRY/sample/data; line 2, column 310, at /definition/group[e:NXentry]/group[sample:NXdetector]/field[data]))',
+    'error SYMBOL NXsums/ENTRY/control/edges /definition/group[e:NXentry]/group[control:NXmonitor]/field[edges]: field edges: axis 1 has length 4 where NXsums gives it nSample+1 = 5 (nSample: data axis 1 has length 4 (NXsums/ENTRY/sample/data; line 2, column 310, at /definition/group[e:NXentry]/group[sample:NXdetector]/field[data]))',
+  ]);
+  // sample frames from the records: only the scan tells
+  const step = '<strategy mode="STEP"/><datasource type="CLIENT"><record name="frame"/></datasource>';
+  assert.deepEqual(symbols(checkPlanAgainstNxdl(config(step, 9, 5), site)).map((x) => x.split(':')[0]), [
+    'warning SYMBOL_UNKNOWN NXsums/ENTRY/control/integral /definition/group[e',
+    'warning SYMBOL_UNKNOWN NXsums/ENTRY/control/edges /definition/group[e',
+  ]);
 });
 
 test('an NXsubentry naming an application definition is checked against it; its entry against the base classes', () => {

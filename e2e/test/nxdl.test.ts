@@ -691,21 +691,8 @@ with h5py.File(sys.argv[1], 'w') as f:
 test('dims given as expressions in files from h5py (a site definition: integral is nDark + nBright + nSample long)', { skip: serviceSkip('h5py', haveH5py(), 'apt-get install python3-h5py') }, async () => {
   const t = tempDir();
   try {
-    const { mkdirSync, writeFileSync } = await import('node:fs');
-    mkdirSync(join(t.dir, 'nxdl', 'applications'), { recursive: true });
-    writeFileSync(join(t.dir, 'nxdl', 'applications', 'NXsums.nxdl.xml'), `<definition name="NXsums" category="application" type="group">
-  <symbols><symbol name="nDark"/><symbol name="nBright"/><symbol name="nSample"/></symbols>
-  <group type="NXentry"><field name="definition"/>
-    <group type="NXdetector" name="dark"><field name="data"><dimensions rank="1"><dim index="1" value="nDark"/></dimensions></field></group>
-    <group type="NXdetector" name="bright"><field name="data"><dimensions rank="1"><dim index="1" value="nBright"/></dimensions></field></group>
-    <group type="NXdetector" name="sample"><field name="data"><dimensions rank="1"><dim index="1" value="nSample"/></dimensions></field></group>
-    <group type="NXmonitor" name="control">
-      <field name="integral"><dimensions rank="1"><dim index="1" value="nDark + nBright + nSample"/></dimensions></field>
-      <field name="edges" minOccurs="0"><dimensions rank="1"><dim index="1" value="nSample+1"/></dimensions></field>
-      <field name="ghost" minOccurs="0"><dimensions rank="1"><dim index="1" value="nGhost - 1"/></dimensions></field>
-    </group>
-  </group></definition>`);
-    const site = nxdlLibrary(join(t.dir, 'nxdl'));
+    // the site folder core's NXDL tests use
+    const site = nxdlLibrary(join(REPO, 'core/test/fixtures/nxdl-site'));
     const write = (name: string, integral: number) => {
       const file = join(t.dir, name);
       const r = spawnSync(SYSTEM_PYTHON, ['-c', `
