@@ -174,3 +174,38 @@ export function linkOf(h5: H5Lib, file: string, loc: Hid, name: string, where: s
   const [target, next] = text(1);
   return { kind: 'external', file: target, path: text(next)[0] };
 }
+
+/** H5_index_t and H5_iter_order_t values the sink and the reader iterate with */
+export const INDEX_NAME = 0;
+export const INDEX_CRT_ORDER = 1;
+export const ITER_INC = 0;
+
+/**
+ * The names of an object's attributes: in creation order when asked for and the file tracks it
+ * (nxsw's files), else in name order. `fail` throws for a name the library cannot give.
+ */
+export function attributeNamesOf(h5: H5Lib, obj: Hid, creationOrder: boolean, fail: () => never): string[] {
+  const { fn } = h5;
+  const names: string[] = [];
+  let buf = new Uint8Array(256);
+  let index = creationOrder ? INDEX_CRT_ORDER : INDEX_NAME;
+  for (let i = 0; ; i++) {
+    let n = Number(fn.H5Aget_name_by_idx(obj, '.', index, ITER_INC, i, buf, buf.length, 0));
+    if (n < 0 && index === INDEX_CRT_ORDER && i === 0) {
+      h5.errorStack(); // the file does not track creation order
+      index = INDEX_NAME;
+      i--;
+      continue;
+    }
+    if (n < 0) {
+      h5.errorStack(); // past the last attribute
+      return names;
+    }
+    if (n >= buf.length) {
+      buf = new Uint8Array(n + 1);
+      n = Number(fn.H5Aget_name_by_idx(obj, '.', index, ITER_INC, i, buf, buf.length, 0));
+      if (n < 0) fail();
+    }
+    names.push(Buffer.from(buf.buffer, 0, n).toString('utf8'));
+  }
+}

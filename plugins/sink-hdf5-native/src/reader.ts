@@ -16,16 +16,13 @@ import {
   type ElementType, type ReadAttribute, type ReadField, type ReadGroup, type ReadNode, type SinkReader,
 } from '@nxsw/core';
 import { hdf5, type H5Lib, type Hid } from './lib.js';
-import { elementTypeOf, linkOf, openHere, readStored, reason, shapeOf, typeLabelOf } from './common.js';
+import { INDEX_CRT_ORDER, INDEX_NAME, ITER_INC, attributeNamesOf, elementTypeOf, linkOf, openHere, readStored, reason, shapeOf, typeLabelOf } from './common.js';
 
 const F_ACC_RDONLY = 0;
 const F_ACC_SWMR_READ = 0x40;
 const F_OBJ_ALL = 0x1f;
 const I_GROUP = 2;
 const I_DATASET = 5;
-const INDEX_NAME = 0;
-const INDEX_CRT_ORDER = 1;
-const ITER_INC = 0;
 const VARIABLE = 0xffffffffffffffffn;
 const CSET_UTF8 = 1;
 const S_SCALAR = 0;
@@ -198,29 +195,7 @@ class NativeReader implements SinkReader {
 
   /** attribute names in creation order where the file tracks it, else in name order */
   private attributeNames(obj: Hid, path: string): string[] {
-    const { fn } = this.h5;
-    const names: string[] = [];
-    let buf = new Uint8Array(256);
-    let index = INDEX_CRT_ORDER;
-    for (let i = 0; ; i++) {
-      let n = Number(fn.H5Aget_name_by_idx(obj, '.', index, ITER_INC, i, buf, buf.length, 0));
-      if (n < 0 && index === INDEX_CRT_ORDER && i === 0) {
-        this.h5.errorStack();
-        index = INDEX_NAME;
-        i--;
-        continue;
-      }
-      if (n < 0) {
-        this.h5.errorStack(); // past the last attribute
-        return names;
-      }
-      if (n >= buf.length) {
-        buf = new Uint8Array(n + 1);
-        n = Number(fn.H5Aget_name_by_idx(obj, '.', index, ITER_INC, i, buf, buf.length, 0));
-        if (n < 0) this.fail(`list the attributes of ${path}`);
-      }
-      names.push(Buffer.from(buf.buffer, 0, n).toString('utf8'));
-    }
+    return attributeNamesOf(this.h5, obj, true, () => this.fail(`list the attributes of ${path}`));
   }
 
   /** each attribute is opened (and closed) when its type, shape or value is asked for */

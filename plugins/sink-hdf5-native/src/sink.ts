@@ -15,7 +15,7 @@ import {
   type VirtualFieldSpec, type Hyperslab, type SinkReader,
 } from '@nxsw/core';
 import { hdf5, type H5Lib, type Hid } from './lib.js';
-import { allocateOf, elementTypeOf, linkOf, openHere, readStored, reason, shapeOf } from './common.js';
+import { INDEX_NAME, ITER_INC, allocateOf, attributeNamesOf, elementTypeOf, linkOf, openHere, readStored, reason, shapeOf } from './common.js';
 import { openNativeReader } from './reader.js';
 import { LIBVER } from './versions.js';
 
@@ -46,9 +46,6 @@ const I_DATASET = 5;
 const CSET_UTF8 = 1;
 const D_CHUNKED = 2;
 const D_VIRTUAL = 3;
-const INDEX_NAME = 0;
-const INDEX_CRT_ORDER = 1;
-const ITER_INC = 0;
 const CRT_ORDER_TRACKED_INDEXED = 3;
 const Z_FLAG_OPTIONAL = 1;
 
@@ -257,30 +254,10 @@ abstract class NativeNode {
 
   attributeNames(): string[] {
     const st = this.state;
-    const { fn } = st.h5;
     const obj = this.handle('list attributes of');
-    const names: string[] = [];
-    let buf = new Uint8Array(256);
-    // creation order where the file tracks it (nxsw's files), else name order
-    let index = st.opts.trackOrder ? INDEX_CRT_ORDER : INDEX_NAME;
-    for (let i = 0; ; i++) {
-      let n = Number(fn.H5Aget_name_by_idx(obj, '.', index, ITER_INC, i, buf, buf.length, 0));
-      if (n < 0 && index === INDEX_CRT_ORDER && i === 0) {
-        st.h5.errorStack();
-        index = INDEX_NAME;
-        i--;
-        continue;
-      }
-      if (n < 0) {
-        st.h5.errorStack(); // past the last attribute
-        return names;
-      }
-      if (n >= buf.length) {
-        buf = new Uint8Array(n + 1);
-        n = Number(fn.H5Aget_name_by_idx(obj, '.', index, ITER_INC, i, buf, buf.length, 0));
-      }
-      names.push(Buffer.from(buf.buffer, 0, n).toString('utf8'));
-    }
+    return attributeNamesOf(st.h5, obj, st.opts.trackOrder, () => {
+      throw new NxswError('FILE_ERROR', `${st.path}: cannot list attributes of ${this.path}: ${reason(st.h5.errorStack())}`);
+    });
   }
 
   getAttribute(name: string): NxValue | undefined {
