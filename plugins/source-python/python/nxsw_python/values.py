@@ -99,17 +99,21 @@ def from_python(value, where="the value"):
     etype = etype or "float64"
     if etype == "string":
         return Array("string", shape, [_text(v) for v in leaves])
-    code = STRUCT_CODES[etype]
     try:
-        if etype == "bool":
-            leaves = [1 if v else 0 for v in leaves]
-        elif "float" in etype:
-            leaves = [float(v) for v in leaves]
-        else:
-            leaves = [int(v) for v in leaves]
-        return Array(etype, shape, struct.pack("<%d%s" % (len(leaves), code), *leaves))
+        return Array(etype, shape, _pack(etype, leaves))
     except (struct.error, OverflowError) as e:
         raise ValueError("%s cannot be stored as %s: %s" % (where, etype, e))
+
+
+def _pack(etype, leaves):
+    """numbers as the little-endian bytes of a numeric element type (struct.error or OverflowError when they do not fit)"""
+    if etype == "bool":
+        leaves = [1 if v else 0 for v in leaves]
+    elif "float" in etype:
+        leaves = [float(v) for v in leaves]
+    else:
+        leaves = [int(v) for v in leaves]
+    return struct.pack("<%d%s" % (len(leaves), STRUCT_CODES[etype]), *leaves)
 
 
 def _flatten(node, shape, depth, out, where):
@@ -149,15 +153,9 @@ def cast(arr, dtype, where="the value"):
     flat = struct.unpack("<%d%s" % (n, STRUCT_CODES[arr.type]), arr.data)
     if etype == "string":
         return Array("string", arr.shape, [str(v) for v in flat])
-    if etype == "bool":
-        flat = [1 if v else 0 for v in flat]
-    elif "float" in etype:
-        flat = [float(v) for v in flat]
-    else:
-        flat = [int(v) for v in flat]
     try:
-        return Array(etype, arr.shape, struct.pack("<%d%s" % (n, STRUCT_CODES[etype]), *flat))
-    except struct.error as e:
+        return Array(etype, arr.shape, _pack(etype, flat))
+    except (struct.error, OverflowError) as e:
         raise ValueError("%s cannot be stored as %s (the decoder's dtype): %s" % (where, dtype, e))
 
 
