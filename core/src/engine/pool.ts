@@ -50,6 +50,9 @@ function tick(): void {
   }
 }
 
+/** every member of T present, optional ones included (possibly undefined): the compiler catches a getter TimeLimit misses */
+type Present<T> = { [K in keyof Required<T>]: T[K] };
+
 /**
  * One time limit shared by the reads of a pool that have the same limit, and the ReadContext
  * those reads get: one rejection that every read races. The context's fields come from the
@@ -57,7 +60,7 @@ function tick(): void {
  * (those were pretenured by V8 and grew the old heap with every Record). The AbortSignal is
  * made only when a source asks for it (CLIENT-like sources never do).
  */
-class TimeLimit implements ReadContext {
+class TimeLimit implements ReadContext, Present<ReadContext> {
   readonly expired: Promise<never>;
   readonly deadline: number;
   private reject!: (e: Error) => void;
@@ -81,8 +84,6 @@ class TimeLimit implements ReadContext {
   get localJson() { return this.base.localJson; }
   get shared() { return this.base.shared; }
   get file() { return this.base.file; }
-  // every ReadContext member the base has must be forwarded: a missing getter is undefined to
-  // sources (the split state was, so PYEVAL saw currentfileid 0 in split files)
   get split() { return this.base.split; }
   get settings() { return this.base.settings; }
   decoder(name: string) { return this.base.decoder(name); }
