@@ -504,7 +504,11 @@ export class WriterSession {
       } catch {
         // an unknown type is reported where the sources are created
       }
-      if (t?.vet) byType.set(t, [...(byType.get(t) ?? []), el]);
+      if (t?.vet) {
+        const els = byType.get(t);
+        if (els) els.push(el);
+        else byType.set(t, [el]);
+      }
       for (const child of childElements(el, 'datasource')) add(child.attributes.type?.trim(), child);
     };
     for (const sp of planSources(plan)) add(sp.type, sp.el);
