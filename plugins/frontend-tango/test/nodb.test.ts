@@ -289,20 +289,36 @@ out["values"] = values
 });
 
 test('polling without a database: failed reads sit in the history between good ones, in order', { skip }, async () => {
+  // The ring keeps the last 10 readings; how many fall in each phase depends on how long OpenEntry
+  // takes on a loaded machine, so each reading is judged by its own time against the phase
+  // boundaries the client saw, not by its position.
   const out = await py(url2, `${reset}
 dev.poll_attribute("XMLSettings", 100)
 dev.FileName = ${JSON.stringify(join(fx.dir, 'poll-history.nxs'))}
 dev.XMLSettings = ${JSON.stringify(XML_C1)}
-dev.OpenFile(); time.sleep(0.45)
-dev.OpenEntry(); time.sleep(0.45)   # XMLSettings cannot be read in EXTRACT
-dev.CloseEntry(); time.sleep(0.45)
+dev.OpenFile(); time.sleep(0.3)
+t_entry_called = time.time(); dev.OpenEntry(); t_entry_done = time.time()
+time.sleep(0.35)   # XMLSettings cannot be read in EXTRACT
+t_close_called = time.time(); dev.CloseEntry(); t_close_done = time.time()
+time.sleep(0.35)
 dev.CloseFile()
 h = dev.attribute_history("XMLSettings", 10)
 dev.stop_poll_attribute("XMLSettings")
-out["history"] = ["failed:" + x.get_err_stack()[0].reason if x.has_failed else ("xml" if x.value == ${JSON.stringify(XML_C1)} else x.value) for x in h]
+out["bounds"] = [t_entry_called, t_entry_done, t_close_called, t_close_done]
+out["history"] = [[x.get_date().totime(), "failed:" + x.get_err_stack()[0].reason if x.has_failed else ("xml" if x.value == ${JSON.stringify(XML_C1)} else x.value)] for x in h]
 `);
-  const h = (out.history as string[]).join(' ');
-  assert.match(h, /^(xml )+(failed:API_AttrNotAllowed )+(xml ?)+$/, h);
+  const [entryCalled, entryDone, closeCalled, closeDone] = out.bounds as number[];
+  const history = out.history as [number, string][];
+  const shown = history.map(([t, what]) => `${(t - entryCalled).toFixed(3)}:${what}`).join(' ');
+  const times = history.map(([t]) => t);
+  assert.deepEqual(times, [...times].sort((a, b) => a - b), `the history is oldest first: ${shown}`);
+  for (const [t, what] of history) {
+    if (t > entryDone && t < closeCalled) assert.equal(what, 'failed:API_AttrNotAllowed', `a reading in EXTRACT fails: ${shown}`);
+    else if (t < entryCalled || t > closeDone) assert.equal(what, 'xml', `a reading outside EXTRACT holds the XML: ${shown}`);
+    else assert.ok(what === 'xml' || what === 'failed:API_AttrNotAllowed', `a reading while the state changes is one or the other: ${shown}`);
+  }
+  const kinds = history.map(([, what]) => what).join(' ');
+  assert.match(kinds, /failed:API_AttrNotAllowed( xml)+$/, `good readings follow the failed ones: ${shown}`);
 });
 
 test('a device:: logging target gets Log commands, as Astor\'s LogViewer does', { skip }, async () => {
