@@ -288,7 +288,8 @@ ds.r = commonblock["n"]</result></datasource></field></group></definition>`);
     const hanging = s.record('{"data": {"hang": 1}}');
     // the event loop is free while the script spins in its own process
     await new Promise((r) => setTimeout(r, 100));
-    assert.ok(performance.now() - started < 400, 'a timer fired late: the server was blocked');
+    // blocked would mean until the 1500 ms limit; the margin is for a loaded machine
+    assert.ok(performance.now() - started < 1000, 'a timer fired late: the server was blocked');
     assert.equal(s.state, 'RUNNING');
     await hanging;
     assert.ok(performance.now() - started < 6000);
