@@ -6,7 +6,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { serviceSkip } from '@nxsw/core/testkit';
 import { changesTangoTest, havePyTango, pytango, stackUp, TANGO_HOST, TEST_DEVICE } from './helpers/stack.js';
 import { Orb } from '../src/orb.js';
@@ -16,6 +15,7 @@ import { AttrData, AttributeReading } from '../src/attribute-value.js';
 import { AttrDataFormat, AttrWriteType, CmdArgType, DevState } from '../src/enums.js';
 import { TangoDevFailed, TangoTimeoutError } from '../src/errors.js';
 import { iorToObjectRef } from '../src/ior.js';
+import { freePort } from '../src/testkit.js';
 
 const up = await stackUp();
 const skip = serviceSkip('Tango stack (DataBaseds + TangoTest)', up, `run scripts/tango-stack.sh start; TANGO_HOST=${TANGO_HOST}`);
@@ -248,13 +248,3 @@ test('#dbase=no: direct addressing of a TangoTest started without database', { s
     child?.kill();
   }
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
