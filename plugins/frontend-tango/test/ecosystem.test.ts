@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serviceSkip } from '@nxsw/core/testkit';
+import type { Logger } from '@nxsw/core';
 import { deleteServer, havePyTango, py, PY_REASON, serverPerFile, TANGO_HOST, tangoDbUp, tangoEnv, XML_C1 } from './helpers.js';
 
 const env = tangoEnv;
@@ -15,7 +16,9 @@ const skip = serviceSkip('a Tango database with PyTango', tangoDbUp() && havePyT
 const INSTANCE = `nxsweco${process.pid}`;
 const SERVER = `NXSDataWriter/${INSTANCE}`;
 const DEVICE = `test/nxsweco/${process.pid}`;
-const fx = serverPerFile(skip, { tmpPrefix: 'nxsw-tango-eco-', args: ['--instance', INSTANCE, '--device', DEVICE, '--tango-host', TANGO_HOST], cleanup: () => deleteServer(SERVER) });
+const warnings: string[] = [];
+const log: Logger = { debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
+const fx = serverPerFile(skip, { tmpPrefix: 'nxsw-tango-eco-', args: ['--instance', INSTANCE, '--device', DEVICE, '--tango-host', TANGO_HOST], cleanup: () => deleteServer(SERVER), log });
 before(fx.setUp);
 after(fx.tearDown);
 
@@ -173,6 +176,36 @@ out["status"] = list(adm.DevPollStatus(dev.name()))
   assert.equal(after.history, 3);
   assert.deepEqual(after.props, { polled_attr: [], polled_cmd: [] });
   assert.deepEqual(after.status, []);
+});
+
+test('polling ring depths from the database (poll_ring_depth, attr_/cmd_poll_ring_depth), read when the server starts', { skip }, async () => {
+  await run(`
+dev.put_property({"poll_ring_depth": ["4"], "attr_poll_ring_depth": ["StepsPerFile", "25"], "cmd_poll_ring_depth": ["Status", "oops"]})
+`);
+  await fx.restart();
+  try {
+    const out = await run(`
+dev.poll_attribute("StepsPerFile", 20)
+dev.poll_attribute("CanFail", 20)
+dev.poll_command("Status", 20)
+time.sleep(1.0)
+out["attr"] = len(dev.attribute_history("StepsPerFile", 100))
+out["device"] = len(dev.attribute_history("CanFail", 100))
+out["cmd"] = len(dev.command_history("Status", 100))
+out["status"] = list(adm.DevPollStatus(dev.name()))
+dev.stop_poll_attribute("StepsPerFile"); dev.stop_poll_attribute("CanFail"); dev.stop_poll_command("Status")
+`);
+    assert.equal(out.attr, 25, 'attr_poll_ring_depth: StepsPerFile keeps 25 readings');
+    assert.equal(out.device, 4, 'poll_ring_depth: other attributes keep 4');
+    assert.equal(out.cmd, 4, 'a depth that is not a number falls back to poll_ring_depth');
+    const status = (out.status as string[]).join('\n');
+    assert.match(status, /Polled attribute name = StepsPerFile\nPolling period \(mS\) = 20\nPolling ring buffer depth = 25\n/);
+    assert.match(status, /Polled attribute name = CanFail\nPolling period \(mS\) = 20\nPolling ring buffer depth = 4\n/);
+    assert.ok(warnings.some((w) => /cmd_poll_ring_depth Status 'oops' is not a positive integer/.test(w)), `the bad depth is reported: ${warnings.join('\n')}`);
+  } finally {
+    await run(`dev.delete_property(["poll_ring_depth", "attr_poll_ring_depth", "cmd_poll_ring_depth"])`);
+    await fx.restart();
+  }
 });
 
 test('min_value/max_value bound writes; limits cppTango refuses in set_attribute_config are refused with its reasons', { skip }, async () => {

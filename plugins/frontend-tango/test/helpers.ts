@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { Kernel, NxswError, scalar, type DataSource, type DataSourceType, type ExtensionBase, type NxValue, type ReadContext, type XmlElement } from '@nxsw/core';
+import { Kernel, NxswError, scalar, type DataSource, type DataSourceType, type ExtensionBase, type Logger, type NxValue, type ReadContext, type XmlElement } from '@nxsw/core';
 import { SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { GiopStreamParser, type GiopMessage } from '@nxsw/tango-wire';
 import { TangoFrontEnd, type RunningTangoServer } from '../src/index.js';
@@ -41,11 +41,11 @@ class SlowSourceType implements DataSourceType {
 }
 
 /** The installed plugins' extensions plus the SLOW test datasource. */
-export async function testKernel(): Promise<Kernel> {
+export async function testKernel(log?: Logger): Promise<Kernel> {
   const installed = await Kernel.start({ cwd: REPO_ROOT });
   const all: ExtensionBase[] = [];
   for (const kind of ['datasource', 'sink', 'tag', 'decoder']) all.push(...installed.list(kind));
-  return Kernel.withExtensions([...all, new SlowSourceType()]);
+  return Kernel.withExtensions([...all, new SlowSourceType()], log);
 }
 
 export async function startServer(kernel: Kernel, args: string[]): Promise<RunningTangoServer> {
@@ -87,9 +87,9 @@ export interface ServerFixture {
  * and a test kernel, starts the server with `args` and calls `started` (for values derived from
  * the server, such as URLs: node:test runs a file's top-level before() hooks concurrently, so a
  * second hook could not rely on this one); tearDown stops it, runs `cleanup` (e.g. deleteServer)
- * and removes the dir. With `skip` set neither does anything.
+ * and removes the dir. `log` receives the server's log (default: the kernel's). With `skip` set neither does anything.
  */
-export function serverPerFile(skip: string | false, opts: { tmpPrefix: string; args: string[]; started?: (srv: RunningTangoServer) => void; cleanup?: () => Promise<void> }): ServerFixture {
+export function serverPerFile(skip: string | false, opts: { tmpPrefix: string; args: string[]; started?: (srv: RunningTangoServer) => void; cleanup?: () => Promise<void>; log?: Logger }): ServerFixture {
   let kernel: Kernel | undefined;
   let srv: RunningTangoServer | undefined;
   let dir: string | undefined;
@@ -103,7 +103,7 @@ export function serverPerFile(skip: string | false, opts: { tmpPrefix: string; a
     setUp: async () => {
       if (skip) return;
       dir = mkdtempSync(join(tmpdir(), opts.tmpPrefix));
-      kernel = await testKernel();
+      kernel = await testKernel(opts.log);
       const running = await fx.start();
       opts.started?.(running);
     },

@@ -1,7 +1,8 @@
 /**
  * Polling as cppTango does it, on the event loop: per device, attributes and commands read at
- * their own period, each result kept in a ring buffer (depth 10, cppTango's default) that
- * read_attribute_history_* and command_inout_history_* answer from, every attribute reading
+ * their own period, each result kept in a ring buffer that read_attribute_history_* and
+ * command_inout_history_* answer from (depth 10, cppTango's default, or the device's
+ * poll_ring_depth / attr_poll_ring_depth / cmd_poll_ring_depth properties), every attribute reading
  * handed to the device's events (periodic, change, archive). DevPollStatus text is cppTango's,
  * which Astor's polling panels parse.
  */
@@ -13,7 +14,17 @@ import type { CdrWriter } from '../cdr.js';
 import { tc, writeAny } from '../typecode.js';
 import { toAttrData, type AttrValue } from './model.js';
 
+/** cppTango's DefaultPollRingDepth */
 export const POLL_RING_DEPTH = 10;
+
+/** The ring depths a device's properties set (cppTango reads them when the device starts). */
+export interface RingDepths {
+  /** poll_ring_depth: every polled object's depth unless one of its own is set */
+  device?: number;
+  /** attr_poll_ring_depth / cmd_poll_ring_depth: lower-case object name → depth */
+  attribute?: ReadonlyMap<string, number>;
+  command?: ReadonlyMap<string, number>;
+}
 /** cppTango refuses periods below this (MIN_POLL_PERIOD) */
 export const MIN_POLL_PERIOD_MS = 5;
 
@@ -32,6 +43,7 @@ interface PolledObject {
   period: number;
   timer: NodeJS.Timeout | undefined;
   readonly ring: (AttributeReading | CommandRecord)[];
+  readonly depth: number;
   /** ms the last reading took */
   lastDuration: number;
   /** Date.now() of the ring's records, newest last */
@@ -54,6 +66,7 @@ export interface PollSource {
 export class DevicePoller {
   private readonly objects = new Map<string, PolledObject>();
   private running = true;
+  private depths: RingDepths = {};
 
   constructor(private readonly source: PollSource) {}
 
@@ -73,6 +86,15 @@ export class DevicePoller {
     return this.objects.size === 0;
   }
 
+  /** The ring depths for objects added from now on (the device's properties, read at its start). */
+  setRingDepths(depths: RingDepths): void {
+    this.depths = depths;
+  }
+
+  private depthOf(kind: PolledKind, name: string): number {
+    return this.depths[kind]?.get(name.toLowerCase()) ?? this.depths.device ?? POLL_RING_DEPTH;
+  }
+
   /** AddObjPolling */
   add(kind: PolledKind, name: string, period: number): void {
     const canonical = this.canonical(kind, name);
@@ -81,7 +103,7 @@ export class DevicePoller {
       throw devFailed('API_AlreadyPolled', `${kind === 'attribute' ? 'Attribute' : 'Command'} ${canonical} already polled`, origin);
     }
     checkPeriod(period, origin);
-    const o: PolledObject = { kind, name: canonical, period, timer: undefined, ring: [], stamps: [], lastDuration: 0, busy: false };
+    const o: PolledObject = { kind, name: canonical, period, timer: undefined, ring: [], depth: this.depthOf(kind, canonical), stamps: [], lastDuration: 0, busy: false };
     this.objects.set(this.key(kind, canonical), o);
     if (this.running) this.arm(o, true);
   }
@@ -142,7 +164,7 @@ export class DevicePoller {
       const lines = [
         `Polled ${o.kind} name = ${o.name}`,
         `Polling period (mS) = ${o.period}`,
-        `Polling ring buffer depth = ${POLL_RING_DEPTH}`,
+        `Polling ring buffer depth = ${o.depth}`,
       ];
       if (o.ring.length === 0) {
         lines.push(`No data recorded yet`);
@@ -202,7 +224,7 @@ export class DevicePoller {
       o.lastDuration = performance.now() - t0;
       o.ring.push(rec);
       o.stamps.push(Date.now());
-      if (o.ring.length > POLL_RING_DEPTH) {
+      if (o.ring.length > o.depth) {
         o.ring.shift();
         o.stamps.shift();
       }

@@ -25,7 +25,7 @@ import { OMNI_MINOR, systemException, type GiopRequest, type ReplyWriter } from 
 import { fromAttrData, reasonOf, toAttrData, type AttributeSpec, type AttrValue, type CommandSpec, type TangoDevice } from './model.js';
 import { applyProperties, checkLimitProperties, configChanges, MEMORIZED_PROPERTY, type DeviceStore } from './attr-config.js';
 import { DeviceEvents } from './events.js';
-import { DevicePoller, writeAttrHistory45, writeAttrHistoryList, writeCmdHistory4, writeCmdHistoryList, type PolledKind } from './polling.js';
+import { DevicePoller, type RingDepths, writeAttrHistory45, writeAttrHistoryList, writeCmdHistory4, writeCmdHistoryList, type PolledKind } from './polling.js';
 import { DeviceLock, type Client } from './lock.js';
 import { blackBoxEntry, hostOf, type BlackBoxCall } from './black-box.js';
 import type { ZmqEventSupplier } from './zmq-supplier.js';
@@ -552,7 +552,8 @@ export class DeviceServant {
     }
     this.memorized = new Map([...props].flatMap(([attr, p]) => (p.has(MEMORIZED_PROPERTY) ? [[attr.toLowerCase(), p.get(MEMORIZED_PROPERTY)!.join('\n')] as [string, string]] : [])));
     await this.restoreMemorized();
-    const polling = await store.deviceProperties(this.dev.name, ['polled_attr', 'polled_cmd']);
+    const polling = await store.deviceProperties(this.dev.name, ['polled_attr', 'polled_cmd', 'poll_ring_depth', 'attr_poll_ring_depth', 'cmd_poll_ring_depth']);
+    this.poller.setRingDepths(this.ringDepths(polling));
     for (const [prop, kind] of [['polled_attr', 'attribute'], ['polled_cmd', 'command']] as const) {
       const list = polling.get(prop) ?? [];
       for (let i = 0; i + 1 < list.length; i += 2) {
@@ -563,6 +564,30 @@ export class DeviceServant {
         }
       }
     }
+  }
+
+  /**
+   * poll_ring_depth (one number) and attr_/cmd_poll_ring_depth (name, depth pairs), as Jive and
+   * Astor set them; a depth that is not a positive integer is reported and the default kept.
+   */
+  private ringDepths(props: ReadonlyMap<string, readonly string[]>): RingDepths {
+    const depth = (prop: string, text: string | undefined): number | undefined => {
+      if (text === undefined) return undefined;
+      const n = Number(text);
+      if (Number.isInteger(n) && n > 0) return n;
+      this.ctx.onError?.(`${this.dev.name}: ${prop} '${text}' is not a positive integer; the polling ring keeps its default depth`);
+      return undefined;
+    };
+    const pairs = (prop: string): Map<string, number> => {
+      const list = props.get(prop) ?? [];
+      const m = new Map<string, number>();
+      for (let i = 0; i + 1 < list.length; i += 2) {
+        const d = depth(`${prop} ${list[i]}`, list[i + 1]);
+        if (d !== undefined) m.set(list[i].toLowerCase(), d);
+      }
+      return m;
+    };
+    return { device: depth('poll_ring_depth', props.get('poll_ring_depth')?.[0]), attribute: pairs('attr_poll_ring_depth'), command: pairs('cmd_poll_ring_depth') };
   }
 
   /** writes the memorized values read at start (again after DevRestart) */
