@@ -2,4 +2,4 @@
 export { TangoFrontEnd, CLASS_NAME, type RunningTangoServer } from './frontend.js';
 export { NxsDataWriterDevice, type WriterDeviceEnv } from './writer-device.js';
 export { parseServeArgs, USAGE, type ServeOptions } from './args.js';
-export { parseProperties, DEFAULT_PROPERTIES, PROPERTY_NAMES, type WriterProperties } from './properties.js';
+export { parseProperties, DEFAULT_PROPERTIES, PROPERTY_NAMES, PROPERTY_WIZARD, type WriterProperties } from './properties.js';

@@ -3,6 +3,7 @@
  * database keeps become typed settings. Unparseable values fall back to the default with a warning.
  */
 import type { Logger } from '@nxsw/core';
+import type { WizardProperty } from '@nxsw/tango-wire/server';
 
 export interface WriterProperties {
   readonly numberOfThreads: number;
@@ -27,7 +28,24 @@ export const DEFAULT_PROPERTIES: WriterProperties = {
   numberOfThreads: 100, maxRecordRuntime: 0, maxElementRuntime: 0, writer: '', defaultCanFail: true, addingLogs: true, metadataOutput: '', pythonInterpreter: '', nxdlStrict: false, nxdlDirectory: '',
 };
 
-export const PROPERTY_NAMES = ['NumberOfThreads', 'MaxRecordRuntime', 'MaxElementRuntime', 'Writer', 'DefaultCanFail', 'AddingLogs', 'MetadataOutput', 'PythonInterpreter', 'NXDLStrict', 'NXDLDirectory'] as const;
+/**
+ * Each property with its description and default as Jive's and Astor's server wizards show them
+ * (QueryWizardDevProperty). The reference's seven keep its descriptions and defaults.
+ */
+export const PROPERTY_WIZARD: readonly WizardProperty[] = [
+  { name: 'NumberOfThreads', description: 'maximal number of threads', default: '100' },
+  { name: 'MaxRecordRuntime', description: 'maximal runtime for a record command in seconds', default: '0.0' },
+  { name: 'MaxElementRuntime', description: 'maximal runtime for a thread element in seconds', default: '0.0' },
+  { name: 'Writer', description: 'writer module', default: '' },
+  { name: 'DefaultCanFail', description: 'Default value of CanFail attribute', default: 'True' },
+  { name: 'AddingLogs', description: 'Add XML logs', default: 'True' },
+  { name: 'MetadataOutput', description: 'metadata output', default: '' },
+  { name: 'PythonInterpreter', description: 'Python 3 interpreter of the PYEVAL scripts (empty: the Python plugin\'s default)', default: '' },
+  { name: 'NXDLStrict', description: 'refuse an XMLSettings whose entries fail their application definition', default: 'False' },
+  { name: 'NXDLDirectory', description: 'folder of NeXus definitions (empty: the copy shipped with nxsw)', default: '' },
+];
+
+export const PROPERTY_NAMES: readonly string[] = PROPERTY_WIZARD.map((p) => p.name);
 
 function bool(v: string): boolean | undefined {
   const s = v.trim().toLowerCase();

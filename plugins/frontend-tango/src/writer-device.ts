@@ -5,7 +5,7 @@
  */
 import { NXSW_VERSION, NxswError, WriterSession, type ExtensionLookup, type InputLimits, type Logger, type SessionRegistry, type SinkFactory, type WriterState } from '@nxsw/core';
 import { CmdArgType, DevState, DispLevel, type AttributeSpec, type CommandSpec, type TangoDevice } from '@nxsw/tango-wire/server';
-import type { WriterProperties } from './properties.js';
+import { PROPERTY_WIZARD, type WriterProperties } from './properties.js';
 import { NxdlConfigurationCheck } from './nxdl-check.js';
 
 const DEV_STATE: Record<WriterState, DevState> = {
@@ -32,6 +32,7 @@ const { ON, OPEN, EXTRACT, FAULT } = DevState;
 
 export class NxsDataWriterDevice implements TangoDevice {
   readonly className = 'NXSDataWriter';
+  readonly wizardProperties = PROPERTY_WIZARD;
   readonly description = 'NeXus file writer (nxsw)';
   private session: WriterSession;
   private props: WriterProperties;

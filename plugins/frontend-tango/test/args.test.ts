@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { silentLogger } from '@nxsw/core';
 import { iorToObjectRef } from '@nxsw/tango-wire';
 import { DeviceServer } from '@nxsw/tango-wire/server';
-import { parseServeArgs, parseProperties, DEFAULT_PROPERTIES } from '../src/index.js';
+import { parseServeArgs, parseProperties, DEFAULT_PROPERTIES, PROPERTY_NAMES, PROPERTY_WIZARD } from '../src/index.js';
 
 test('no-database mode: defaults and repeated options', () => {
   const o = parseServeArgs(['--nodb', '--device', 'a/b/1', '--device', 'a/b/2', '--property', 'DefaultCanFail=false', '-v', '--plugin', 'x']);
@@ -72,4 +72,10 @@ test('device properties: typed, case-insensitive, invalid values fall back to th
   const nxdl = parseProperties(new Map([['nxdlstrict', ['true']], ['NXDLDirectory', [' /site/nxdl ']]]), 'a/b/c', silentLogger);
   assert.deepEqual([nxdl.nxdlStrict, nxdl.nxdlDirectory], [true, '/site/nxdl']);
   assert.deepEqual([DEFAULT_PROPERTIES.nxdlStrict, DEFAULT_PROPERTIES.nxdlDirectory], [false, '']);
+});
+
+test('the wizard lists every property with the default the device uses', () => {
+  assert.deepEqual([...PROPERTY_NAMES], PROPERTY_WIZARD.map((p) => p.name));
+  const wizardDefaults = new Map(PROPERTY_WIZARD.map((p) => [p.name, [p.default ?? '']]));
+  assert.deepEqual(parseProperties(wizardDefaults, 'a/b/c', silentLogger), DEFAULT_PROPERTIES);
 });

@@ -244,6 +244,9 @@ out["missing_attr"] = reason(dev.read_attribute, "NoSuchAttr")
 out["adm"] = dev.adm_name()
 adm = tango.DeviceProxy(dev.adm_name())
 out["classes"] = list(adm.QueryClass())
+out["wizard"] = list(adm.QueryWizardDevProperty("nxsdatawriter"))
+out["class_wizard"] = list(adm.QueryWizardClassProperty("NXSDataWriter"))
+out["wizard_unknown"] = reason(adm.QueryWizardDevProperty, "DServer")
 out["devices"] = list(adm.QueryDevice())
 dev.FileName = "x.nxs"
 adm.DevRestart("test/nxsw/1")
@@ -263,6 +266,14 @@ out["after_restart"] = [st(), dev.FileName]
   assert.equal(out.missing_attr, 'API_AttrNotFound');
   assert.equal(out.adm, `tango://127.0.0.1:${fx.server.port}/dserver/NXSDataWriter/nodb#dbase=no`);
   assert.deepEqual(out.classes, ['NXSDataWriter']);
+  // the reference's seven properties as its PyTango server lists them, then nxsw's own
+  assert.deepEqual((out.wizard as string[]).slice(0, 21), [
+    'NumberOfThreads', 'maximal number of threads', '100', 'MaxRecordRuntime', 'maximal runtime for a record command in seconds', '0.0',
+    'MaxElementRuntime', 'maximal runtime for a thread element in seconds', '0.0', 'Writer', 'writer module', '',
+    'DefaultCanFail', 'Default value of CanFail attribute', 'True', 'AddingLogs', 'Add XML logs', 'True', 'MetadataOutput', 'metadata output', '']);
+  assert.deepEqual((out.wizard as string[]).filter((_, i) => i % 3 === 0).slice(7), ['PythonInterpreter', 'NXDLStrict', 'NXDLDirectory']);
+  assert.deepEqual(out.class_wizard, []);
+  assert.equal(out.wizard_unknown, 'API_ClassNotFound');
   assert.deepEqual(out.devices, ['NXSDataWriter::test/nxsw/1', 'NXSDataWriter::test/nxsw/2']);
   assert.deepEqual(out.after_restart, ['ON', ''], 'DevRestart gives the device a fresh engine');
 });

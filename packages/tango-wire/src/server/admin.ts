@@ -8,7 +8,7 @@
 import { CmdArgType, DevState } from '../enums.js';
 import { devFailed } from '../errors.js';
 import type { LongStringArray } from '../command-args.js';
-import type { CommandSpec, TangoDevice } from './model.js';
+import type { CommandSpec, TangoDevice, WizardProperty } from './model.js';
 import type { DeviceServant } from './servant.js';
 import type { DevicePoller, PolledKind } from './polling.js';
 import type { Client } from './lock.js';
@@ -94,6 +94,14 @@ export class AdminDevice implements TangoDevice {
       for (const d of h.devices()) await h.restartDevice(d.name);
     };
     const empty = (name: string, inType = DevVoid): CommandSpec => cmd(name, inType, DevVarStringArray, () => []);
+    /** QueryWizardDevProperty / QueryWizardClassProperty: name, description, default triplets */
+    const wizard = (name: string, origin: string, of: (d: TangoDevice) => readonly WizardProperty[]): CommandSpec =>
+      cmd(name, DevString, DevVarStringArray, (arg) => {
+        const cls = String(arg).toLowerCase();
+        const dev = h.devices().find((d) => d.className.toLowerCase() === cls);
+        if (!dev) throw devFailed('API_ClassNotFound', `Class ${cls} not found in device server`, `${ORIGIN}::${origin}`);
+        return of(dev).flatMap((p) => [p.name, p.description, p.default ?? 'Not specified']);
+      }, 'Class name', 'Property name, description and default value for each property');
     return [
       cmd('Init', DevVoid, DevVoid, restartAll),
       cmd('RestartServer', DevVoid, DevVoid, restartAll),
@@ -103,8 +111,9 @@ export class AdminDevice implements TangoDevice {
       cmd('QueryClass', DevVoid, DevVarStringArray, classes, undefined, 'Device server class(es) list'),
       cmd('QueryDevice', DevVoid, DevVarStringArray, () => h.devices().map((d) => `${d.className}::${d.name}`), undefined, 'Device server device(s) list'),
       empty('QuerySubDevice'),
-      empty('QueryWizardClassProperty', DevString),
-      empty('QueryWizardDevProperty', DevString),
+      // no class properties: a class has only its device properties
+      wizard('QueryWizardClassProperty', 'query_class_prop', () => []),
+      wizard('QueryWizardDevProperty', 'query_dev_prop', (d) => d.wizardProperties ?? []),
       // answer first, then stop
       cmd('Kill', DevVoid, DevVoid, () => { setTimeout(() => h.kill(), 50); }),
     ];

@@ -5,7 +5,7 @@ export { DeviceServant, toDevFailed, type ServerContext } from './servant.js';
 export { AdminDevice, type AdminHost } from './admin.js';
 export { DeviceServer, type DeviceServerOptions } from './device-server.js';
 export { DatabaseRegistry } from './registry.js';
-export { toAttrData, fromAttrData, reasonOf, type AttributeSpec, type CommandSpec, type TangoDevice, type AttrValue, type ScalarValue, type Caller } from './model.js';
+export { toAttrData, fromAttrData, reasonOf, type AttributeSpec, type CommandSpec, type TangoDevice, type WizardProperty, type AttrValue, type ScalarValue, type Caller } from './model.js';
 export { CmdArgType, DevState, DispLevel, DEV_STATE_NAMES } from '../enums.js';
 export { devFailed, TangoDevFailed, TangoMultiDevFailed, CorbaSystemException } from '../errors.js';
 export { defaultTangoHost, parseTangoHost, type HostPort } from '../names.js';

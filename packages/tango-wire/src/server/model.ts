@@ -65,6 +65,14 @@ export interface Caller {
   readonly ident?: ClntIdent;
 }
 
+/** A property a server wizard offers: its name, what it is for and its default as text. */
+export interface WizardProperty {
+  readonly name: string;
+  readonly description: string;
+  /** undefined: no default ("Not specified", as cppTango says) */
+  readonly default?: string;
+}
+
 export interface TangoDevice {
   readonly name: string;
   readonly className: string;
@@ -77,6 +85,11 @@ export interface TangoDevice {
   commands(): readonly CommandSpec[];
   /** the Init command */
   init?(): void | Promise<void>;
+  /**
+   * the device properties of the class, as the admin's QueryWizardDevProperty lists them for
+   * Jive's and Astor's server wizards (the first device of a class speaks for it)
+   */
+  readonly wizardProperties?: readonly WizardProperty[];
   /**
    * false: State and Status change events need polling, as on cppTango's admin device (by
    * default the servant pushes them whenever they change)
