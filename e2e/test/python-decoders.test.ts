@@ -124,7 +124,7 @@ test('Python decoder classes from the JSON "decoders" decode a device\'s DevEnco
   assert.equal(broken.attrs.nexdatas_canfail!.value, 'FAILED');
   assert.match(String(broken.attrs.nexdatas_canfail_error!.value), /the decoder class nxsw_e2e_decoders\.NoDtype \(encoding 'BAD'\) has no dtype/);
   // only a canfail field names BAD: OpenEntry warns of it and goes on, as the reference goes on
-  assert.deepEqual(warnings.filter((w) => w.startsWith('OpenEntry')), ["OpenEntry: the decoder class nxsw_e2e_decoders.NoDtype (encoding 'BAD') has no dtype (a decoder needs load, name, shape, decode, dtype, format) (its element can fail: their reads will fail with the canfail markers)"]);
+  assert.deepEqual(warnings.filter((w) => w.startsWith('OpenEntry')), ["OpenEntry: the decoder class nxsw_e2e_decoders.NoDtype (encoding 'BAD') has no dtype (a decoder needs load, name, shape, decode, dtype, format) (the element naming it says canfail=\"true\": the reads will fail with the canfail markers)"]);
 });
 
 test('a Python decoder class that cannot be made fails OpenEntry, before anything of the entry is written, naming label and class at the <device>', { skip, timeout: 60_000 }, async () => {
@@ -271,6 +271,50 @@ print(json.dumps(out))`;
   }
 });
 
+test('the NXSDataWriter device: OpenEntry with a decoder class that cannot be made fails for PyTango with a DevFailed naming label and class; corrected, the scan decodes', { skip, timeout: 90_000 }, async () => {
+  const installed = await sharedKernel();
+  const frontEnd = installed.list<FrontEnd>('frontend').find((f) => f.name === 'tango')!;
+  const running: RunningFrontEnd = await frontEnd.start(installed, ['--nodb', '--port', '0', '--device', `test/nxswdec/${process.pid}`, '--publish-host', '127.0.0.1']);
+  try {
+    const device = /tango\.DeviceProxy\("([^"]+)"\)/.exec(running.description)![1]!;
+    const file = join(dir!.dir, 'device-decoders.nxs');
+    const xml = `<definition><group type="NXentry" name="entry"><field name="counts" type="NX_UINT32"><dimensions rank="1"><dim index="1" value="2"/></dimensions><strategy mode="STEP"/>${tango('counts', 'MYWORDS')}</field></group></definition>`;
+    const client = `import json, sys, tango
+inp = json.loads(sys.argv[1])
+dev = tango.DeviceProxy(inp["device"])
+dev.set_timeout_millis(10000)
+dev.FileName = inp["file"]
+dev.OpenFile()
+dev.XMLSettings = inp["xml"]
+dev.JSONRecord = json.dumps({"decoders": {"MYWORDS": "nxsw_e2e_decoders.NoDtype"}})
+out = {}
+try:
+    dev.OpenEntry()
+except tango.DevFailed as e:
+    out["reason"], out["desc"] = e.args[0].reason, e.args[0].desc
+out["state"] = str(dev.state())
+dev.CloseFile()
+dev.Init()
+dev.FileName = inp["file"]
+dev.OpenFile()
+dev.XMLSettings = inp["xml"]
+dev.JSONRecord = json.dumps({"decoders": {"MYWORDS": "nxsw_e2e_decoders.Words"}})
+dev.OpenEntry()
+dev.Record("{}")
+dev.CloseEntry()
+dev.CloseFile()
+print(json.dumps(out))`;
+    const { stdout } = await execFileAsync(SYSTEM_PYTHON, ['-c', client, JSON.stringify({ device, file, xml })], { encoding: 'utf8' });
+    const out = JSON.parse(stdout) as { reason: string; desc: string; state: string };
+    assert.equal(out.state, 'FAULT');
+    assert.match(out.reason, /DATASOURCE_CONFIG/);
+    assert.match(out.desc, /the decoder class nxsw_e2e_decoders\.NoDtype \(encoding 'MYWORDS'\) has no dtype \(a decoder needs load, name, shape, decode, dtype, format\) \(line 1, column \d+/);
+    assert.deepEqual(h5get(readWithH5py(file), 'entry/counts').value, [[1, 2]]);
+  } finally {
+    await running.stop();
+  }
+});
+
 test('a JSON label wins over a decoder of the same name, as in the reference; without a plugin that runs classes the error says so', { skip: h5skip, timeout: 60_000 }, async () => {
   // a datasource that hands fixed bytes to the decoder its <record> names, as a TANGO source does with DevEncoded
   const bytesSource: DataSourceType = {
@@ -295,7 +339,7 @@ test('a JSON label wins over a decoder of the same name, as in the reference; wi
   assert.match(String(text.attrs.nexdatas_canfail_error!.value).replaceAll("\\'", "'"), /the global JSON "decoders" maps encoding 'UTF8' to the class nxsw_e2e_decoders\.Latin1, but no installed plugin runs decoder classes \(install @nxsw\/source-python\)/);
 });
 
-test('OpenEntry makes the class decoders of the labels an encoding="..." names, before the INIT reads; labels named nowhere stay lazy; canfail users only warn; a JSON without classes makes none', { skip: h5skip, timeout: 60_000 }, async () => {
+test('OpenEntry makes the class decoders of the labels an encoding="..." names, before the INIT reads; labels named nowhere stay lazy; canfail="true" users only warn; a JSON without classes makes none', { skip: h5skip, timeout: 60_000 }, async () => {
   const events: string[] = [];
   // a datasource that hands fixed bytes to the decoder its <record> names (the <device encoding> only names it)
   const bytesSource: DataSourceType = {
@@ -347,16 +391,18 @@ test('OpenEntry makes the class decoders of the labels an encoding="..." names, 
   await runScan({ xml: xml(true), fileName: file, global: { decoders }, session: { extensions, log: { ...silentLogger, warn: (m: string) => warnings.push(m) } } });
   // ENC and SOFT at OpenEntry, in document order, before any read; FMT (named by no encoding) at its read; UNUSED never
   assert.deepEqual(events, ['made ENC', 'prepared ENC', 'made SOFT', 'prepared SOFT', 'read ENC', 'read FMT', 'made FMT', 'read SOFT', 'read TXT']);
-  assert.deepEqual(warnings.filter((w) => w.startsWith('OpenEntry')), ["OpenEntry: cannot import the decoder class site.BadSoft (encoding 'SOFT'): no module named 'site' (its element can fail: their reads will fail with the canfail markers)"]);
+  assert.deepEqual(warnings.filter((w) => w.startsWith('OpenEntry')), ["OpenEntry: cannot import the decoder class site.BadSoft (encoding 'SOFT'): no module named 'site' (the element naming it says canfail=\"true\": the reads will fail with the canfail markers)"]);
   const e = h5get(readWithH5py(file), 'entry1');
   assert.deepEqual([h5get(e, 'enc').value, h5get(e, 'fmt').value, h5get(e, 'text').value], ['ENC:x', 'FMT:x', 'x']);
   assert.equal(h5get(e, 'soft').attrs.nexdatas_canfail!.value, 'FAILED');
 
-  // without canfail OpenEntry fails, located at the <device>, before the INIT reads and before the entry is written
+  // without canfail="true" OpenEntry fails, located at the <device>, before the INIT reads and before
+  // the entry is written; the global CanFail (a device's DefaultCanFail) does not soften it
   events.length = 0;
   const strictFile = join(dir!.dir, 'prepared-strict.nxs');
   const s = await newSession({ extensions });
   s.setFileName(strictFile);
+  s.setCanFail(true);
   await s.openFile();
   s.setXmlSettings(xml(false));
   s.setJsonRecord(JSON.stringify({ decoders }));

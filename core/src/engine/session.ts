@@ -736,9 +736,11 @@ export class WriterSession {
    * and checked in the session's worker), so that a class that cannot work fails OpenEntry with an
    * error naming the label and the class, located at the element, instead of the first read.
    * Labels that only a value's format string names stay lazy (made at the first value), and a JSON
-   * that names no class starts no worker. When every element naming a label can fail (canfail, as
-   * in the reference's silent skip followed by failing reads), the problem is logged as a warning
-   * and the reads fail with the canfail markers, as before.
+   * that names no class starts no worker. When every element naming a label is in a field or
+   * attribute that says canfail="true" itself, the problem is logged as a warning and the reads
+   * fail with the canfail markers, as in the reference (which skips the class silently and fails
+   * the reads); the global CanFail does not count (a Tango device's DefaultCanFail is true, and the
+   * client is to hear of a broken class at OpenEntry, not from markers in the file).
    */
   private async prepareClassDecoders(plan: GroupPlan): Promise<void> {
     const aliases = this._json.decoders;
@@ -759,8 +761,7 @@ export class WriterSession {
       if (n.kind === 'group') return;
       // a <dim> read at OpenEntry fails it whatever the strategy says
       if (n.kind !== 'link') for (const d of n.dimensions?.dims ?? []) if (d && typeof d === 'object') scan(d.el, false);
-      // as the entry's canfailOf: an explicit canfail wins over the global CanFail
-      if (n.source) scan(n.source.el, n.strategy === undefined ? false : n.strategy.canfail ?? this._canFail);
+      if (n.source) scan(n.source.el, n.strategy?.canfail === true);
     });
     for (const [label, list] of users) {
       const target = (aliases as Record<string, string>)[label]!;
@@ -771,7 +772,7 @@ export class WriterSession {
         const message = inner.includes(target) && inner.includes(`'${label}'`) ? inner : `the decoder class ${target} (encoding '${label}'): ${inner}`;
         const strict = list.find((u) => !u.canfail);
         if (strict) throw new ConfigError('DATASOURCE_CONFIG', message, strict.el.location, { cause: e });
-        this.log.warn(`OpenEntry: ${message} (${list.length === 1 ? 'its element can' : `all ${list.length} elements naming it can`} fail: their reads will fail with the canfail markers)`);
+        this.log.warn(`OpenEntry: ${message} (${list.length === 1 ? 'the element naming it says' : `all ${list.length} elements naming it say`} canfail="true": the reads will fail with the canfail markers)`);
       }
     }
   }
