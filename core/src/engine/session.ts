@@ -768,7 +768,7 @@ export class WriterSession {
       try {
         await this.aliasedDecoder(label)?.prepare?.({ shared: this.shared, settings: this.options.sourceSettings ?? {}, signal: AbortSignal.timeout(PREPARE_LIMIT_MS) });
       } catch (e) {
-        const inner = e instanceof ConfigError && e.location === undefined ? e.message : errorMessage(e);
+        const inner = errorMessage(e);
         const message = inner.includes(target) && inner.includes(`'${label}'`) ? inner : `the decoder class ${target} (encoding '${label}'): ${inner}`;
         const strict = list.find((u) => !u.canfail);
         if (strict) throw new ConfigError('DATASOURCE_CONFIG', message, strict.el.location, { cause: e });
