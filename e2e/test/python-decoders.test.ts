@@ -8,7 +8,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kernel, silentLogger, type DataSourceType, type FrontEnd, type RunningFrontEnd } from '@nxsw/core';
+import { ConfigError, Kernel, silentLogger, type DataSourceType, type Decoder, type FrontEnd, type RunningFrontEnd } from '@nxsw/core';
 import { readWithH5py, h5get, haveH5py, serviceSkip, SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import { havePyTango, startPyTangoServer } from '@nxsw/tango-wire/testkit';
 import { REPO, newSession, runScan, sharedKernel, tempDir } from './scan.js';
@@ -101,7 +101,9 @@ const tango = (record: string, encoding: string) =>
 
 test('Python decoder classes from the JSON "decoders" decode a device\'s DevEncoded values; h5py reads them', { skip, timeout: 60_000 }, async () => {
   const file = join(dir!.dir, 'decoded.nxs');
+  const warnings: string[] = [];
   const { recordErrors } = await runScan({
+    session: { log: { ...silentLogger, warn: (m: string) => warnings.push(m) } },
     fileName: file,
     xml: `<definition><group type="NXentry" name="entry"><group type="NXdetector" name="det">
       <field name="counts" type="NX_UINT32"><dimensions rank="1"><dim index="1" value="2"/></dimensions><strategy mode="STEP"/>${tango('counts', 'MYWORDS')}</field>
@@ -121,6 +123,36 @@ test('Python decoder classes from the JSON "decoders" decode a device\'s DevEnco
   const broken = h5get(det, 'broken');
   assert.equal(broken.attrs.nexdatas_canfail!.value, 'FAILED');
   assert.match(String(broken.attrs.nexdatas_canfail_error!.value), /the decoder class nxsw_e2e_decoders\.NoDtype \(encoding 'BAD'\) has no dtype/);
+  // only a canfail field names BAD: OpenEntry warns of it and goes on, as the reference goes on
+  assert.deepEqual(warnings.filter((w) => w.startsWith('OpenEntry')), ["OpenEntry: the decoder class nxsw_e2e_decoders.NoDtype (encoding 'BAD') has no dtype (a decoder needs load, name, shape, decode, dtype, format) (the element naming it says canfail=\"true\": the reads will fail with the canfail markers)"]);
+});
+
+test('a Python decoder class that cannot be made fails OpenEntry, before anything of the entry is written, naming label and class at the <device>', { skip, timeout: 60_000 }, async () => {
+  const file = join(dir!.dir, 'refused.nxs');
+  const s = await newSession();
+  s.setFileName(file);
+  await s.openFile();
+  s.setXmlSettings(`<definition><group type="NXentry" name="entry">
+      <field name="counts" type="NX_UINT32"><dimensions rank="1"><dim index="1" value="2"/></dimensions><strategy mode="STEP"/>${tango('counts', 'MYWORDS')}</field>
+      <field name="broken" type="NX_UINT32"><dimensions rank="1"><dim index="1" value="2"/></dimensions><strategy mode="STEP"/>
+        ${tango('counts', 'BAD')}</field></group></definition>`);
+  const classes = { MYWORDS: 'nxsw_e2e_decoders.Words', BAD: 'nxsw_e2e_decoders.NoDtype' };
+  s.setJsonRecord(JSON.stringify({ decoders: classes }));
+  await assert.rejects(s.openEntry(), (e: unknown) => e instanceof ConfigError && e.code === 'DATASOURCE_CONFIG'
+    && /^the decoder class nxsw_e2e_decoders\.NoDtype \(encoding 'BAD'\) has no dtype \(a decoder needs load, name, shape, decode, dtype, format\) \(line 4, column \d+, at .*device/.test(e.message));
+  assert.equal(s.state, 'FAULT');
+  await s.closeFile();
+  assert.deepEqual(Object.keys(readWithH5py(file).children).filter((k) => k !== 'nexus_logs'), []);
+  // a class the client corrects: the same session writes the scan
+  await s.init();
+  await s.openFile();
+  s.setJsonRecord(JSON.stringify({ decoders: { ...classes, BAD: 'nxsw_e2e_decoders.Words' } }));
+  await s.openEntry();
+  await s.record();
+  await s.closeFile();
+  const entry = h5get(readWithH5py(file), 'entry');
+  assert.deepEqual(h5get(entry, 'counts').value, [[1, 2]]);
+  assert.deepEqual(h5get(entry, 'broken').value, [[1, 2]]);
 });
 
 test('the reference\'s built-in decoder class paths still mean nxsw\'s own decoders (nxswriter is not importable here)', { skip, timeout: 60_000 }, async () => {
@@ -239,6 +271,50 @@ print(json.dumps(out))`;
   }
 });
 
+test('the NXSDataWriter device: OpenEntry with a decoder class that cannot be made fails for PyTango with a DevFailed naming label and class; corrected, the scan decodes', { skip, timeout: 90_000 }, async () => {
+  const installed = await sharedKernel();
+  const frontEnd = installed.list<FrontEnd>('frontend').find((f) => f.name === 'tango')!;
+  const running: RunningFrontEnd = await frontEnd.start(installed, ['--nodb', '--port', '0', '--device', `test/nxswdec/${process.pid}`, '--publish-host', '127.0.0.1']);
+  try {
+    const device = /tango\.DeviceProxy\("([^"]+)"\)/.exec(running.description)![1]!;
+    const file = join(dir!.dir, 'device-decoders.nxs');
+    const xml = `<definition><group type="NXentry" name="entry"><field name="counts" type="NX_UINT32"><dimensions rank="1"><dim index="1" value="2"/></dimensions><strategy mode="STEP"/>${tango('counts', 'MYWORDS')}</field></group></definition>`;
+    const client = `import json, sys, tango
+inp = json.loads(sys.argv[1])
+dev = tango.DeviceProxy(inp["device"])
+dev.set_timeout_millis(10000)
+dev.FileName = inp["file"]
+dev.OpenFile()
+dev.XMLSettings = inp["xml"]
+dev.JSONRecord = json.dumps({"decoders": {"MYWORDS": "nxsw_e2e_decoders.NoDtype"}})
+out = {}
+try:
+    dev.OpenEntry()
+except tango.DevFailed as e:
+    out["reason"], out["desc"] = e.args[0].reason, e.args[0].desc
+out["state"] = str(dev.state())
+dev.CloseFile()
+dev.Init()
+dev.FileName = inp["file"]
+dev.OpenFile()
+dev.XMLSettings = inp["xml"]
+dev.JSONRecord = json.dumps({"decoders": {"MYWORDS": "nxsw_e2e_decoders.Words"}})
+dev.OpenEntry()
+dev.Record("{}")
+dev.CloseEntry()
+dev.CloseFile()
+print(json.dumps(out))`;
+    const { stdout } = await execFileAsync(SYSTEM_PYTHON, ['-c', client, JSON.stringify({ device, file, xml })], { encoding: 'utf8' });
+    const out = JSON.parse(stdout) as { reason: string; desc: string; state: string };
+    assert.equal(out.state, 'FAULT');
+    assert.match(out.reason, /DATASOURCE_CONFIG/);
+    assert.match(out.desc, /the decoder class nxsw_e2e_decoders\.NoDtype \(encoding 'MYWORDS'\) has no dtype \(a decoder needs load, name, shape, decode, dtype, format\) \(line 1, column \d+/);
+    assert.deepEqual(h5get(readWithH5py(file), 'entry/counts').value, [[1, 2]]);
+  } finally {
+    await running.stop();
+  }
+});
+
 test('a JSON label wins over a decoder of the same name, as in the reference; without a plugin that runs classes the error says so', { skip: h5skip, timeout: 60_000 }, async () => {
   // a datasource that hands fixed bytes to the decoder its <record> names, as a TANGO source does with DevEncoded
   const bytesSource: DataSourceType = {
@@ -261,4 +337,86 @@ test('a JSON label wins over a decoder of the same name, as in the reference; wi
   const text = h5get(readWithH5py(join(dir!.dir, 'nopython.nxs')), 'entry1/text');
   // the marker is a Python literal of the pair: quotes inside it come escaped
   assert.match(String(text.attrs.nexdatas_canfail_error!.value).replaceAll("\\'", "'"), /the global JSON "decoders" maps encoding 'UTF8' to the class nxsw_e2e_decoders\.Latin1, but no installed plugin runs decoder classes \(install @nxsw\/source-python\)/);
+});
+
+test('OpenEntry makes the class decoders of the labels an encoding="..." names, before the INIT reads; labels named nowhere stay lazy; canfail="true" users only warn; a JSON without classes makes none', { skip: h5skip, timeout: 60_000 }, async () => {
+  const events: string[] = [];
+  // a datasource that hands fixed bytes to the decoder its <record> names (the <device encoding> only names it)
+  const bytesSource: DataSourceType = {
+    kind: 'datasource', name: 'BYTES',
+    create: (el) => {
+      const label = el.children.find((c) => c.name === 'record')!.attributes.name!;
+      return {
+        describe: () => `BYTES ${label}`,
+        read: async (ctx) => {
+          events.push(`read ${label}`);
+          return ctx.decoder(label).decode('', new TextEncoder().encode('x'), ctx);
+        },
+      };
+    },
+  };
+  // a type that runs decoder classes: "site.Bad..." cannot be made
+  const runner: DataSourceType = {
+    kind: 'datasource', name: 'CLASSES',
+    create: () => { throw new Error('not used'); },
+    decoderFromClass: (classPath: string, label: string): Decoder => {
+      events.push(`made ${label}`);
+      const bad = () => new ConfigError('DATASOURCE_CONFIG', `cannot import the decoder class ${classPath} (encoding '${label}'): no module named 'site'`);
+      return {
+        kind: 'decoder', name: label,
+        prepare: async () => {
+          events.push(`prepared ${label}`);
+          if (classPath.startsWith('site.Bad')) throw bad();
+        },
+        decode: (_format, bytes) => {
+          if (classPath.startsWith('site.Bad')) throw bad();
+          return { type: 'string', shape: [], data: [`${label}:${new TextDecoder().decode(bytes)}`] };
+        },
+      };
+    },
+  };
+  const installed = await sharedKernel();
+  const extensions = Kernel.withExtensions([...installed.list('sink'), ...installed.list('decoder'), bytesSource, runner]);
+  const bytes = (label: string, encoding?: string) => `<datasource type="BYTES">${encoding ? `<device encoding="${encoding}"/>` : ''}<record name="${label}"/></datasource>`;
+  const xml = (softCanFail: boolean) => `<definition><group type="NXentry" name="entry1">
+    <field name="enc" type="NX_CHAR"><strategy mode="INIT"/>${bytes('ENC', 'ENC')}</field>
+    <field name="fmt" type="NX_CHAR"><strategy mode="INIT"/>${bytes('FMT')}</field>
+    <field name="soft" type="NX_CHAR"><strategy mode="INIT"${softCanFail ? ' canfail="true"' : ''}/>
+      ${bytes('SOFT', 'SOFT')}</field>
+    <field name="text" type="NX_CHAR"><strategy mode="INIT"/>${bytes('TXT', 'TXT')}</field></group></definition>`;
+  const decoders = { ENC: 'site.Enc', FMT: 'site.Fmt', SOFT: 'site.BadSoft', UNUSED: 'site.BadUnused', TXT: 'nxswriter.DecoderPool.UTF8decoder' };
+
+  const warnings: string[] = [];
+  const file = join(dir!.dir, 'prepared.nxs');
+  await runScan({ xml: xml(true), fileName: file, global: { decoders }, session: { extensions, log: { ...silentLogger, warn: (m: string) => warnings.push(m) } } });
+  // ENC and SOFT at OpenEntry, in document order, before any read; FMT (named by no encoding) at its read; UNUSED never
+  assert.deepEqual(events, ['made ENC', 'prepared ENC', 'made SOFT', 'prepared SOFT', 'read ENC', 'read FMT', 'made FMT', 'read SOFT', 'read TXT']);
+  assert.deepEqual(warnings.filter((w) => w.startsWith('OpenEntry')), ["OpenEntry: cannot import the decoder class site.BadSoft (encoding 'SOFT'): no module named 'site' (the element naming it says canfail=\"true\": the reads will fail with the canfail markers)"]);
+  const e = h5get(readWithH5py(file), 'entry1');
+  assert.deepEqual([h5get(e, 'enc').value, h5get(e, 'fmt').value, h5get(e, 'text').value], ['ENC:x', 'FMT:x', 'x']);
+  assert.equal(h5get(e, 'soft').attrs.nexdatas_canfail!.value, 'FAILED');
+
+  // without canfail="true" OpenEntry fails, located at the <device>, before the INIT reads and before
+  // the entry is written; the global CanFail (a device's DefaultCanFail) does not soften it
+  events.length = 0;
+  const strictFile = join(dir!.dir, 'prepared-strict.nxs');
+  const s = await newSession({ extensions });
+  s.setFileName(strictFile);
+  s.setCanFail(true);
+  await s.openFile();
+  s.setXmlSettings(xml(false));
+  s.setJsonRecord(JSON.stringify({ decoders }));
+  await assert.rejects(s.openEntry(), (err: unknown) => err instanceof ConfigError && err.code === 'DATASOURCE_CONFIG'
+    && /^cannot import the decoder class site\.BadSoft \(encoding 'SOFT'\): no module named 'site' \(line 5, column \d+, at /.test(err.message));
+  assert.deepEqual(events, ['made ENC', 'prepared ENC', 'made SOFT', 'prepared SOFT']);
+  await s.closeFile();
+  assert.deepEqual(Object.keys(readWithH5py(strictFile).children).filter((k) => k !== 'nexus_logs'), []);
+
+  // a JSON that maps labels to nxsw's own decoders only: no class is made
+  events.length = 0;
+  await runScan({
+    xml: `<definition><group type="NXentry" name="entry1"><field name="text" type="NX_CHAR"><strategy mode="INIT"/>${bytes('TXT', 'TXT')}</field></group></definition>`,
+    fileName: join(dir!.dir, 'no-classes.nxs'), global: { decoders: { TXT: 'nxswriter.DecoderPool.UTF8decoder' } }, session: { extensions },
+  });
+  assert.deepEqual(events, ['read TXT']);
 });

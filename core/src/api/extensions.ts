@@ -108,7 +108,8 @@ export interface DataSourceType extends ExtensionBase {
    * Creates a decoder for a class path that the global JSON "decoders" maps an encoding label to
    * (`{"MYLABEL": "package.module.Class"}`) when it names no decoder of nxsw's. A type that runs
    * such classes (the Python plugin) implements it; the first one found is used. The session
-   * calls it once per label and class and keeps the decoder for the session's life.
+   * calls it once per label and class and keeps the decoder for the session's life: at OpenEntry
+   * (then also its `prepare`) for the labels the configuration names, else at the first value.
    */
   decoderFromClass?(classPath: string, label: string): Decoder;
   /** default per-read time limit in ms (the engine applies it through ReadContext.signal) */
@@ -135,6 +136,15 @@ export interface Decoder extends ExtensionBase {
    * Throws (or rejects) with an NxswError such as VALUE_INVALID naming the decoder.
    */
   decode(format: string, bytes: Uint8Array, ctx: DecodeContext): NxValue | Promise<NxValue>;
+  /**
+   * Optional: makes the decoder ready without decoding anything (a Python decoder class imported,
+   * instantiated and checked in the session's worker), so that a decoder that cannot work fails
+   * before the scan. The session calls it at OpenEntry, before anything is written, for the class
+   * decoders the global JSON "decoders" maps a label to that the configuration names
+   * (`encoding="LABEL"`). Rejects with a ConfigError (DATASOURCE_CONFIG) naming the label and the
+   * class, or with the error that kept it from being made (TIMEOUT, SOURCE_UNAVAILABLE ...).
+   */
+  prepare?(ctx: DecodeContext): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

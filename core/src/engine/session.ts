@@ -113,6 +113,9 @@ const REFERENCE_SOURCE_CLASSES: Record<string, string> = {
 
 const XML_STATES: readonly WriterState[] = ['ON', 'OPEN', 'FAULT'];
 
+/** a backstop for a decoder's prepare at OpenEntry (a Python decoder has its own, shorter limits) */
+const PREPARE_LIMIT_MS = 60_000;
+
 /** how long writing XMLSettings waits for the datasource types' vet (a Tango client's timeout is 3 s) */
 const VET_WAIT_MS = 2000;
 
@@ -365,6 +368,8 @@ export class WriterSession {
       const skip = this.takeSkip();
       if (!this.plan) return;
       const file = this.requireFile();
+      // before the entry's objects are written: a failure leaves the file as it was
+      await this.prepareClassDecoders(this.plan);
       this.step = -1;
       this.recorded = 0;
       const entry = await openEntry(this.plan, {
@@ -713,10 +718,63 @@ export class WriterSession {
       if (!runner) {
         throw new NxswError('DATASOURCE_CONFIG', `the global JSON "decoders" maps encoding '${label}' to the class ${target}, but no installed plugin runs decoder classes (install @nxsw/source-python), and it is none of nxsw's decoders (${ext.list('decoder').map((x) => x.name).join(', ') || 'none'})`);
       }
-      d = runner.decoderFromClass!(target, label);
+      try {
+        d = runner.decoderFromClass!(target, label);
+      } catch (e) {
+        // e.g. Python switched off: the message names the label and the class
+        throw new ConfigError('DATASOURCE_CONFIG', `the decoder class ${target} (encoding '${label}'): ${errorMessage(e)}`, undefined, { cause: e });
+      }
       this.classDecoders.set(key, d);
     }
     return d;
+  }
+
+  /**
+   * At OpenEntry, before anything is written: the class decoders that the global JSON "decoders"
+   * maps a label to, for the labels an element of the configuration names (`<device
+   * encoding="LABEL">`), are made now (`Decoder.prepare`: a Python class imported, instantiated
+   * and checked in the session's worker), so that a class that cannot work fails OpenEntry with an
+   * error naming the label and the class, located at the element, instead of the first read.
+   * Labels that only a value's format string names stay lazy (made at the first value), and a JSON
+   * that names no class starts no worker. When every element naming a label is in a field or
+   * attribute that says canfail="true" itself, the problem is logged as a warning and the reads
+   * fail with the canfail markers, as in the reference (which skips the class silently and fails
+   * the reads); the global CanFail does not count (a Tango device's DefaultCanFail is true, and the
+   * client is to hear of a broken class at OpenEntry, not from markers in the file).
+   */
+  private async prepareClassDecoders(plan: GroupPlan): Promise<void> {
+    const aliases = this._json.decoders;
+    if (!aliases || typeof aliases !== 'object') return;
+    const labels = new Set(Object.entries(aliases as Record<string, unknown>).filter(([, t]) => typeof t === 'string' && t.includes('.')).map(([l]) => l));
+    if (labels.size === 0) return;
+    const users = new Map<string, Array<{ el: XmlElement; canfail: boolean }>>();
+    const scan = (el: XmlElement, canfail: boolean): void => {
+      const label = el.attributes.encoding?.trim();
+      if (label && labels.has(label)) {
+        const list = users.get(label);
+        if (list) list.push({ el, canfail });
+        else users.set(label, [{ el, canfail }]);
+      }
+      for (const c of el.children) scan(c, canfail);
+    };
+    planSources(plan, (n) => {
+      if (n.kind === 'group') return;
+      // a <dim> read at OpenEntry fails it whatever the strategy says
+      if (n.kind !== 'link') for (const d of n.dimensions?.dims ?? []) if (d && typeof d === 'object') scan(d.el, false);
+      if (n.source) scan(n.source.el, n.strategy?.canfail === true);
+    });
+    for (const [label, list] of users) {
+      const target = (aliases as Record<string, string>)[label]!;
+      try {
+        await this.aliasedDecoder(label)?.prepare?.({ shared: this.shared, settings: this.options.sourceSettings ?? {}, signal: AbortSignal.timeout(PREPARE_LIMIT_MS) });
+      } catch (e) {
+        const inner = errorMessage(e);
+        const message = inner.includes(target) && inner.includes(`'${label}'`) ? inner : `the decoder class ${target} (encoding '${label}'): ${inner}`;
+        const strict = list.find((u) => !u.canfail);
+        if (strict) throw new ConfigError('DATASOURCE_CONFIG', message, strict.el.location, { cause: e });
+        this.log.warn(`OpenEntry: ${message} (${list.length === 1 ? 'the element naming it says' : `all ${list.length} elements naming it say`} canfail="true": the reads will fail with the canfail markers)`);
+      }
+    }
   }
 
   private timeoutOf(sp: SourcePlan): number {

@@ -105,6 +105,16 @@ export class PythonRuntime {
     return resultValue(await worker.request(message, { ...options, timeoutMs: this.options.scriptTimeoutMs }, key), options.what);
   }
 
+  /**
+   * The setup of the script or class `key` alone, with nothing run after it (a decoder class made
+   * before the scan): sent unless that worker has had it; rejects with the setup's error.
+   */
+  async keyedSetup(worker: PythonWorker, key: string, setup: unknown[], options: Omit<RequestOptions, 'timeoutMs'>): Promise<void> {
+    worker.setup(key, setup);
+    // a request that needs the setup carries it in front of itself; hello only answers
+    await worker.request(['hello'], { ...options, timeoutMs: this.options.scriptTimeoutMs }, key);
+  }
+
   async dispose(): Promise<void> {
     await Promise.allSettled([...this.all].map((w) => w.close()));
     this.all.clear();

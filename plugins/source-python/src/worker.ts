@@ -265,6 +265,14 @@ export class PythonWorker {
     for (const x of rest) {
       if (x.settled || x.isSetup) continue;
       clearTimeout(x.timer);
+      // the setup it needs was the head (a constructor past the limit): it fails with it, or it
+      // would carry the setup into every new process, for ever
+      if (x.setupError) {
+        x.settled = true;
+        this.finish(x);
+        x.reject(x.setupError);
+        continue;
+      }
       this.send(x);
     }
   }

@@ -81,6 +81,21 @@ class NoDtype(object):
 class Failing(Base):
     def __init__(self):
         raise RuntimeError("no detector configured")
+
+class SlowInit(Base):
+    def __init__(self):
+        time.sleep(30)
+
+made = []
+
+class Counted(Base):
+    """says how many instances of it the worker has made"""
+    def __init__(self):
+        Base.__init__(self)
+        made.append(self)
+    def decode(self):
+        self.dtype = "int64"
+        return [len(made), self.loads]
 `);
 process.env.PYTHONPATH = [dir, process.env.PYTHONPATH].filter(Boolean).join(':');
 
@@ -164,6 +179,64 @@ test('a decode past the time limit is stopped (the worker restarts); scripts off
   const off = new PyEvalSourceType(runtime({ enabled: false }));
   assert.throws(() => off.decoderFromClass('nxsw_site_decoders.Shout', 'S'),
     /PYEVAL scripts \(and Python datasource and decoder classes\) are disabled on this server; an operator enables them with "pluginOptions": \{"@nxsw\/source-python": \{"scripts": true\}\}/);
+});
+
+test('prepare makes a decoder class before any value: the instance it made decodes, once per worker', async () => {
+  const rt = runtime();
+  try {
+    const t = new PyEvalSourceType(rt);
+    const shared = new Map<string, unknown>();
+    const counted = t.decoderFromClass('nxsw_site_decoders.Counted', 'COUNTED');
+    await counted.prepare(dctx(shared));
+    // a second prepare (the next OpenEntry) keeps the instance
+    await counted.prepare(dctx(shared));
+    assert.deepEqual(values(await counted.decode('C', bytes(1), dctx(shared))), [1n, 1n]);
+    assert.deepEqual(values(await counted.decode('C', bytes(1), dctx(shared))), [1n, 2n]);
+  } finally {
+    await rt.dispose();
+  }
+});
+
+test('prepare refuses a class that lacks a member, whose constructor fails or that cannot be imported, naming label and class; decode fails the same way after it', async () => {
+  const rt = runtime();
+  try {
+    const t = new PyEvalSourceType(rt);
+    const shared = new Map<string, unknown>();
+    const refused = (e: unknown, re: RegExp) => e instanceof ConfigError && e.code === 'DATASOURCE_CONFIG' && re.test(e.message);
+    const cases: Array<[string, string, RegExp]> = [
+      ['nxsw_site_decoders.NoDtype', 'NODT', /^the decoder class nxsw_site_decoders\.NoDtype \(encoding 'NODT'\) has no dtype \(a decoder needs load, name, shape, decode, dtype, format\)$/],
+      ['nxsw_site_decoders.Failing', 'FAIL', /^Failing\(\) of the decoder class nxsw_site_decoders\.Failing \(encoding 'FAIL'\) failed: no detector configured$/],
+      ['nxsw_no_such_module.Dec', 'GONE', /^cannot import the decoder class nxsw_no_such_module\.Dec \(encoding 'GONE'\): No module named 'nxsw_no_such_module'$/],
+    ];
+    for (const [cls, label, re] of cases) {
+      const d = t.decoderFromClass(cls, label);
+      await assert.rejects(d.prepare(dctx(shared)), (e) => refused(e, re));
+      // the read still reports it (with canfail: the markers)
+      await assert.rejects(d.decode('F', bytes(1), dctx(shared)), (e) => refused(e, re));
+    }
+    const good = t.decoderFromClass('nxsw_site_decoders.Shout', 'S');
+    await good.prepare(dctx(shared));
+    assert.deepEqual((await good.decode('', new TextEncoder().encode('ok'), dctx(shared))).data, ['OK #1']);
+  } finally {
+    await rt.dispose();
+  }
+});
+
+test('prepare of a constructor past the time limit fails with TIMEOUT naming label and class, once; the worker serves the next class', async () => {
+  const rt = runtime({ scriptTimeoutMs: 300 });
+  try {
+    const t = new PyEvalSourceType(rt);
+    const shared = new Map<string, unknown>();
+    const started = Date.now();
+    await assert.rejects(t.decoderFromClass('nxsw_site_decoders.SlowInit', 'SLOWINIT').prepare(dctx(shared)),
+      (e: unknown) => e instanceof NxswError && e.code === 'TIMEOUT' && /decoder class nxsw_site_decoders\.SlowInit \(encoding 'SLOWINIT'\) ran longer than 300 ms/.test(e.message));
+    assert.ok(Date.now() - started < 5000);
+    const words = t.decoderFromClass('nxsw_site_decoders.Words', 'W');
+    await words.prepare(dctx(shared));
+    assert.deepEqual(values(await words.decode('', bytes(7), dctx(shared))), [7]);
+  } finally {
+    await rt.dispose();
+  }
 });
 
 test('vet compiles all PYEVAL scripts in one request: syntax errors located at the <result>, with Python line and message', async () => {
