@@ -108,6 +108,9 @@ test('subscriptions are checked as cppTango checks them', () => {
   assert.equal(reasonOf(() => ev.subscribe('Counter', 'data_ready', 5)), 'API_AttributeNotDataReadyEnabled');
   assert.equal(reasonOf(() => ev.subscribe('Counter', 'bogus', 5)), 'API_EventTypeNotSupported');
   assert.equal(reasonOf(() => ev.subscribe('Nope', 'change', 5)), 'API_AttrNotFound');
+  // the messages repeat the client's spelling of the attribute, as cppTango's do (seen on TangoTest)
+  assert.throws(() => ev.subscribe('sTePs', 'periodic'), { message: /The polling \(necessary to send events\) for the attribute sTePs is not started/ });
+  assert.throws(() => ev.subscribe('cOuNtEr', 'data_ready', 5), { message: /The attribute cOuNtEr is not data ready event enabled/ });
   assert.equal(ev.subscribe('Steps', 'change', 5), 'tango://h:1/a/b/c/steps.idl5_change', 'pushed: no polling, no criteria needed');
   assert.equal(ev.subscribe('Name', 'change', 4), 'tango://h:1/a/b/c/name.change', 'strings need no criteria; a Tango 8 client gets the old name');
   assert.equal(ev.subscribe('counter', 'idl5_periodic', 0), 'tango://h:1/a/b/c/counter.idl5_periodic', 'release from the idl5_ prefix');

@@ -143,11 +143,11 @@ export class DeviceEvents {
     if (!KINDS.has(kindName)) throw devFailed('API_EventTypeNotSupported', `Event type ${eventName} is not supported`, origin);
     const kind = kindName as EventKind;
     const attr = this.host.attributeName(attrName);
-    if (kind === 'data_ready') throw devFailed('API_AttributeNotDataReadyEnabled', `The attribute ${attr} is not data ready event enabled`, origin);
+    if (kind === 'data_ready') throw devFailed('API_AttributeNotDataReadyEnabled', `The attribute ${attrName} is not data ready event enabled`, origin);
     const pushed = this.host.isPushed(attr);
     if (kind !== 'user_event' && kind !== 'attr_conf' && !this.host.isPolled(attr)) {
       if (!(pushed && (kind === 'change' || kind === 'archive'))) {
-        throw devFailed('API_AttributePollingNotStarted', `The polling (necessary to send events) for the attribute ${attr} is not started`, origin);
+        throw devFailed('API_AttributePollingNotStarted', `The polling (necessary to send events) for the attribute ${attrName} is not started`, origin);
       }
     }
     if ((kind === 'change' || kind === 'archive') && !pushed && attr.toLowerCase() !== 'state' && isNumeric(this.host.attributeType(attr))) {
