@@ -202,8 +202,8 @@ async function main(argv: string[]): Promise<number> {
     const fe = fronts.find((f) => f.name === name);
     if (startMain && !fe) throw new NxswError('PLUGIN_REFUSED', `no front end ${name ? `named '${name}' ` : ''}is installed (installed: ${fronts.map((f) => f.name).join(', ') || 'none'})`);
     if (rest.includes('--help') || rest.includes('-h')) {
-      process.stdout.write(fe?.usage ?? `the front end '${name}' has no help text\n`);
-      process.stdout.write(kernel.find<FrontEnd>('frontend', 'http')?.usage ?? '');
+      const texts = [fe?.usage ?? `the front end '${name}' has no help text`, kernel.find<FrontEnd>('frontend', 'http')?.usage];
+      for (const t of texts) if (t) process.stdout.write(t.endsWith('\n') ? t : `${t}\n`);
       return 0;
     }
     const running = [];

@@ -87,6 +87,7 @@ export function parseServeArgs(raw: unknown): ServeOptions {
         plugin: { type: 'string', multiple: true },
         choose: { type: 'string', multiple: true },
         config: { type: 'string' },
+        'plugin-option': { type: 'string', multiple: true },
         frontend: { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
         json: { type: 'boolean' },

@@ -9,7 +9,7 @@ export interface WriterProperties {
   readonly numberOfThreads: number;
   /** seconds; 0 = off: warn when a Record takes longer */
   readonly maxRecordRuntime: number;
-  /** seconds; 0 = off (accepted; per-element timing is not reported) */
+  /** seconds; 0 = off: warn when one source read takes longer */
   readonly maxElementRuntime: number;
   /** back-end: '' (automatic), a sink name, or a reference name (h5cpp, h5py) meaning HDF5 */
   readonly writer: string;

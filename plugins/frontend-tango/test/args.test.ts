@@ -16,6 +16,11 @@ test('no-database mode: defaults and repeated options', () => {
   assert.deepEqual(parseServeArgs(['--nodb']).devices, ['test/nxsw/1']);
 });
 
+test('the CLI options for every command pass through (nxsw --help: "Options for every command")', () => {
+  const o = parseServeArgs(['--nodb', '--plugin-option', '@nxsw/source-python.python=/usr/bin/python3', '--choose', 'sink:HDF5=@nxsw/sink-hdf5', '--config', 'nxsw.json', '--limit', 'rank=8', '--verbose']);
+  assert.equal(o.nodb, true);
+});
+
 test('database mode: the instance from --instance or the positional, port 0 by default', () => {
   assert.equal(parseServeArgs(['--instance', 'p09']).instance, 'p09');
   const o = parseServeArgs(['p09', '--tango-host', 'db:10000', '--flush-interval', '500']);

@@ -1,5 +1,5 @@
 /**
- * The EVAL datasource (also registered as PYEVAL, the reference's name): a JavaScript script
+ * The EVAL datasource (nxsw's own; PYEVAL is Python, in @nxsw/source-python): a JavaScript script
  * computes the value from child datasources, in the session's V8 isolate (sandbox.ts) under time,
  * memory and result-size limits.
  * The I/O contract of the reference is kept: inputs are `ds.<name>`, the script assigns
@@ -52,7 +52,7 @@ class FileApi implements ScriptFileApi {
 }
 
 export interface EvalOptions extends SandboxLimits {
-  /** false: the site does not run scripts; EVAL/PYEVAL datasources are refused at XMLSettings */
+  /** false: the site does not run scripts; EVAL datasources are refused at XMLSettings */
   readonly enabled?: boolean;
   /**
    * called once, at the first EVAL datasource, when node runs with its startup snapshot (isolates
