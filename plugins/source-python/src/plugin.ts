@@ -11,6 +11,8 @@ export default definePlugin({
       enabled: o.scripts !== false,
       python: typeof o.python === 'string' ? o.python : undefined,
       scriptTimeoutMs: typeof o.scriptTimeoutMs === 'number' ? o.scriptTimeoutMs : 10_000,
+      sandbox: o.sandbox === false ? false : o.sandbox === 'require' ? 'require' : 'landlock',
+      writablePaths: Array.isArray(o.writablePaths) ? o.writablePaths.filter((p): p is string => typeof p === 'string') : [],
       log: ctx.log,
       // for messages only: the sink whose suffixes match the file, as the session chooses by default
       sinkName: (file: SinkFile) => {

@@ -48,6 +48,7 @@ export class PythonClassDecoder implements Decoder {
 
   private failure(e: unknown): unknown {
     if (!(e instanceof PythonError)) return e;
+    if (e.kind === 'sandbox') return new NxswError('SOURCE_UNAVAILABLE', `${this.what} was not run: ${e.pythonMessage}`, { cause: e });
     // a class that cannot be imported or lacks members is a configuration error; the rest is the data's
     if (e.kind === 'import') return new ConfigError('DATASOURCE_CONFIG', e.pythonMessage, undefined, { cause: e });
     return new NxswError('VALUE_INVALID', `${this.what} failed: ${e.message}`, { cause: e });

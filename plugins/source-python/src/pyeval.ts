@@ -4,7 +4,7 @@
  * inputs the script names, `exec` with separate globals and locals, the result in
  * `ds.<result name>`, `commonblock` with `__counter__`, `__root__` and `__nxroot__`.
  */
-import { ConfigError, childElement, childElements } from '@nxsw/core';
+import { ConfigError, NxswError, childElement, childElements } from '@nxsw/core';
 import type {
   DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, SourceSettings, VetContext, XmlElement, XmlLocation,
 } from '@nxsw/core';
@@ -121,10 +121,11 @@ export class PyEvalSourceType implements DataSourceType {
     }
     if (scripts.length === 0) return [];
     const worker = this.runtime.workerFor(ctx.shared, ctx.settings);
+    const what = `compiling the ${scripts.length} PYEVAL script${scripts.length === 1 ? '' : 's'}`;
     const out = await worker.request(['vet', scripts.map((s) => [s.what, s.code])], {
-      what: `compiling the ${scripts.length} PYEVAL script${scripts.length === 1 ? '' : 's'}`,
-      timeoutMs: this.runtime.options.scriptTimeoutMs,
-      signal: ctx.signal,
+      what, timeoutMs: this.runtime.options.scriptTimeoutMs, signal: ctx.signal,
+    }).catch((e: unknown) => {
+      throw e instanceof PythonError && e.kind === 'sandbox' ? new NxswError('SOURCE_UNAVAILABLE', `${what} was not done: ${e.pythonMessage}`, { cause: e }) : e;
     });
     return (out as Array<[number, string, string, number | null]>).map(([k, type, message, line]) => {
       const s = scripts[k]!;

@@ -22,6 +22,8 @@ export function fileInfo(ctx: ReadContext): WireValue {
 /** an error from the worker as the typed error of a read */
 export function readError(e: unknown, what: string, where: XmlLocation): unknown {
   if (!(e instanceof PythonError)) return e;
+  // the worker refuses every script: the sandbox is required and this kernel cannot give it
+  if (e.kind === 'sandbox') return new NxswError('SOURCE_UNAVAILABLE', `${what} was not run: ${e.pythonMessage}`, { cause: e });
   if (e.kind === 'syntax') return new ConfigError('DATASOURCE_CONFIG', `${what} does not compile: ${e.message}`, where);
   return new NxswError('DATA_NOT_FOUND', `${what} failed: ${e.message}`, { cause: e });
 }

@@ -8,7 +8,8 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type Logger, type NxValue, type SinkFile, type SourceSettings, type XmlLocation } from '@nxsw/core';
 import { resultValue } from './requests.js';
-import { PythonWorker, type RequestOptions } from './worker.js';
+import { PythonWorker, type RequestOptions, type SandboxMode } from './worker.js';
+import type { WireValue } from './codec.js';
 
 /** the plugin's own Python package (python/nxsw_python), shipped beside dist/ */
 export const PYTHON_DIR = fileURLToPath(new URL('../../python', import.meta.url));
@@ -23,9 +24,24 @@ export interface RuntimeOptions {
   readonly python?: string;
   /** time limit of one script run (ms) */
   readonly scriptTimeoutMs: number;
+  /** the worker's Landlock confinement (plugin option sandbox; default "landlock") */
+  readonly sandbox?: SandboxMode;
+  /** what a confined worker may write beneath besides its temp dir and /dev/null (plugin option writablePaths) */
+  readonly writablePaths?: readonly string[];
   readonly log: Logger;
   /** names the sink that writes a file, for messages */
   readonly sinkName: (file: SinkFile) => string;
+}
+
+/** the worker's account of its confinement (nxsw_python/sandbox.py Status) */
+interface SandboxStatus {
+  readonly mode: string;
+  readonly confined: boolean;
+  readonly abi: number;
+  readonly missing: readonly string[];
+  readonly reason: string | null;
+  readonly writable: readonly string[];
+  readonly skipped: ReadonlyArray<readonly [string, string]>;
 }
 
 interface Interpreter {
@@ -51,6 +67,8 @@ export class PythonRuntime {
     void w.close();
   });
   private readonly found = new Map<string, Interpreter>();
+  /** what was logged about the workers' confinement (each message once per server) */
+  private readonly told = new Set<string>();
 
   constructor(readonly options: RuntimeOptions) {}
 
@@ -84,7 +102,10 @@ export class PythonRuntime {
     let w = this.workers.get(shared);
     if (!w) {
       const { path, setting } = this.interpreter(settings);
-      w = new PythonWorker({ python: path, pythonSetting: setting, pythonPath: [PYTHON_DIR], log: this.options.log });
+      w = new PythonWorker({
+        python: path, pythonSetting: setting, pythonPath: [PYTHON_DIR], log: this.options.log,
+        sandbox: this.sandbox, writablePaths: this.options.writablePaths, onStarted: (info) => this.started(info),
+      });
       this.workers.set(shared, w);
       this.all.add(w);
       this.ended.register(shared, w);
@@ -113,6 +134,32 @@ export class PythonRuntime {
     worker.setup(key, setup);
     // a request that needs the setup carries it in front of itself; hello only answers
     await worker.request(['hello'], { ...options, timeoutMs: this.options.scriptTimeoutMs }, key);
+  }
+
+  get sandbox(): SandboxMode {
+    return this.options.sandbox ?? 'landlock';
+  }
+
+  /** a worker's hello: what its confinement is, logged once per server and kind */
+  private started(info: WireValue): void {
+    const once = (level: 'info' | 'warn' | 'error', message: string): void => {
+      if (this.told.has(message)) return;
+      this.told.add(message);
+      this.options.log[level](message);
+    };
+    const hello = info as { python?: string; sandbox?: SandboxStatus | null; refused?: string | null } | null;
+    const s = hello?.sandbox;
+    if (!this.sandbox || !s) {
+      once('warn', 'the Python sandbox is off (option sandbox: false of @nxsw/source-python): PYEVAL scripts and Python classes run unconfined, with all the rights of the server\'s user');
+      return;
+    }
+    for (const [path, why] of s.skipped) once('warn', `the Python sandbox: the writable path ${path} (option writablePaths of @nxsw/source-python) is not writable for scripts: ${why}`);
+    if (hello.refused) once('error', `PYEVAL scripts and Python classes are refused: ${hello.refused}`);
+    else if (!s.confined) {
+      once('warn', `PYEVAL scripts and Python classes run UNCONFINED, with all the rights of the server's user (they can write and delete files, run programs, signal the server): the Landlock sandbox is not available: ${s.reason}; an operator who would rather refuse scripts then sets the option sandbox: "require" of @nxsw/source-python`);
+    } else if (s.missing.length) {
+      once('warn', `PYEVAL scripts run in the Landlock sandbox of this kernel (ABI ${s.abi}), which cannot refuse: ${s.missing.join('; ')}; writable: ${s.writable.join(', ')}`);
+    } else once('info', `PYEVAL scripts run in the Landlock sandbox (ABI ${s.abi}): no writes outside ${s.writable.join(', ')}, no programs, no signals or tracing of other processes`);
   }
 
   async dispose(): Promise<void> {

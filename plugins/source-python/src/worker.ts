@@ -7,6 +7,9 @@
  * registered so far are set up there again. The common block lives in the process and is lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NxswError, errorMessage, type Logger } from '@nxsw/core';
 import { FrameSplitter, decodeValue, encodeFrame, type WireValue } from './codec.js';
 
@@ -18,7 +21,18 @@ export interface WorkerOptions {
   /** directories put first on the worker's PYTHONPATH (the plugin's own Python package) */
   readonly pythonPath: readonly string[];
   readonly log: Logger;
+  /**
+   * the worker confines itself with Landlock before it runs a script ("landlock": as far as the
+   * kernel can, "require": refuses scripts unless fully confined; false: not at all)
+   */
+  readonly sandbox?: SandboxMode;
+  /** paths a confined worker may write beneath (besides its own temp dir and /dev/null) */
+  readonly writablePaths?: readonly string[];
+  /** the worker's answer to hello (its Python, its confinement), once per process started */
+  readonly onStarted?: (info: WireValue) => void;
 }
+
+export type SandboxMode = false | 'landlock' | 'require';
 
 /** answers the worker's calls into nxsw while a script runs (the file API) */
 export type CallHandler = (op: string, args: WireValue[]) => WireValue;
@@ -156,9 +170,23 @@ export class PythonWorker {
   }
 
   private start(): ChildProcess {
-    const { python, pythonPath } = this.options;
-    const env = { ...process.env, PYTHONPATH: [...pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':') };
-    const child = spawn(python, ['-m', 'nxsw_python.worker'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const { python, pythonPath, sandbox = false } = this.options;
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: [...pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':') };
+    const args = ['-m', 'nxsw_python.worker'];
+    // a confined worker writes only beneath its own temp dir (TMPDIR, so tempfile uses it), /dev/null and the writable paths
+    let scratch: string | undefined;
+    if (sandbox) {
+      scratch = mkdtempSync(join(tmpdir(), 'nxsw-python-'));
+      env.TMPDIR = scratch;
+      args.push(JSON.stringify({ sandbox, writable: [scratch, '/dev/null', ...(this.options.writablePaths ?? [])] }));
+    }
+    const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    if (scratch) {
+      const dir = scratch;
+      const remove = () => rmSync(dir, { recursive: true, force: true });
+      child.once('exit', remove);
+      child.once('error', remove);
+    }
     this.stderr = '';
     this.done.clear();
     const frames = new FrameSplitter();
@@ -191,7 +219,10 @@ export class PythonWorker {
     });
     this.child = child;
     // starting the interpreter (imports included) does not count against a script's time limit
-    this.write(child, { message: ['hello'], options: { what: 'starting the Python worker', timeoutMs: STARTUP_TIMEOUT_MS }, isSetup: true, resolve: () => undefined, reject: () => undefined });
+    this.write(child, {
+      message: ['hello'], options: { what: 'starting the Python worker', timeoutMs: STARTUP_TIMEOUT_MS }, isSetup: true,
+      resolve: (info) => this.options.onStarted?.(info), reject: () => undefined,
+    });
     return child;
   }
 

@@ -9,6 +9,7 @@ script runs it may send ["call", op, args...] to nxsw (the file API) and waits f
 import collections
 import copy
 import importlib
+import json
 import os
 import sys
 import traceback
@@ -16,6 +17,7 @@ import traceback
 from .codec import Channel, Array
 from .values import from_python, to_python, cast, rank
 from . import fileapi
+from . import sandbox
 
 
 # what the reference's DecoderPool requires of a decoder instance
@@ -41,8 +43,12 @@ def _line_in(tb, label):
 
 
 class Worker(object):
-    def __init__(self, channel):
+    def __init__(self, channel, confinement=None, refusal=None):
         self.channel = channel
+        # what sandbox.confine() did (None: not asked to confine)
+        self.confinement = confinement
+        # why every request is refused (sandbox "require" without a complete confinement)
+        self.refusal = refusal
         self.scripts = {}
         self.classes = {}
         self.decoders = {}
@@ -72,6 +78,8 @@ class Worker(object):
             if request is None:
                 return
             try:
+                if self.refusal and request[0] != "hello":
+                    raise ScriptError("sandbox", "PermissionError", self.refusal, None)
                 value = getattr(self, "op_" + request[0])(*request[1:])
                 reply = ["ok", value]
             except ScriptError as e:
@@ -82,7 +90,9 @@ class Worker(object):
 
     def op_hello(self):
         return {"python": sys.version.split()[0], "executable": sys.executable,
-                "nxstools": fileapi.NXSTOOLS_FILEWRITER is not None}
+                "nxstools": fileapi.NXSTOOLS_FILEWRITER is not None,
+                "sandbox": self.confinement.as_dict() if self.confinement else None,
+                "refused": self.refusal}
 
     def op_compile(self, sid, code, result, label):
         try:
@@ -133,7 +143,7 @@ class Worker(object):
             try:
                 exec(compiled, {}, scope)
             except Exception as e:
-                raise ScriptError("script", type(e).__name__, str(e),
+                raise ScriptError("script", type(e).__name__, sandbox.annotate(e, self.confinement),
                                   _line_in(sys.exc_info()[2], compiled.co_filename))
         value = getattr(ds, result)
         if value is None:
@@ -218,13 +228,13 @@ class Worker(object):
         except ValueError as e:
             raise ScriptError("result", "ValueError", str(e), None)
 
-    @staticmethod
-    def _guarded(fn, *args):
+    def _guarded(self, fn, *args):
         try:
             return fn(*args)
         except Exception as e:
             tb = traceback.extract_tb(sys.exc_info()[2])
-            raise ScriptError("script", type(e).__name__, str(e), tb[-1].lineno if tb else None)
+            raise ScriptError("script", type(e).__name__, sandbox.annotate(e, self.confinement),
+                              tb[-1].lineno if tb else None)
 
 
 def main():
@@ -238,7 +248,18 @@ def main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
-    Worker(Channel(channel_in, channel_out)).serve()
+    # the sandbox, after the start-up imports (nxstools, h5py, numpy) and before any script
+    options = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    mode = options.get("sandbox", False)
+    confinement, refusal = None, None
+    if mode:
+        confinement = sandbox.confine(mode, options.get("writable", []))
+        if mode == "require" and not confinement.complete:
+            refusal = ("the Python sandbox is required (option sandbox \"require\" of "
+                       "@nxsw/source-python) but %s, so no script or Python class runs in this "
+                       "worker" % (confinement.reason or "this kernel's Landlock (ABI %d) lacks: %s"
+                                   % (confinement.abi, "; ".join(confinement.missing))))
+    Worker(Channel(channel_in, channel_out), confinement, refusal).serve()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,211 @@
+"""The worker confines itself with Linux Landlock before it runs any script.
+
+Policy: reading files and directories and the network stay allowed everywhere; writing,
+creating, removing, renaming, truncating files and device ioctls are allowed only beneath the
+writable paths (the worker's own temp dir, /dev/null, the plugin option writablePaths); running
+programs (execve) is allowed nowhere; from ABI 6 on, signals and abstract Unix sockets are
+scoped to the worker (it cannot signal the server or any other process). A Landlock domain also
+cannot ptrace, or open /proc/<pid>/mem or environ of, a process outside it.
+
+Rights the running kernel's ABI does not know are dropped (the Landlock documentation's
+best-effort rule); `confine` reports what was applied and what is missing.
+"""
+import errno
+import os
+import stat
+import sys
+
+SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
+CREATE_RULESET_VERSION = 1
+RULE_PATH_BENEATH = 1
+PR_SET_NO_NEW_PRIVS = 38
+
+EXECUTE = 1 << 0
+WRITE_FILE = 1 << 1
+READ_FILE = 1 << 2
+READ_DIR = 1 << 3
+REMOVE_DIR = 1 << 4
+REMOVE_FILE = 1 << 5
+MAKE_CHAR = 1 << 6
+MAKE_DIR = 1 << 7
+MAKE_REG = 1 << 8
+MAKE_SOCK = 1 << 9
+MAKE_FIFO = 1 << 10
+MAKE_BLOCK = 1 << 11
+MAKE_SYM = 1 << 12
+REFER = 1 << 13        # ABI 2
+TRUNCATE = 1 << 14     # ABI 3
+IOCTL_DEV = 1 << 15    # ABI 5
+
+SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0  # ABI 6
+SCOPE_SIGNAL = 1 << 1                # ABI 6
+
+# what writable paths get: everything but reading (not handled, so allowed anyway) and executing
+WRITE_RIGHTS = (WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_CHAR | MAKE_DIR | MAKE_REG
+                | MAKE_SOCK | MAKE_FIFO | MAKE_BLOCK | MAKE_SYM | REFER | TRUNCATE | IOCTL_DEV)
+# the rights that apply to a file (a rule on a file may only grant these)
+FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
+FULL_ABI = 6
+
+HINT = ("refused by the Python sandbox (Landlock): a script may read files and use the network, "
+        "but may not write, create, remove or rename files outside the writable paths (%s), run "
+        "programs, or signal or trace other processes; an operator allows a folder with the "
+        "option writablePaths of @nxsw/source-python, or turns the sandbox off with sandbox: false")
+
+
+def handled_rights(abi):
+    """the file-system rights the ruleset handles (denies unless a rule grants them), per ABI"""
+    rights = WRITE_RIGHTS | EXECUTE
+    if abi < 2:
+        rights &= ~REFER
+    if abi < 3:
+        rights &= ~TRUNCATE
+    if abi < 5:
+        rights &= ~IOCTL_DEV
+    return rights
+
+
+def scopes(abi):
+    return SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
+
+
+class Status(object):
+    """what confine() did: confined, abi, missing (what the policy lacks), reason, writable, skipped"""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.confined = False
+        self.abi = 0
+        self.missing = []
+        self.reason = None
+        self.writable = []
+        self.skipped = []
+
+    @property
+    def complete(self):
+        return self.confined and not self.missing
+
+    def as_dict(self):
+        return {"mode": self.mode, "confined": self.confined, "abi": self.abi,
+                "missing": self.missing, "reason": self.reason, "writable": self.writable,
+                "skipped": self.skipped}
+
+    def hint(self):
+        return HINT % ", ".join(self.writable)
+
+
+def _syscall():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    fn = libc.syscall
+    fn.restype = ctypes.c_long
+    return ctypes, libc, fn
+
+
+def abi_version():
+    """the Landlock ABI of the running kernel, or (0, reason)"""
+    if not sys.platform.startswith("linux"):
+        return 0, "Landlock is a Linux feature and this is %s" % sys.platform
+    try:
+        ctypes, _, syscall = _syscall()
+    except Exception as e:  # an interpreter without ctypes
+        return 0, "ctypes is not available in this Python (%s)" % e
+    abi = syscall(ctypes.c_long(SYS_CREATE_RULESET), None, ctypes.c_size_t(0),
+                  ctypes.c_uint32(CREATE_RULESET_VERSION))
+    if abi >= 1:
+        return int(abi), None
+    err = ctypes.get_errno()
+    if err == errno.ENOSYS:
+        why = "the kernel (%s) has no Landlock system calls (Linux 5.13 or later with " \
+              "CONFIG_SECURITY_LANDLOCK is needed), or a seccomp filter hides them" % os.uname().release
+    elif err == errno.EOPNOTSUPP:
+        why = "Landlock is built into the kernel (%s) but not enabled (boot parameter lsm=...," \
+              "landlock)" % os.uname().release
+    else:
+        why = "landlock_create_ruleset failed: %s" % os.strerror(err)
+    return 0, why
+
+
+def confine(mode, writable):
+    """applies the policy to this process (and every process it starts); returns a Status"""
+    status = Status(mode)
+    abi, why = abi_version()
+    status.abi = abi
+    if not abi:
+        status.reason = why
+        return status
+    ctypes, libc, syscall = _syscall()
+
+    class RulesetAttr(ctypes.Structure):
+        _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                    ("scoped", ctypes.c_uint64)]
+
+    class PathBeneathAttr(ctypes.Structure):
+        _pack_ = 1
+        _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+    handled = handled_rights(abi)
+    attr = RulesetAttr(handled, 0, scopes(abi))
+    # an older kernel takes the part of the struct it knows
+    size = ctypes.sizeof(RulesetAttr) if abi >= 6 else 8
+    ruleset = syscall(ctypes.c_long(SYS_CREATE_RULESET), ctypes.byref(attr), ctypes.c_size_t(size),
+                      ctypes.c_uint32(0))
+    if ruleset < 0:
+        status.reason = "landlock_create_ruleset failed: %s" % os.strerror(ctypes.get_errno())
+        return status
+    try:
+        for path in writable:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError as e:
+                status.skipped.append([path, e.strerror])
+                continue
+            try:
+                isdir = stat.S_ISDIR(os.fstat(fd).st_mode)
+                rights = handled & WRITE_RIGHTS & (~0 if isdir else FILE_RIGHTS)
+                rule = PathBeneathAttr(rights, fd)
+                if syscall(ctypes.c_long(SYS_ADD_RULE), ctypes.c_int(ruleset),
+                           ctypes.c_int(RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0)) < 0:
+                    status.skipped.append([path, os.strerror(ctypes.get_errno())])
+                else:
+                    status.writable.append(path)
+            finally:
+                os.close(fd)
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            status.reason = "prctl(PR_SET_NO_NEW_PRIVS) failed: %s" % os.strerror(ctypes.get_errno())
+            return status
+        if syscall(ctypes.c_long(SYS_RESTRICT_SELF), ctypes.c_int(ruleset), ctypes.c_uint32(0)) < 0:
+            status.reason = "landlock_restrict_self failed: %s" % os.strerror(ctypes.get_errno())
+            return status
+    finally:
+        os.close(ruleset)
+    status.confined = True
+    if abi < 2:
+        status.missing.append("moving files between writable folders (ABI 2)")
+    if abi < 3:
+        status.missing.append("truncating files outside the writable paths (ABI 3)")
+    if abi < 5:
+        status.missing.append("device ioctls (ABI 5)")
+    if abi < 6:
+        status.missing.append("signals to the server and other processes, abstract Unix sockets (ABI 6, Linux 6.12)")
+    _audit_hints(status)
+    return status
+
+
+def _audit_hints(status):
+    """os.system reports a refused program as exit status 127 only: make it an error that says why"""
+    hint = status.hint()
+
+    def hook(event, args):
+        if event == "os.system":
+            raise PermissionError(errno.EACCES, "os.system(%r) %s" % (args[0], hint))
+    sys.addaudithook(hook)
+
+
+def annotate(e, status):
+    """the message of a PermissionError a confined script got, with what refused it and why"""
+    text = str(e)
+    if status is None or not status.confined or not isinstance(e, PermissionError) \
+            or "Python sandbox" in text:
+        return text
+    return "%s (%s)" % (text, status.hint())
