@@ -7,7 +7,8 @@
  * registered so far are set up there again. The common block lives in the process and is lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NxswError, errorMessage, type Logger } from '@nxsw/core';
@@ -183,7 +184,8 @@ export class PythonWorker {
     const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     if (scratch) {
       const dir = scratch;
-      const remove = () => rmSync(dir, { recursive: true, force: true });
+      // not rmSync: a script may have filled its temp dir, and the event loop must not wait for it
+      const remove = () => void rm(dir, { recursive: true, force: true }).catch(() => undefined);
       child.once('exit', remove);
       child.once('error', remove);
     }

@@ -103,6 +103,19 @@ test('a script cannot trace the server or open its memory', { skip: needs(1) }, 
   }
 });
 
+test('a server run as root: its worker keeps only the capabilities of file access (no raw sockets, chroot, reboot, ...)', { skip: needs(1) || (process.getuid?.() === 0 ? false : 'the server does not run as root') }, async () => {
+  const rt = runtime();
+  try {
+    const shared = new Map<string, unknown>();
+    const caps = text(await run(rt, shared, 'ds.r = " ".join(l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb")))'));
+    assert.equal(caps, '0000000000000000 000000000000000e 000000000000000e 000000000000000e 0000000000000000');
+    await assert.rejects(run(rt, shared, 'import socket\nsocket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\nds.r = 1'), refused(/PermissionError: \[Errno 1\] Operation not permitted/));
+    await assert.rejects(run(rt, shared, 'import os\nos.chroot("/")\nds.r = 1'), refused(/PermissionError/));
+  } finally {
+    await rt.dispose();
+  }
+});
+
 test('a script cannot write, create, truncate, rename or remove files outside the writable paths; nothing is created', { skip: needs(3) }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nxsw-sandbox-'));
   const rt = runtime();
@@ -174,6 +187,7 @@ test('reading files, the network, imports, /dev/null, tempfile and the writable 
     assert.ok(logged.info.some((m) => /PYEVAL scripts run in the Landlock sandbox \(ABI \d+\)/.test(m)), logged.info.join('\n'));
     assert.deepEqual(logged.warn.filter((m) => /\/nonexistent\/nxsw-path/.test(m)).length, 1, 'a writable path that does not exist is logged once');
     await rt.dispose();
+    for (let i = 0; i < 50 && existsSync(scratch); i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(existsSync(scratch), false, 'the temp dir went with the worker');
   } finally {
     await rt.dispose();

@@ -47,6 +47,14 @@ WRITE_RIGHTS = (WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_CHAR | MAKE_DIR | M
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
 FULL_ABI = 6
 
+# a worker of a server run as root keeps only the capabilities that file access needs
+# (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER): no reboot, modules, mounts, raw sockets,
+# setuid, clock, ... Landlock does not bound what capabilities allow
+CAP_KEEP = (1 << 1) | (1 << 2) | (1 << 3)
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+CAPABILITY_VERSION_3 = 0x20080522
+
 HINT = ("refused by the Python sandbox (Landlock): a script may read files and use the network, "
         "but may not write, create, remove or rename files outside the writable paths (%s), run "
         "programs, or signal or trace other processes; an operator allows a folder with the "
@@ -180,6 +188,9 @@ def confine(mode, writable):
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             status.reason = "prctl(PR_SET_NO_NEW_PRIVS) failed: %s" % os.strerror(ctypes.get_errno())
             return status
+        dropped = drop_capabilities(ctypes, libc)
+        if dropped:
+            status.missing.append(dropped)
         if syscall(ctypes.c_long(SYS_RESTRICT_SELF), ctypes.c_int(ruleset), ctypes.c_uint32(0)) < 0:
             status.reason = "landlock_restrict_self failed: %s" % os.strerror(ctypes.get_errno())
             return status
@@ -198,6 +209,33 @@ def confine(mode, writable):
     return status
 
 
+def drop_capabilities(ctypes, libc):
+    """all capabilities but CAP_KEEP, from every set; None, or what failed"""
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+    header, data = Header(CAPABILITY_VERSION_3, 0), (Data * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        return "dropping capabilities (capget: %s)" % os.strerror(ctypes.get_errno())
+    held = [d.effective | d.permitted | d.inheritable for d in data]
+    if not (held[0] & ~CAP_KEEP or held[1]):
+        return None
+    for cap in range(64):
+        if not CAP_KEEP & (1 << cap):
+            libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the last capability
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    for i, d in enumerate(data):
+        keep = CAP_KEEP if i == 0 else 0
+        d.effective, d.permitted, d.inheritable = d.effective & keep, d.permitted & keep, 0
+    header = Header(CAPABILITY_VERSION_3, 0)
+    if libc.capset(ctypes.byref(header), data) != 0:
+        return "dropping capabilities (capset: %s)" % os.strerror(ctypes.get_errno())
+    return None
+
+
 def _audit_hints(status):
     """os.system reports a refused program as exit status 127 only: make it an error that says why"""
     hint = status.hint()
@@ -208,10 +246,31 @@ def _audit_hints(status):
     sys.addaudithook(hook)
 
 
+def _file_rights_allow(name):
+    """whether the file's permissions (not the sandbox) allow writing or running `name`: then
+    a PermissionError about it came from the sandbox"""
+    if not isinstance(name, (str, bytes)):
+        return True
+    name = os.fsdecode(name)
+    if os.sep not in name:
+        import shutil
+        found = shutil.which(name)
+        return found is not None and os.access(found, os.X_OK)
+    if os.path.lexists(name):
+        return os.access(name, os.W_OK) or os.access(name, os.X_OK)
+    parent = os.path.dirname(os.path.abspath(name))
+    return os.access(parent, os.W_OK | os.X_OK)
+
+
 def annotate(e, status):
-    """the message of a PermissionError a confined script got, with what refused it and why"""
+    """the message of a PermissionError a confined script got, with what refused it and why (when
+    the file's own permissions would have allowed the operation, or no file is concerned)"""
     text = str(e)
     if status is None or not status.confined or not isinstance(e, PermissionError) \
             or "Python sandbox" in text:
         return text
-    return "%s (%s)" % (text, status.hint())
+    try:
+        ours = _file_rights_allow(e.filename)
+    except Exception:
+        ours = True
+    return "%s (%s)" % (text, status.hint()) if ours else text
