@@ -143,6 +143,16 @@ def abi_version():
 def confine(mode, writable):
     """applies the policy to this process (and every process it starts); returns a Status"""
     status = Status(mode)
+    try:
+        return _confine(status, writable)
+    except Exception as e:  # a Python or libc the code above did not foresee
+        status.reason = status.reason or "the sandbox failed: %s: %s" % (type(e).__name__, e)
+        if status.confined:
+            status.missing.append("an unexpected failure (%s)" % e)
+        return status
+
+
+def _confine(status, writable):
     abi, why = abi_version()
     status.abi = abi
     if not abi:
@@ -185,7 +195,7 @@ def confine(mode, writable):
                     status.writable.append(path)
             finally:
                 os.close(fd)
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        if _prctl(ctypes, libc, PR_SET_NO_NEW_PRIVS, 1) != 0:
             status.reason = "prctl(PR_SET_NO_NEW_PRIVS) failed: %s" % os.strerror(ctypes.get_errno())
             return status
         dropped = drop_capabilities(ctypes, libc)
@@ -197,8 +207,6 @@ def confine(mode, writable):
     finally:
         os.close(ruleset)
     status.confined = True
-    if abi < 2:
-        status.missing.append("moving files between writable folders (ABI 2)")
     if abi < 3:
         status.missing.append("truncating files outside the writable paths (ABI 3)")
     if abi < 5:
@@ -207,6 +215,12 @@ def confine(mode, writable):
         status.missing.append("signals to the server and other processes, abstract Unix sockets (ABI 6, Linux 6.12)")
     _audit_hints(status)
     return status
+
+
+def _prctl(ctypes, libc, option, arg):
+    """prctl with its arguments as the unsigned longs the kernel reads"""
+    zero = ctypes.c_ulong(0)
+    return libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), zero, zero, zero)
 
 
 def drop_capabilities(ctypes, libc):
@@ -225,8 +239,8 @@ def drop_capabilities(ctypes, libc):
         return None
     for cap in range(64):
         if not CAP_KEEP & (1 << cap):
-            libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the last capability
-    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+            _prctl(ctypes, libc, PR_CAPBSET_DROP, cap)  # EINVAL past the last capability
+    _prctl(ctypes, libc, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
     for i, d in enumerate(data):
         keep = CAP_KEEP if i == 0 else 0
         d.effective, d.permitted, d.inheritable = d.effective & keep, d.permitted & keep, 0
@@ -239,6 +253,8 @@ def drop_capabilities(ctypes, libc):
 def _audit_hints(status):
     """os.system reports a refused program as exit status 127 only: make it an error that says why"""
     hint = status.hint()
+    if not hasattr(sys, "addaudithook"):  # Python before 3.8: os.system returns 127
+        return
 
     def hook(event, args):
         if event == "os.system":
