@@ -256,3 +256,32 @@ test('an older Landlock ABI: its rights only; "require" refuses a kernel that ca
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a Python datasource class named in the global JSON is confined too: its refused write is the located read error', { skip: needs(1) }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nxsw-sandbox-'));
+  writeFileSync(join(dir, 'nxsw_sandbox_site.py'), `
+class Writer(object):
+    def setup(self, xml):
+        pass
+    def isValid(self):
+        return True
+    def getData(self):
+        open(${JSON.stringify(join(dir, 'from-class'))}, "w").write("x")
+        return {"value": 1}
+`);
+  const saved = process.env.PYTHONPATH;
+  process.env.PYTHONPATH = [dir, saved].filter(Boolean).join(':');
+  const rt = runtime();
+  try {
+    const el = parseXml('<definition>\n<datasource type="SITE"/></definition>').children[0]!;
+    const src = new PyEvalSourceType(rt).createFromClass('nxsw_sandbox_site.Writer', el);
+    await assert.rejects(src.read(ctx(new Map())), (e: unknown) => e instanceof NxswError && e.code === 'DATA_NOT_FOUND'
+      && /the Python datasource class nxsw_sandbox_site.Writer \(type SITE\) failed: PermissionError: \[Errno 13\] Permission denied: '.*from-class' \(refused by the Python sandbox \(Landlock\)/.test(e.message));
+    assert.equal(existsSync(join(dir, 'from-class')), false);
+  } finally {
+    if (saved === undefined) delete process.env.PYTHONPATH;
+    else process.env.PYTHONPATH = saved;
+    await rt.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
