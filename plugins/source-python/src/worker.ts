@@ -173,7 +173,7 @@ export class PythonWorker {
   private start(): ChildProcess {
     const { python, pythonPath, sandbox = false } = this.options;
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: [...pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':') };
-    const args = ['-m', 'nxsw_python.worker'];
+    const args = ['-m', 'nxsw_python.start'];
     // a confined worker writes only beneath its own temp dir (TMPDIR, so tempfile uses it), /dev/null and the writable paths
     let scratch: string | undefined;
     if (sandbox) {

@@ -116,6 +116,32 @@ test('a server run as root: its worker keeps only the capabilities of file acces
   }
 });
 
+test('every thread of the worker is confined (it confines itself before numpy starts its threads); other processes\' limits, priorities and affinity are out of reach', { skip: needs(1) }, async () => {
+  const rt = runtime();
+  const other = spawn('sleep', ['30']);
+  try {
+    const shared = new Map<string, unknown>();
+    const seccomp = text(await run(rt, shared, 'import numpy, os\nnumpy.ones((300, 300)) @ numpy.ones((300, 300))\nds.r = " ".join(sorted(set([l.split()[1] for t in os.listdir("/proc/self/task") for l in open("/proc/self/task/%s/status" % t) if l.startswith("Seccomp:")])))'));
+    assert.equal(seccomp, '2', 'every thread runs under the seccomp filter (installed with the Landlock domain)');
+    for (const script of [
+      `import resource\nresource.prlimit(${other.pid}, resource.RLIMIT_CPU, (0, 0))`,
+      'import os, resource\nresource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (3, 3))',
+      'import os\nos.setpriority(os.PRIO_PROCESS, os.getppid(), 19)',
+      'import os\nos.setpriority(os.PRIO_PGRP, 0, 19)',
+      'import os\nos.setpriority(os.PRIO_USER, 0, 19)',
+      'import os\nos.sched_setaffinity(os.getppid(), {0})',
+      'import os\nos.sched_setscheduler(os.getppid(), os.SCHED_IDLE, os.sched_param(0))',
+    ]) await assert.rejects(run(rt, shared, `${script}\nds.r = 1`), refused(/PermissionError: \[Errno 1\] Operation not permitted/), script);
+    assert.notEqual(readFileSync(`/proc/${process.pid}/limits`, 'utf8').match(/Max open files\s+(\d+)/)?.[1], '3');
+    assert.match(readFileSync(`/proc/${other.pid}/limits`, 'utf8'), /Max cpu time\s+unlimited/);
+    // its own limits and priority are the script's to change
+    assert.equal(text(await run(rt, shared, 'import os, resource\nresource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))\nos.nice(1)\nos.sched_setaffinity(0, os.sched_getaffinity(0))\nds.r = "own"')), 'own');
+  } finally {
+    other.kill();
+    await rt.dispose();
+  }
+});
+
 test('a script cannot write, create, truncate, rename or remove files outside the writable paths; nothing is created', { skip: needs(3) }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nxsw-sandbox-'));
   const rt = runtime();

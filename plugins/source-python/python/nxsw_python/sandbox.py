@@ -1,5 +1,8 @@
 """The worker confines itself with Linux Landlock before it runs any script.
 
+The process must have one thread when it is confined (start.py confines before the imports):
+Landlock and seccomp bind the calling thread and the threads it starts afterwards.
+
 Policy: reading files and directories and the network stay allowed everywhere; writing,
 creating, removing, renaming, truncating files and device ioctls are allowed only beneath the
 writable paths (the worker's own temp dir, /dev/null, the plugin option writablePaths); running
@@ -88,6 +91,8 @@ class Status(object):
         self.reason = None
         self.writable = []
         self.skipped = []
+        # threads of the process when it was confined (those started before stay outside)
+        self.threads = None
 
     @property
     def complete(self):
@@ -96,7 +101,7 @@ class Status(object):
     def as_dict(self):
         return {"mode": self.mode, "confined": self.confined, "abi": self.abi,
                 "missing": self.missing, "reason": self.reason, "writable": self.writable,
-                "skipped": self.skipped}
+                "skipped": self.skipped, "threads": self.threads}
 
     def hint(self):
         return HINT % ", ".join(self.writable)
@@ -198,9 +203,13 @@ def _confine(status, writable):
         if _prctl(ctypes, libc, PR_SET_NO_NEW_PRIVS, 1) != 0:
             status.reason = "prctl(PR_SET_NO_NEW_PRIVS) failed: %s" % os.strerror(ctypes.get_errno())
             return status
-        dropped = drop_capabilities(ctypes, libc)
-        if dropped:
-            status.missing.append(dropped)
+        for failed in (drop_capabilities(ctypes, libc), install_seccomp(ctypes, libc)):
+            if failed:
+                status.missing.append(failed)
+        try:
+            status.threads = len(os.listdir("/proc/self/task"))
+        except OSError:
+            pass
         if syscall(ctypes.c_long(SYS_RESTRICT_SELF), ctypes.c_int(ruleset), ctypes.c_uint32(0)) < 0:
             status.reason = "landlock_restrict_self failed: %s" % os.strerror(ctypes.get_errno())
             return status
@@ -215,6 +224,85 @@ def _confine(status, writable):
         status.missing.append("signals to the server and other processes, abstract Unix sockets (ABI 6, Linux 6.12)")
     _audit_hints(status)
     return status
+
+
+# What Landlock leaves open between processes of one user: lowering another process's resource
+# limits (prlimit: RLIMIT_CPU kills it, RLIMIT_NOFILE stalls it), its priority, CPU affinity,
+# scheduling policy and I/O priority. A seccomp filter lets these system calls act on the
+# calling process only (pid 0); any other target is EPERM. Per architecture: its audit arch and
+# syscall numbers; other architectures' and x32's system calls are refused as a whole.
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+SECCOMP_RET_ALLOW, SECCOMP_RET_EPERM = 0x7FFF0000, 0x00050000 | errno.EPERM
+X32_SYSCALL_BIT = 0x40000000
+# name: (x86_64, aarch64), the argument that names the target, and for setpriority/ioprio_set
+# the `which` argument's value that means "a process"
+SELF_ONLY = {
+    "setpriority": ((141, 140), 1, 0),         # PRIO_PROCESS
+    "sched_setparam": ((142, 118), 0, None),
+    "sched_setscheduler": ((144, 119), 0, None),
+    "sched_setaffinity": ((203, 122), 0, None),
+    "ioprio_set": ((251, 30), 1, 1),           # IOPRIO_WHO_PROCESS
+    "prlimit64": ((302, 261), 0, None),
+    "sched_setattr": ((314, 274), 0, None),
+}
+ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
+
+
+def seccomp_program(machine):
+    """the classic BPF filter as (code, jt, jf, k) tuples, or None for an unknown architecture"""
+    if machine not in ARCHES:
+        return None
+    column, audit_arch = ARCHES[machine]
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06   # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
+    arg = lambda i: 16 + 8 * i                   # the low word of args[i] (little endian)
+    prog = [(ld, 0, 0, 4), ("jne", audit_arch, "deny"), (ld, 0, 0, 0)]
+    if machine == "x86_64":
+        prog.append(("jge", X32_SYSCALL_BIT, "deny"))
+    for name, (numbers, target, which) in sorted(SELF_ONLY.items()):
+        block = []
+        if which is not None:
+            block += [(ld, 0, 0, arg(0)), ("jne", which, "deny")]
+        block += [(ld, 0, 0, arg(target)), ("jne", 0, "deny"), (ret, 0, 0, SECCOMP_RET_ALLOW)]
+        # not this system call: over the block (the nr is reloaded after a block's loads)
+        prog.append(("skip_unless", numbers[column], len(block) + 1))
+        prog += block + [(ld, 0, 0, 0)]
+    prog.append((ret, 0, 0, SECCOMP_RET_ALLOW))
+    deny = len(prog)
+    prog.append((ret, 0, 0, SECCOMP_RET_EPERM))
+    out = []
+    for i, ins in enumerate(prog):
+        if ins[0] == "jne":      # to deny unless equal
+            out.append((jeq, 0, deny - i - 1, ins[1]))
+        elif ins[0] == "jge":
+            out.append((jge, deny - i - 1, 0, ins[1]))
+        elif ins[0] == "skip_unless":
+            out.append((jeq, 0, ins[2], ins[1]))
+        else:
+            out.append(ins)
+    assert all(0 <= j < 256 for _, jt, jf, _ in out for j in (jt, jf))
+    return out
+
+
+def install_seccomp(ctypes, libc):
+    """the SELF_ONLY filter on this process; None, or what is missing"""
+    program = seccomp_program(os.uname().machine)
+    if program is None:
+        return "keeping other processes' limits and priorities (no seccomp filter for %s)" \
+            % os.uname().machine
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                    ("k", ctypes.c_uint32)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+    filters = (SockFilter * len(program))(*[SockFilter(*ins) for ins in program])
+    fprog = SockFprog(len(program), filters)
+    if libc.prctl(ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(SECCOMP_MODE_FILTER),
+                  ctypes.byref(fprog), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
+        return "keeping other processes' limits and priorities (seccomp: %s)" \
+            % os.strerror(ctypes.get_errno())
+    return None
 
 
 def _prctl(ctypes, libc, option, arg):

@@ -9,7 +9,6 @@ script runs it may send ["call", op, args...] to nxsw (the file API) and waits f
 import collections
 import copy
 import importlib
-import json
 import os
 import sys
 import traceback
@@ -237,7 +236,8 @@ class Worker(object):
                               tb[-1].lineno if tb else None)
 
 
-def main():
+def main(confinement=None, refusal=None):
+    """serves the channel; start.py confines the process first and passes what it did"""
     # descriptors the server's libraries opened without close-on-exec (an HDF5 file being
     # written) would otherwise stay open here, and with them the file's lock
     os.closerange(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
@@ -248,17 +248,6 @@ def main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
-    # the sandbox, after the start-up imports (nxstools, h5py, numpy) and before any script
-    options = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    mode = options.get("sandbox", False)
-    confinement, refusal = None, None
-    if mode:
-        confinement = sandbox.confine(mode, options.get("writable", []))
-        if mode == "require" and not confinement.complete:
-            refusal = ("the Python sandbox is required (option sandbox \"require\" of "
-                       "@nxsw/source-python) but %s, so no script or Python class runs in this "
-                       "worker" % (confinement.reason or "this kernel's Landlock (ABI %d) lacks: %s"
-                                   % (confinement.abi, "; ".join(confinement.missing))))
     Worker(Channel(channel_in, channel_out), confinement, refusal).serve()
 
 
