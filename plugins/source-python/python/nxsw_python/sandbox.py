@@ -203,7 +203,8 @@ def _confine(status, writable):
         if _prctl(ctypes, libc, PR_SET_NO_NEW_PRIVS, 1) != 0:
             status.reason = "prctl(PR_SET_NO_NEW_PRIVS) failed: %s" % os.strerror(ctypes.get_errno())
             return status
-        for failed in (drop_capabilities(ctypes, libc), install_seccomp(ctypes, libc)):
+        filtered = install_seccomp(ctypes, libc, signals=abi < 6)
+        for failed in (drop_capabilities(ctypes, libc), filtered):
             if failed:
                 status.missing.append(failed)
         try:
@@ -221,7 +222,9 @@ def _confine(status, writable):
     if abi < 5:
         status.missing.append("device ioctls (ABI 5)")
     if abi < 6:
-        status.missing.append("signals to the server and other processes, abstract Unix sockets (ABI 6, Linux 6.12)")
+        status.missing.append("abstract Unix sockets (ABI 6, Linux 6.12)")
+        if filtered:
+            status.missing.append("signals to the server and other processes (ABI 6, Linux 6.12)")
     _audit_hints(status)
     return status
 
@@ -234,44 +237,56 @@ def _confine(status, writable):
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 SECCOMP_RET_ALLOW, SECCOMP_RET_EPERM = 0x7FFF0000, 0x00050000 | errno.EPERM
 X32_SYSCALL_BIT = 0x40000000
-# name: (x86_64, aarch64), the argument that names the target, and for setpriority/ioprio_set
-# the `which` argument's value that means "a process"
+# name: (x86_64, aarch64) numbers, and the (argument, value) pairs a call must have to pass
 SELF_ONLY = {
-    "setpriority": ((141, 140), 1, 0),         # PRIO_PROCESS
-    "sched_setparam": ((142, 118), 0, None),
-    "sched_setscheduler": ((144, 119), 0, None),
-    "sched_setaffinity": ((203, 122), 0, None),
-    "ioprio_set": ((251, 30), 1, 1),           # IOPRIO_WHO_PROCESS
-    "prlimit64": ((302, 261), 0, None),
-    "sched_setattr": ((314, 274), 0, None),
+    "setpriority": ((141, 140), [(0, 0), (1, 0)]),         # PRIO_PROCESS, pid 0
+    "sched_setparam": ((142, 118), [(0, 0)]),
+    "sched_setscheduler": ((144, 119), [(0, 0)]),
+    "sched_setaffinity": ((203, 122), [(0, 0)]),
+    "ioprio_set": ((251, 30), [(0, 1), (1, 0)]),           # IOPRIO_WHO_PROCESS, pid 0
+    "prlimit64": ((302, 261), [(0, 0)]),
+    "sched_setattr": ((314, 274), [(0, 0)]),
+}
+# Without Landlock's signal scoping (ABI < 6) the filter also keeps signals to the worker itself
+# (its pid; kill(0) would reach the server's process group); pidfd_send_signal is refused.
+SIGNALS = {
+    "kill": ((62, 129), 0),
+    "tkill": ((200, 130), 0),
+    "tgkill": ((234, 131), 0),
+    "rt_sigqueueinfo": ((129, 138), 0),
+    "rt_tgsigqueueinfo": ((297, 240), 0),
+    "pidfd_send_signal": ((424, 424), None),
 }
 ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
 
 
-def seccomp_program(machine):
-    """the classic BPF filter as (code, jt, jf, k) tuples, or None for an unknown architecture"""
+def seccomp_program(machine, signals_to=None):
+    """the classic BPF filter as (code, jt, jf, k) tuples, or None for an unknown architecture;
+    signals_to: the only pid signals may go to (None: signals are left to Landlock)"""
     if machine not in ARCHES:
         return None
     column, audit_arch = ARCHES[machine]
     ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06   # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
-    arg = lambda i: 16 + 8 * i                   # the low word of args[i] (little endian)
-    prog = [(ld, 0, 0, 4), ("jne", audit_arch, "deny"), (ld, 0, 0, 0)]
+    rules = [(numbers[column], checks) for numbers, checks in SELF_ONLY.values()]
+    if signals_to is not None:
+        rules += [(numbers[column], [] if arg is None else [(arg, signals_to)])
+                  for numbers, arg in SIGNALS.values()]
+    prog = [(ld, 0, 0, 4), ("jne", audit_arch), (ld, 0, 0, 0)]
     if machine == "x86_64":
-        prog.append(("jge", X32_SYSCALL_BIT, "deny"))
-    for name, (numbers, target, which) in sorted(SELF_ONLY.items()):
-        block = []
-        if which is not None:
-            block += [(ld, 0, 0, arg(0)), ("jne", which, "deny")]
-        block += [(ld, 0, 0, arg(target)), ("jne", 0, "deny"), (ret, 0, 0, SECCOMP_RET_ALLOW)]
-        # not this system call: over the block (the nr is reloaded after a block's loads)
-        prog.append(("skip_unless", numbers[column], len(block) + 1))
-        prog += block + [(ld, 0, 0, 0)]
+        prog.append(("jge", X32_SYSCALL_BIT))
+    for nr, checks in sorted(rules):
+        # an empty list of checks: the call is refused whatever its arguments
+        block = [x for arg, value in checks for x in ((ld, 0, 0, 16 + 8 * arg), ("jne", value))]
+        block.append((ret, 0, 0, SECCOMP_RET_ALLOW if checks else SECCOMP_RET_EPERM))
+        # not this system call: over the block (the accumulator still holds the number)
+        prog.append(("skip_unless", nr, len(block)))
+        prog += block
     prog.append((ret, 0, 0, SECCOMP_RET_ALLOW))
     deny = len(prog)
     prog.append((ret, 0, 0, SECCOMP_RET_EPERM))
     out = []
     for i, ins in enumerate(prog):
-        if ins[0] == "jne":      # to deny unless equal
+        if ins[0] == "jne":      # on to the next instruction if equal, else refused
             out.append((jeq, 0, deny - i - 1, ins[1]))
         elif ins[0] == "jge":
             out.append((jge, deny - i - 1, 0, ins[1]))
@@ -283,9 +298,10 @@ def seccomp_program(machine):
     return out
 
 
-def install_seccomp(ctypes, libc):
-    """the SELF_ONLY filter on this process; None, or what is missing"""
-    program = seccomp_program(os.uname().machine)
+def install_seccomp(ctypes, libc, signals):
+    """the SELF_ONLY filter (and with `signals` the SIGNALS one) on this process; None, or what
+    is missing"""
+    program = seccomp_program(os.uname().machine, os.getpid() if signals else None)
     if program is None:
         return "keeping other processes' limits and priorities (no seccomp filter for %s)" \
             % os.uname().machine
