@@ -49,7 +49,8 @@ def nxstools_dir():
 # A skeleton names a template as @{file.ds.xml} (or @{file.ds.xml|name=x} for one use with its own
 # placeholders); fill() puts the template there with nxscreate's placeholders filled: $(name),
 # $(__insname__), the entry name, $var.X from "vars", $(X) from "subs", and every $datasources.X
-# as the template "ds" maps X to, else a CLIENT datasource reading record X.
+# as the template "ds" maps X to (or the case's own datasource XML there), else a CLIENT
+# datasource reading record X.
 
 def client(name):
     return '<datasource type="CLIENT" name="%s"><record name="%s"/></datasource>' % (name, name)
@@ -70,8 +71,13 @@ def fill(text, case, out, over=None):
     text = re.sub(r"\$var\.(\w+)", lambda m: str(vars_[m.group(1)]), text)
     inline = case.get("ds", {})
     return re.sub(r"\$datasources\.(\w+)",
-                  lambda m: template(inline[m.group(1)], case, out) if m.group(1) in inline else client(m.group(1)),
+                  lambda m: source(inline[m.group(1)], case, out) if m.group(1) in inline else client(m.group(1)),
                   text)
+
+
+def source(ref, case, out):
+    """a "ds" entry: a template reference, or a datasource of the case's own (XML, used as it is)"""
+    return ref if ref.lstrip().startswith("<") else template(ref, case, out)
 
 
 def template(ref, case, out):
@@ -410,6 +416,63 @@ CASES = {
                   '<datasource type="PYEVAL"><result name="r">\nimport math\nds.r = math.sqrt(-1)</result></datasource>')),
         "records": [{"data": {"x": 4}}, {"data": {"x": 2}}, {"data": {"x": 7}}],
     },
+    "descriptions": {
+        "about": "the detectors' description templates (INIT; those calling common.blockitem_rm, which"
+                 " nxstools lacks, and eigerdectris' with a syntax error fail: canfail) and limaccd's"
+                 " pixel sizes (FINAL, common.get_element)",
+        "canfail": True,
+        "xml": entry(instrument(
+            *[detector(n, field("description", "NX_CHAR", "INIT", "@{%s_description.ds.xml|name=%s}" % (t, n)))
+              for t, n in [("pilatus100k", "p100k"), ("pilatus300k", "p300k"), ("pilatus1m", "p1m"),
+                           ("pilatus2m", "p2m"), ("pilatus6m", "p6m"), ("pco", "pco"),
+                           ("perkinelmerdetector", "pe"), ("lambdavds", "lmbd")]],
+            detector("eiger", field("description", "NX_CHAR", "INIT", "@{eigerdectris_description_cb.ds.xml|name=eiger}")),
+            detector("lima",
+                     field("x_pixel_size", "NX_FLOAT64", "FINAL", "@{limaccd_xpixelsize.ds.xml|name=lima}", ' units="m"'),
+                     field("y_pixel_size", "NX_FLOAT64", "FINAL", "@{limaccd_ypixelsize.ds.xml|name=lima}", ' units="m"')))),
+        "global": {"data": {"eiger_description": "Dectris Eiger2 X 4M"}},
+        "records": [{}],
+        "final": {"data": {"lima_camera_pixelsize": [7.5e-05, 1.5e-05]}},
+    },
+    "nxdata": {
+        "about": "the detectors' _nxdata templates: the NXdata links' targets from FINAL datasources"
+                 " (dalsa, tangovimba, lambda, lambda2m m1/m2/m3, lambdavds, lambdavdsnm, dalsavds), one"
+                 " target an empty string (its condition false), one never written (dangling)",
+        "xml": entry(
+            instrument(*[detector(n, field("data", "NX_INT32", "STEP", client("frame")))
+                         for n in ["dalsa_external", "vimba_external", "lmbd_m1", "l2m_m1", "l2m_m2", "lvds", "dvds"]]),
+            nxdata(*['<link name="%s">@{%s.ds.xml|name=%s}<strategy mode="FINAL"/></link>' % (ln, t, n)
+                     for ln, t, n in [("dalsa", "dalsa_nxdata", "dalsa"), ("vimba", "tangovimba_nxdata", "vimba"),
+                                      ("lmbd", "lambda_nxdata", "lmbd"), ("l2m_m1", "lambda2m_m1_nxdata", "l2m"),
+                                      ("l2m_m2", "lambda2m_m2_nxdata", "l2m"), ("l2m_m3", "lambda2m_m3_nxdata", "l2m"),
+                                      ("lvds", "lambdavds_nxdata", "lvds"), ("lvdsnm", "lambdavdsnm_nxdata", "lvdsnm"),
+                                      ("dvds", "dalsavds_nxdata", "dvds")]])),
+        "records": [{"data": {"frame": 3 * i}} for i in range(2)],
+        "final": {"data": {"dalsa_fileprefix": "dl", "dalsa_filepostfix": "nxs", "vimba_fileprefix": "vb_",
+                           "vimba_filepostfix": ".tif", "lmbd_saveallimages": 1, "l2m_saveallimages": True,
+                           "lvds_saveallimages": 1, "lvdsnm_saveallimages": 1, "dvds_filesaving": True}},
+    },
+    "optics": {
+        "about": "absorber foil and thickness (lists by slider bits, into NX_CHAR rank-1 fields as the"
+                 " absorber component has them, INIT and STEP) and qbpm foil (the nearest position)",
+        "subs": {"position": "att_position", "foillist": '["Cu", "Al", "Ag", "Mo"]',
+                 "thicknesslist": "[0.5, 0.25, 0.1, 0.05]", "foilpos": "qbpm_foilpos",
+                 "foilposdict": '{"Ti": 43, "Ni": 23, "out": 3}'},
+        "xml": entry(
+            instrument('<group type="NXattenuator" name="att">%s</group>' % "".join([
+                field("type", "NX_CHAR", "INIT", '@{absorber_foil.ds.xml|name=att}<dimensions rank="1"/>'),
+                field("thickness", "NX_CHAR", "INIT", '@{absorber_thickness.ds.xml|name=att}<dimensions rank="1"/>'),
+                collection(
+                    field("slidersin_position", "NX_FLOAT64", "INIT", client("att_position")),
+                    field("foils", "NX_CHAR", "STEP", '@{absorber_foil.ds.xml|name=att}<dimensions rank="1"/>'),
+                    field("thicknesses", "NX_FLOAT64", "STEP", '@{absorber_thickness.ds.xml|name=att}<dimensions rank="1"/>'))])),
+            '<group type="NXmonitor" name="qbpm"><group type="NXcollection" name="attenuator">%s%s%s</group></group>' % (
+                field("type", "NX_CHAR", "INIT", "@{qbpm_foil.ds.xml|name=qbpm}"),
+                field("foilpos", "NX_FLOAT", "INIT", client("qbpm_foilpos")),
+                field("foils", "NX_CHAR", "STEP", "@{qbpm_foil.ds.xml|name=qbpm}"))),
+        "global": {"data": {"att_position": 5, "qbpm_foilpos": 22.5}},
+        "records": [{"data": {"att_position": p, "qbpm_foilpos": q}} for p, q in [(0, 3.1), (6.4, 43), (15, 30)]],
+    },
 }
 
 
@@ -523,8 +586,10 @@ def run_nxsw(run):
 #   - @nexdatas_source and nexus__entry__N_xml: the XML canonicalised (attribute order, empty
 #     elements, whitespace between elements and around text: each writer re-serialises the XML),
 #     then shown as a digest (the golden listings carry no nxstools template text: it is GPL);
-#   - @nexdatas_canfail_error: reduced to the Python exception's "Type: message" (the wrapping
-#     text around it is each writer's own);
+#   - @nexdatas_canfail_error: reduced to the Python exception's message and the script's line (the
+#     wrapping text around it is each writer's own, docs/engine.md's differences table: a script
+#     that raises, and one that does not compile, where the reference's message ends in
+#     "(<string>, line N)" and nxsw's in its configuration location);
 #   - chunk shapes and filters other than those the XML asks for (docs/engine.md: chunking).
 IGNORED_ROOT_ATTRS = {"file_time", "file_update_time", "HDF5_Version", "creator", "creator_version"}
 IGNORED_LOGS = {"python_version", "nodejs_version", "nxsw_version"}
@@ -561,13 +626,17 @@ def canon_error(text):
     except Exception:
         return "(not a (message, detail) pair) " + " ".join(text.split())
     what = what.split(" DATASOURCE:")[0]
-    m = re.search(r" failed: (?:[A-Za-z_][\w.]*: )?(.*) \(script line (\d+)\)$", detail, re.S)
-    if m:  # nxsw: "... failed: Type: message (script line N)"
+    m = re.search(r" (?:failed|does not compile): (?:[A-Za-z_][\w.]*: )?(.*) \(script line (\d+)\)"
+                  r"(?: \(line \d+, column \d+, at [^()]*\))?$", detail, re.S)
+    if m:  # nxsw: "... failed: Type: message (script line N)", a syntax error "... does not compile: ..."
         msg, line = m.group(1), m.group(2)
     else:  # the reference: "message\n<traceback ending in the script's frame>"
         msg = detail.split("\n   File ")[0].strip()
         lines = re.findall(r'File "<string>", line (\d+)', detail)
         line = lines[-1] if lines else "?"
+        s = re.search(r" \(<string>, line (\d+)\)$", msg)
+        if s:  # a syntax error: compile() names no frame, the message ends with the line
+            msg, line = msg[:s.start()], s.group(1)
     return "%s | %s | script line %s" % (what, msg, line)
 
 
