@@ -49,8 +49,7 @@ def nxstools_dir():
 # A skeleton names a template as @{file.ds.xml} (or @{file.ds.xml|name=x} for one use with its own
 # placeholders); fill() puts the template there with nxscreate's placeholders filled: $(name),
 # $(__insname__), the entry name, $var.X from "vars", $(X) from "subs", and every $datasources.X
-# as the template "ds" maps X to (or the case's own datasource XML there), else a CLIENT
-# datasource reading record X.
+# as the template "ds" maps X to, else a CLIENT datasource reading record X.
 
 def client(name):
     return '<datasource type="CLIENT" name="%s"><record name="%s"/></datasource>' % (name, name)
@@ -71,19 +70,14 @@ def fill(text, case, out, over=None):
     text = re.sub(r"\$var\.(\w+)", lambda m: str(vars_[m.group(1)]), text)
     inline = case.get("ds", {})
     return re.sub(r"\$datasources\.(\w+)",
-                  lambda m: source(inline[m.group(1)], case, out) if m.group(1) in inline else client(m.group(1)),
+                  lambda m: template(inline[m.group(1)], case, out) if m.group(1) in inline else client(m.group(1)),
                   text)
-
-
-def source(ref, case, out):
-    """a "ds" entry: a template reference, or a datasource of the case's own (XML, used as it is)"""
-    return ref if ref.lstrip().startswith("<") else template(ref, case, out)
 
 
 def template(ref, case, out):
     """ref: "file.ds.xml" or "file.ds.xml|key=value,..." (placeholders of this use only)"""
     fname, _, extra = ref.partition("|")
-    over = dict(kv.split("=", 1) for kv in extra.split(",") if kv)
+    over = dict(kv.split("=", 1) for kv in re.split(r",(?=\w+=)", extra) if kv)
     with open(os.path.join(nxstools_dir(), "nxstools", "xmltemplates", fname)) as f:
         return fill(f.read(), case, out, over)
 
@@ -130,6 +124,10 @@ DALSAVDS = collection(
 
 MX = "# Wavelength 1.03320 A\r\n# Detector_distance 0.32200 m\r\n# Beam_xy (1261.00, 1242.00) pixels\r\n" \
     "# Filter_transmission 0.1000"
+
+# a Sardana environment, pickled (protocol 0) as the MacroServer's Environment attribute holds it,
+# in a CLIENT record: a string, which mssar's helpers cannot unpickle (they take bytes)
+SARDANA_ENV = "(dp0\nS'new'\np1\n(dp2\nS'ScanDir'\np3\nS'/gpfs/current/raw'\np4\nsS'SignalCounter'\np5\nS'exp_c02'\np6\nss."
 
 CASES = {
     "pilatus": {
@@ -473,6 +471,72 @@ CASES = {
         "global": {"data": {"att_position": 5, "qbpm_foilpos": 22.5}},
         "records": [{"data": {"att_position": p, "qbpm_foilpos": q}} for p, q in [(0, 3.1), (6.4, 43), (15, 30)]],
     },
+    "envs": {
+        "about": "mssar_env and msnsar_env given the Sardana environment as a CLIENT record: a string"
+                 " where they unpickle the MacroServer's bytes, so they fail (canfail; the reference"
+                 " cannot pass bytes from a PYEVAL datasource either), sampleenv_nxdata linking the"
+                 " sample environment's NXdata entries",
+        "canfail": True,
+        "subs": {"msenv": "ms_env", "sampleenvname": "env"},
+        "xml": entry(
+            '<group type="NXcollection" name="sardana">%s</group>' % "".join([
+                field("scan_dir", "NX_CHAR", "INIT", "@{mssar_env.ds.xml|name=scandir,varname=ScanDir}"),
+                field("scan_id", "NX_INT64", "FINAL", "@{mssar_env.ds.xml|name=scanid,varname=ScanID}"),
+                field("show_dial", "NX_BOOLEAN", "INIT",
+                      """@{msnsar_env.ds.xml|name=dial,varname=["_ViewOptions", "ShowDial"]}"""),
+                field("pre_scan", "NX_CHAR", "INIT", """@{msnsar_env.ds.xml|name=pre,varname=["PreScanSnapshot"]}"""),
+                ]),
+            '<group type="NXenvironment" name="env">'
+            '<attribute name="sampleenv_nxdata" type="NX_CHAR"><strategy mode="FINAL"/>@{sampleenv_nxdata.ds.xml}</attribute>'
+            '%s%s</group>' % (field("temperature", "NX_FLOAT64", "STEP", client("env_t")),
+                              field("pressure", "NX_FLOAT64", "STEP", client("env_p"))),
+            nxdata('<link name="env_t" target="/scan/env/temperature"/>',
+                   '<link name="env_p" target="/scan/env/pressure"/>',
+                   '<link name="exp_c01" target="/scan/exp_c01"/>'),
+            field("exp_c01", "NX_FLOAT64", "STEP", client("exp_c01"))),
+        "global": {"data": {"ms_env": SARDANA_ENV}},
+        "records": [{"data": {"env_t": 290.0 + i, "env_p": 1.0 + 0.5 * i, "exp_c01": 10.0 * i}} for i in range(3)],
+        "final": {"data": {"ms_env": SARDANA_ENV}},
+    },
+    "defaults": {
+        "about": "defaultsignal (the Sardana environment a string it passes over: the measurement group's"
+                 " first counter; @default on the way) and defaultaxes (the scan's motor) on NXdata,"
+                 " nexdatas_version (nxswriter.__version__),"
+                 " beamtime_filename (empty) and beamtimefname (the metadata file's name),"
+                 " common2_common and common3_common",
+        "name": "beamtime_fname",
+        "subs": {"msenv": "ms_env", "sardanasignal": "SignalCounter", "nchannelstoskip": 0, "defaultattrs": "False",
+                 "shortname": "P09", "commissiondir": "/gpfs/commissioning", "currentdir": "$DIR",
+                 "localdir": "$DIR", "currentprefix": "beamtime-metadata-", "currentpostfix": ".json",
+                 "commissionprefix": "commission-metadata-", "commissionpostfix": ".json"},
+        "vars": {"detector": "", "firstchannel": "", "timers": "exp_t01", "mgchannels": "exp_t01 exp_c01 exp_c02",
+                 "nexus_step_datasources": "exp_mot01 exp_t01 exp_c01 exp_c02",
+                 "scan_title": "ascan exp_mot01 0.0 1.0 2 0.1"},
+        "xml": entry(
+            '<field name="experiment_identifier" type="NX_CHAR">11012345%s%s</field>' % (
+                '<attribute name="beamtime_filename" type="NX_CHAR"><strategy mode="INIT"/>'
+                '@{beamtimefname.ds.xml}</attribute>',
+                '<attribute name="default_filename" type="NX_CHAR"><strategy mode="INIT"/>'
+                '@{beamtime_filename.ds.xml}</attribute>'),
+            '<field name="program_name" type="NX_CHAR">NexDaTaS<attribute name="version" type="NX_CHAR">'
+            '<strategy mode="INIT"/>@{nexdatas_version.ds.xml}</attribute></field>',
+            instrument('<group type="NXcollection" name="counters">%s</group>' % "".join(
+                field(n, "NX_FLOAT64", "STEP", client(n)) for n in ["exp_mot01", "exp_t01", "exp_c01", "exp_c02"]),
+                collection(
+                    field("c2", "NX_FLOAT64", "STEP", "@{common2_common.ds.xml|name=c2,dds=exp_c01,ods=exp_t01}"),
+                    field("c3", "NX_FLOAT64", "STEP",
+                          "@{common3_common.ds.xml|name=c3,dds=exp_c02,ods1=exp_t01,ods2=exp_mot01}"))),
+            nxdata('<attribute name="signal" type="NX_CHAR"><strategy mode="FINAL"/>@{defaultsignal.ds.xml}</attribute>',
+                   '<attribute name="axes" type="NX_CHAR"><strategy mode="FINAL"/>@{defaultaxes.ds.xml}'
+                   '<dimensions rank="1"><dim value="0" index="1"/></dimensions></attribute>',
+                   *['<link name="%s" target="/scan/instrument/counters/%s"/>' % (n, n)
+                     for n in ["exp_mot01", "exp_t01", "exp_c01", "exp_c02"]])),
+        "files": [("beamtime-metadata-11012345.json", None, None, '{"beamtimeId": "11012345"}')],
+        "global": {"data": {"start_time": "2026-12-03T10:20:30.123456+01:00"}},
+        "records": [{"data": {"exp_mot01": 0.5 * i, "exp_t01": 0.1, "exp_c01": 10.0 * i, "exp_c02": 2.5 + i}}
+                    for i in range(3)],
+        "final": {"data": {"ms_env": SARDANA_ENV}},
+    },
 }
 
 
@@ -583,6 +647,8 @@ def run_nxsw(run):
 #   - @default on the root and on NXentry groups: nxsw sets the NeXus default-plot chain (same);
 #   - @target: nxsw marks link targets with their own path (same);
 #   - /nexus_logs/configuration/python_version vs nodejs_version + nxsw_version: the runtime (same);
+#   - @version of a field program_name: nexdatas_version's nxswriter.__version__, the writer's
+#     version (same) → "<the writer's version>";
 #   - @nexdatas_source and nexus__entry__N_xml: the XML canonicalised (attribute order, empty
 #     elements, whitespace between elements and around text: each writer re-serialises the XML),
 #     then shown as a digest (the golden listings carry no nxstools template text: it is GPL);
@@ -708,6 +774,8 @@ def attr_lines(path, obj, directory, lines):
             continue
         if name == "nexdatas_source":
             v = xml_digest(v, directory)
+        elif name == "version" and path.endswith("/program_name"):
+            v = "<the writer's version>"
         elif name == "nexdatas_canfail_error":
             v = canon_error(v.decode() if isinstance(v, bytes) else str(v))
         shape = getattr(v, "shape", ())
