@@ -110,6 +110,20 @@ test('the common block: shared by the session\'s scripts with __counter__, reset
   }
 });
 
+test('a dict among a list result\'s elements is text (its Python str), as the reference stores it in a string field (secop_cmd\'s [value, {qualifiers}]); a dict as the whole value is refused', async () => {
+  const rt = runtime();
+  try {
+    const t = new PyEvalSourceType(rt);
+    const read = (script: string) => t.create(parseXml(`<datasource type="PYEVAL"><result name="r">\n${script}\n</result></datasource>`), env()).read(ctx(new Map()));
+    const v = await read('ds.r = [20.0, {"t": 1002.0}]');
+    assert.equal(v.type, 'string');
+    assert.deepEqual([v.shape, v.data], [[2], ['20.0', "{'t': 1002.0}"]]);
+    await assert.rejects(read('ds.r = {"t": 1.0}'), /ValueError: value is a dict, not a value/);
+  } finally {
+    await rt.dispose();
+  }
+});
+
 test('nxstools\' nexdatas_version template reads nxswriter.__version__: nxsw\'s version where the reference writer is not installed', async () => {
   const rt = runtime();
   try {
