@@ -10,6 +10,9 @@ skeleton nxscreate puts them in, with their Tango inputs given as CLIENT records
   refcompare.py cases                       list the cases
   refcompare.py prepare CASE DIR            write DIR/config.xml, global.json, records.jsonl,
                                             final.json and the detector files; print the run as JSON
+  refcompare.py secop-cases                 the cases that talk to the SECoP stand-in
+  refcompare.py secop-server                start the SECoP stand-in, print its port, serve until
+                                            stdin closes (prepare reads the port from NXSW_SECOP_PORT)
   refcompare.py dump FILE [DIR]             the normalised object listing of FILE (DIR -> $DIR)
   refcompare.py listing DIR                 the listing of every .nxs file a run wrote into DIR
   refcompare.py compare [CASE...]           run both writers, diff their listings (exit 1 on a diff)
@@ -498,6 +501,30 @@ CASES = {
         "records": [{"data": {"env_t": 290.0 + i, "env_p": 1.0 + 0.5 * i, "exp_c01": 10.0 * i}} for i in range(3)],
         "final": {"data": {"ms_env": SARDANA_ENV}},
     },
+    "secopcmds": {
+        "about": "the secop templates against a SECoP stand-in (refcompare.py secop-server): groupsecop"
+                 " and groupsecop_time (STEP, one request per step for the group through __counter__),"
+                 " secop (INIT) and singlesecop (FINAL) whose [value, {qualifiers}] goes to a string"
+                 " list, secop_time and singlesecop_time (FINAL: that list is what relative_timestamp"
+                 " is given, and cannot subtract: canfail in both writers)",
+        "canfail": True, "secop": True,
+        "subs": {"host": "127.0.0.1", "port": "$SECOP_PORT", "timeout": "0.01"},
+        "xml": entry('<group type="NXsample" name="sample"><group type="NXenvironment" name="cryo">%s</group>'
+                     '<group type="NXenvironment" name="press">%s</group></group>' % (
+                         field("target", "NX_CHAR", "INIT", '@{secop.ds.xml|name=cryo_target,message=read cryo:target}<dimensions rank="1"/>')
+                         + '<group type="NXlog" name="value_log">%s%s</group>' % (
+                             field("value", "NX_FLOAT64", "STEP", "@{groupsecop.ds.xml|name=cryo_value,"
+                                   "message=read cryo:value,group=cryo_value,access=[0]}"),
+                             field("time", "NX_FLOAT64", "STEP", "@{groupsecop_time.ds.xml|name=cryo_value,"
+                                   "message=read cryo:value,group=cryo_value}"))
+                         + field("ramp_time", "NX_FLOAT64", "FINAL", "@{secop_time.ds.xml|name=cryo_ramp,message=read cryo:ramp}"),
+                         field("value", "NX_CHAR", "FINAL",
+                               '@{singlesecop.ds.xml|name=press_value,message=read press:value}<dimensions rank="1"/>')
+                         + field("target_time", "NX_FLOAT64", "FINAL",
+                                 "@{singlesecop_time.ds.xml|name=press_target,message=read press:target}"))),
+        "records": [{} for _ in range(3)],
+        "final": {"data": {}},
+    },
     "defaults": {
         "about": "defaultsignal (the Sardana environment a string it passes over: the measurement group's"
                  " first counter; @default on the way) and defaultaxes (the scan's motor) on NXdata,"
@@ -541,7 +568,65 @@ CASES = {
 
 
 def build_xml(case, out, directory):
-    return re.sub(r"@\{([^}]+)\}", lambda m: template(m.group(1), case, out), case["xml"]).replace("$DIR", directory)
+    xml = re.sub(r"@\{([^}]+)\}", lambda m: template(m.group(1), case, out), case["xml"]).replace("$DIR", directory)
+    if case.get("secop"):
+        port = os.environ.get("NXSW_SECOP_PORT")
+        if not port:
+            sys.exit("refcompare: this case talks to the SECoP stand-in: start `refcompare.py secop-server` and"
+                     " give its port in NXSW_SECOP_PORT")
+        xml = xml.replace("$SECOP_PORT", port)
+    return xml
+
+
+# ---------------------------------------------------------------------------------------------
+# a SECoP node stand-in for the secop templates: "*IDN?" is answered with its identification,
+# "read module:parameter" with "reply module:parameter [value, {"t": time}]", value and time
+# advancing by one step per read of that parameter (so the listing shows how often each writer
+# asked), from a fixed start
+
+SECOP_PARAMETERS = {  # parameter: (first value, value step, first time, time step)
+    "cryo:value": (10.0, 1.0, 1000.0, 2.5),
+    "cryo:target": (20.0, 0.0, 1001.0, 1.0),
+    "cryo:ramp": (0.5, 0.25, 1004.5, 1.0),
+    "press:value": (1013.25, 0.0, 1010.0, 1.0),
+    "press:target": (1000.0, 0.0, 1012.75, 1.0),
+}
+
+
+SECOP_IDN = "ISSE,SECoP,V2019-09-16,refcompare-stand-in"
+
+
+def secop_server():
+    """a SECoP stand-in on a free local port, in a thread; returns the server (server_address[1]: the port)"""
+    import socketserver
+    import threading
+    reads = {}
+    lock = threading.Lock()
+
+    class Node(socketserver.StreamRequestHandler):
+        def handle(self):
+            for line in self.rfile:
+                words = line.decode().split()
+                spec = words[1] if len(words) == 2 and words[0] == "read" else None
+                if words == ["*IDN?"]:
+                    reply = SECOP_IDN
+                elif spec in SECOP_PARAMETERS:
+                    with lock:
+                        n = reads[spec] = reads.get(spec, -1) + 1
+                    v0, dv, t0, dt = SECOP_PARAMETERS[spec]
+                    reply = "reply %s %s" % (spec, json.dumps([v0 + n * dv, {"t": t0 + n * dt}]))
+                else:
+                    reply = "error_read %s %s" % (spec or "", json.dumps(["NoSuchParameter", line.decode().strip(), {}]))
+                self.wfile.write((reply + "\n").encode())
+                self.wfile.flush()
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = Server(("127.0.0.1", 0), Node)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def prepare(name, directory):
@@ -650,7 +735,8 @@ def run_nxsw(run):
 #   - @version of a field program_name: nexdatas_version's nxswriter.__version__, the writer's
 #     version (same) → "<the writer's version>";
 #   - @nexdatas_source and nexus__entry__N_xml: the XML canonicalised (attribute order, empty
-#     elements, whitespace between elements and around text: each writer re-serialises the XML),
+#     elements, whitespace between elements and around text: each writer re-serialises the XML;
+#     the SECoP stand-in's port, NXSW_SECOP_PORT, → $SECOP_PORT: each run has its own),
 #     then shown as a digest (the golden listings carry no nxstools template text: it is GPL);
 #   - @nexdatas_canfail_error: reduced to the Python exception's message and the script's line (the
 #     wrapping text around it is each writer's own, docs/engine.md's differences table: a script
@@ -682,6 +768,8 @@ def xml_digest(text, directory):
     canon = canon_xml(text.decode() if isinstance(text, bytes) else str(text))
     if directory:
         canon = canon.replace(directory, "$DIR")
+    if os.environ.get("NXSW_SECOP_PORT"):  # the SECoP stand-in's port: each run has its own
+        canon = canon.replace('"%s"' % os.environ["NXSW_SECOP_PORT"], '"$SECOP_PORT"')
     return "xml sha256:%s (%d chars)" % (hashlib.sha256(canon.encode()).hexdigest()[:16], len(canon))
 
 
@@ -890,8 +978,16 @@ def listing(directory):
 
 def listing_of(name, which, base):
     d = os.path.join(base, which)
-    run = prepare(name, d)
-    (run_reference if which == "reference" else run_nxsw)(run)
+    server = secop_server() if CASES[name].get("secop") else None  # a fresh one per writer: reads counted from 0
+    try:
+        if server:
+            os.environ["NXSW_SECOP_PORT"] = str(server.server_address[1])
+        run = prepare(name, d)
+        (run_reference if which == "reference" else run_nxsw)(run)
+    finally:
+        if server:
+            server.shutdown()
+            server.server_close()
     return listing(d)
 
 
@@ -903,6 +999,15 @@ def main(argv):
     if cmd == "cases":
         for n, c in CASES.items():
             print("%-12s %s" % (n, c["about"]))
+        return 0
+    if cmd == "secop-cases":
+        print("\n".join(n for n, c in CASES.items() if c.get("secop")))
+        return 0
+    if cmd == "secop-server":  # the port on stdout, then serves until stdin closes
+        server = secop_server()
+        print(server.server_address[1], flush=True)
+        sys.stdin.read()
+        server.shutdown()
         return 0
     if cmd == "prepare":
         print(json.dumps(prepare(args[0], args[1])))

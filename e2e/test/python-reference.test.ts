@@ -5,7 +5,7 @@
 // e2e/reference/refcompare.py, which also makes the inputs and the listings here (one normaliser).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinkFactory } from '@nxsw/core';
@@ -23,8 +23,26 @@ const env = { ...process.env, NXSTOOLS_PATH: NXSTOOLS };
 
 interface Run { case: string; dir: string; output: string; canfail: boolean; vds: boolean; stepsperfile: number; config: string; global: string; records: string; final?: string }
 
-function tool(...args: string[]): string {
-  return execFileSync(SYSTEM_PYTHON, [TOOL, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+function tool(args: string[], extra: Record<string, string> = {}): string {
+  return execFileSync(SYSTEM_PYTHON, [TOOL, ...args], { encoding: 'utf8', env: { ...env, ...extra }, maxBuffer: 1 << 26 });
+}
+
+/** refcompare.py's SECoP stand-in (for the secop templates' cases) on a free port, until stopped */
+async function secopServer(): Promise<{ port: string; stop(): void }> {
+  const child = spawn(SYSTEM_PYTHON, [TOOL, 'secop-server'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const stop = () => { child.stdin.end(); child.kill(); };
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the SECoP stand-in exited (${code})`)));
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    });
+    assert.match(port, /^\d+$/);
+    return { port, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
 }
 
 /** a prepared case through a writer session, as `nxsw write` (which refcompare.py runs) drives it */
@@ -55,9 +73,10 @@ async function sinkHasVds(): Promise<{ has: boolean; name: string }> {
 }
 
 const cases = readdirSync(GOLDEN).filter((f) => f.endsWith('.txt')).map((f) => f.slice(0, -4)).sort();
+const secopCases = skip ? [] : tool(['secop-cases']).split('\n').filter(Boolean);
 
 test('every golden listing has its case in refcompare.py and every case its golden listing', { skip }, () => {
-  const known = tool('cases').split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]).sort();
+  const known = tool(['cases']).split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]).sort();
   assert.deepEqual(cases, known);
   assert.ok(cases.length >= 8);
 });
@@ -65,8 +84,11 @@ test('every golden listing has its case in refcompare.py and every case its gold
 for (const name of cases) {
   test(`nxstools template case '${name}': nxsw writes the objects the reference writer wrote`, { skip }, async (ctx) => {
     const t = tempDir();
+    const secop = secopCases.includes(name) ? await secopServer() : undefined;
+    // the stand-in's port goes into the configuration, and the listing puts it back as $SECOP_PORT
+    const extra: Record<string, string> = secop ? { NXSW_SECOP_PORT: secop.port } : {};
     try {
-      const run = JSON.parse(tool('prepare', name, t.dir)) as Run;
+      const run = JSON.parse(tool(['prepare', name, t.dir], extra)) as Run;
       const golden = readFileSync(join(GOLDEN, `${name}.txt`), 'utf8');
       if (run.vds) {
         const { has, name: sink } = await sinkHasVds();
@@ -79,8 +101,9 @@ for (const name of cases) {
         }
       }
       await nxswWrite(run);
-      assert.equal(tool('listing', run.dir), golden);
+      assert.equal(tool(['listing', run.dir], extra), golden);
     } finally {
+      secop?.stop();
       t.cleanup();
     }
   });
