@@ -10,9 +10,11 @@ skeleton nxscreate puts them in, with their Tango inputs given as CLIENT records
   refcompare.py cases                       list the cases
   refcompare.py prepare CASE DIR            write DIR/config.xml, global.json, records.jsonl,
                                             final.json and the detector files; print the run as JSON
-  refcompare.py secop-cases                 the cases that talk to the SECoP stand-in
-  refcompare.py secop-server                start the SECoP stand-in, print its port, serve until
-                                            stdin closes (prepare reads the port from NXSW_SECOP_PORT)
+  refcompare.py servers                     the cases that talk to a stand-in: "CASE KIND..." lines
+  refcompare.py serve secop|tango           start the SECoP or the Tango stand-in (a PyTango device
+                                            server without a database), print its port, serve until
+                                            stdin closes (prepare reads the port from NXSW_SECOP_PORT,
+                                            NXSW_TANGO_PORT)
   refcompare.py dump FILE [DIR]             the normalised object listing of FILE (DIR -> $DIR)
   refcompare.py listing DIR                 the listing of every .nxs file a run wrote into DIR
   refcompare.py compare [CASE...]           run both writers, diff their listings (exit 1 on a diff)
@@ -502,12 +504,12 @@ CASES = {
         "final": {"data": {"ms_env": SARDANA_ENV}},
     },
     "secopcmds": {
-        "about": "the secop templates against a SECoP stand-in (refcompare.py secop-server): groupsecop"
+        "about": "the secop templates against a SECoP stand-in (refcompare.py serve secop): groupsecop"
                  " and groupsecop_time (STEP, one request per step for the group through __counter__),"
                  " secop (INIT) and singlesecop (FINAL) whose [value, {qualifiers}] goes to a string"
                  " list, secop_time and singlesecop_time (FINAL: that list is what relative_timestamp"
                  " is given, and cannot subtract: canfail in both writers)",
-        "canfail": True, "secop": True,
+        "canfail": True, "servers": ["secop"],
         "subs": {"host": "127.0.0.1", "port": "$SECOP_PORT", "timeout": "0.01"},
         "xml": entry('<group type="NXsample" name="sample"><group type="NXenvironment" name="cryo">%s</group>'
                      '<group type="NXenvironment" name="press">%s</group></group>' % (
@@ -524,6 +526,27 @@ CASES = {
                                  "@{singlesecop_time.ds.xml|name=press_target,message=read press:target}"))),
         "records": [{} for _ in range(3)],
         "final": {"data": {}},
+    },
+    "monochromators": {
+        "about": "dcm and chcut crystal, dcm and chcut unitcalibration and the tango template (attributes"
+                 " read through tango.DeviceProxy in the script) against a PyTango stand-in without a"
+                 " database (refcompare.py serve tango): unitcalibration reads the BraggDevice property,"
+                 " so it fails there with API_NonDatabaseDevice (canfail)",
+        "canfail": True, "servers": ["tango"],
+        "subs": {"dcmdevice": "tango://127.0.0.1:$TANGO_PORT/ref/dcm/1#dbase=no",
+                 "chcutdevice": "tango://127.0.0.1:$TANGO_PORT/ref/chcut/1#dbase=no",
+                 "device": "tango://127.0.0.1:$TANGO_PORT/ref/dcm/1#dbase=no", "attribute": "energy"},
+        "xml": entry(instrument(
+            '<group type="NXmonochromator" name="dcm">%s</group>' % (
+                collection(field("unit_calibration", "NX_FLOAT64", "INIT", "@{dcm_unitcalibration.ds.xml|name=dcm}",
+                                 ' units="deg/mm"'),
+                           field("crystal", "NX_INT64", "INIT", "@{dcm_crystal.ds.xml|name=dcm}"),
+                           field("energy", "NX_FLOAT64", "STEP", "@{tango.ds.xml|name=dcm_energy}", ' units="eV"'))),
+            '<group type="NXmonochromator" name="chcut">%s</group>' % collection(
+                field("unit_calibration", "NX_FLOAT64", "INIT", "@{chcut_unitcalibration.ds.xml|name=chcut}",
+                      ' units="deg/mm"'),
+                field("crystal", "NX_INT64", "INIT", "@{chcut_crystal.ds.xml|name=chcut}")))),
+        "records": [{} for _ in range(2)],
     },
     "defaults": {
         "about": "defaultsignal (the Sardana environment a string it passes over: the measurement group's"
@@ -569,12 +592,12 @@ CASES = {
 
 def build_xml(case, out, directory):
     xml = re.sub(r"@\{([^}]+)\}", lambda m: template(m.group(1), case, out), case["xml"]).replace("$DIR", directory)
-    if case.get("secop"):
-        port = os.environ.get("NXSW_SECOP_PORT")
+    for kind in case.get("servers", []):
+        port = os.environ.get(STANDINS[kind])
         if not port:
-            sys.exit("refcompare: this case talks to the SECoP stand-in: start `refcompare.py secop-server` and"
-                     " give its port in NXSW_SECOP_PORT")
-        xml = xml.replace("$SECOP_PORT", port)
+            sys.exit("refcompare: this case talks to the %s stand-in: start `refcompare.py serve %s` and give"
+                     " its port in %s" % (kind, kind, STANDINS[kind]))
+        xml = xml.replace("$%s_PORT" % kind.upper(), port)
     return xml
 
 
@@ -594,6 +617,64 @@ SECOP_PARAMETERS = {  # parameter: (first value, value step, first time, time st
 
 
 SECOP_IDN = "ISSE,SECoP,V2019-09-16,refcompare-stand-in"
+TANGO_DEVICES = ["ref/dcm/1", "ref/chcut/1"]
+# the stand-ins a case may need ("servers"): the variable its port is given in
+STANDINS = {"secop": "NXSW_SECOP_PORT", "tango": "NXSW_TANGO_PORT"}
+
+
+class StandIn(object):
+    """`refcompare.py serve KIND` in a child process: its port, until stop()"""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "serve", kind],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.port = self.proc.stdout.readline().strip()
+        if not self.port.isdigit():
+            self.stop()
+            sys.exit("refcompare: the %s stand-in did not start" % kind)
+
+    def stop(self):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def tango_server():
+    """a PyTango device server without a database (the stand-in of a DCM and a channel-cut
+    monochromator: their crystal and unitcalibration attributes) on a free local port; prints the
+    port when the devices are up, serves until stdin closes"""
+    import socket
+    import threading
+    from tango.server import Device, attribute, run
+
+    class RefMono(Device):
+        @attribute(dtype=int)
+        def crystal(self):
+            return 1 if "dcm" in self.get_name() else 2
+
+        @attribute(dtype=float)
+        def unitcalibration(self):
+            return 0.25 if "dcm" in self.get_name() else 0.5
+
+        @attribute(dtype=float, unit="eV")
+        def energy(self):
+            return 8979.5
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def ready():
+        print(port, flush=True)
+        threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+
+    run((RefMono,), args=["refcompare", "stand-in", "-nodb", "-port", str(port), "-ORBendPointPublish",
+                          "giop:tcp:127.0.0.1:%d" % port, "-dlist", ",".join(TANGO_DEVICES)],
+        post_init_callback=ready)
 
 
 def secop_server():
@@ -736,7 +817,8 @@ def run_nxsw(run):
 #     version (same) → "<the writer's version>";
 #   - @nexdatas_source and nexus__entry__N_xml: the XML canonicalised (attribute order, empty
 #     elements, whitespace between elements and around text: each writer re-serialises the XML;
-#     the SECoP stand-in's port, NXSW_SECOP_PORT, → $SECOP_PORT: each run has its own),
+#     a stand-in's port, NXSW_SECOP_PORT or NXSW_TANGO_PORT, → $SECOP_PORT or $TANGO_PORT: each
+#     run has its own),
 #     then shown as a digest (the golden listings carry no nxstools template text: it is GPL);
 #   - @nexdatas_canfail_error: reduced to the Python exception's message and the script's line (the
 #     wrapping text around it is each writer's own, docs/engine.md's differences table: a script
@@ -768,8 +850,9 @@ def xml_digest(text, directory):
     canon = canon_xml(text.decode() if isinstance(text, bytes) else str(text))
     if directory:
         canon = canon.replace(directory, "$DIR")
-    if os.environ.get("NXSW_SECOP_PORT"):  # the SECoP stand-in's port: each run has its own
-        canon = canon.replace('"%s"' % os.environ["NXSW_SECOP_PORT"], '"$SECOP_PORT"')
+    for kind, var in STANDINS.items():  # a stand-in's port: each run has its own
+        if os.environ.get(var):
+            canon = re.sub(r"(?<!\d)%s(?!\d)" % re.escape(os.environ[var]), "$%s_PORT" % kind.upper(), canon)
     return "xml sha256:%s (%d chars)" % (hashlib.sha256(canon.encode()).hexdigest()[:16], len(canon))
 
 
@@ -978,16 +1061,16 @@ def listing(directory):
 
 def listing_of(name, which, base):
     d = os.path.join(base, which)
-    server = secop_server() if CASES[name].get("secop") else None  # a fresh one per writer: reads counted from 0
+    # fresh stand-ins per writer (the SECoP one counts reads from 0)
+    servers = [StandIn(kind) for kind in CASES[name].get("servers", [])]
     try:
-        if server:
-            os.environ["NXSW_SECOP_PORT"] = str(server.server_address[1])
+        for server in servers:
+            os.environ[STANDINS[server.kind]] = server.port
         run = prepare(name, d)
         (run_reference if which == "reference" else run_nxsw)(run)
     finally:
-        if server:
-            server.shutdown()
-            server.server_close()
+        for server in servers:
+            server.stop()
     return listing(d)
 
 
@@ -1000,10 +1083,15 @@ def main(argv):
         for n, c in CASES.items():
             print("%-12s %s" % (n, c["about"]))
         return 0
-    if cmd == "secop-cases":
-        print("\n".join(n for n, c in CASES.items() if c.get("secop")))
+    if cmd == "servers":
+        for n, c in CASES.items():
+            if c.get("servers"):
+                print(" ".join([n] + c["servers"]))
         return 0
-    if cmd == "secop-server":  # the port on stdout, then serves until stdin closes
+    if cmd == "serve" and args == ["tango"]:
+        tango_server()
+        return 0
+    if cmd == "serve" and args == ["secop"]:  # the port on stdout, then serves until stdin closes
         server = secop_server()
         print(server.server_address[1], flush=True)
         sys.stdin.read()

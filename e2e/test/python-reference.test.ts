@@ -10,6 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinkFactory } from '@nxsw/core';
 import { SYSTEM_PYTHON, haveH5py, nxstoolsPath, serviceSkip } from '@nxsw/core/testkit';
+import { havePyTango } from '@nxsw/tango-wire/testkit';
 import { REPO, hdf5Sink, newSession, runScan, tempDir } from './scan.js';
 
 const TOOL = join(REPO, 'e2e', 'reference', 'refcompare.py');
@@ -27,17 +28,20 @@ function tool(args: string[], extra: Record<string, string> = {}): string {
   return execFileSync(SYSTEM_PYTHON, [TOOL, ...args], { encoding: 'utf8', env: { ...env, ...extra }, maxBuffer: 1 << 26 });
 }
 
-/** refcompare.py's SECoP stand-in (for the secop templates' cases) on a free port, until stopped */
-async function secopServer(): Promise<{ port: string; stop(): void }> {
-  const child = spawn(SYSTEM_PYTHON, [TOOL, 'secop-server'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+/** the variable that gives prepare and listing a stand-in's port (refcompare.py's STANDINS) */
+const PORT_VARIABLES: Record<string, string> = { secop: 'NXSW_SECOP_PORT', tango: 'NXSW_TANGO_PORT' };
+
+/** one of refcompare.py's stand-ins (`serve secop|tango`) on a free port, until stopped */
+async function standIn(kind: string): Promise<{ port: string; stop(): void }> {
+  const child = spawn(SYSTEM_PYTHON, [TOOL, 'serve', kind], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const stop = () => { child.stdin.end(); child.kill(); };
   try {
     const port = await new Promise<string>((resolve, reject) => {
       child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`the SECoP stand-in exited (${code})`)));
+      child.once('exit', (code) => reject(new Error(`the ${kind} stand-in exited (${code})`)));
       child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
     });
-    assert.match(port, /^\d+$/);
+    assert.match(port, /^\d+$/, `the ${kind} stand-in's port`);
     return { port, stop };
   } catch (e) {
     stop();
@@ -73,7 +77,10 @@ async function sinkHasVds(): Promise<{ has: boolean; name: string }> {
 }
 
 const cases = readdirSync(GOLDEN).filter((f) => f.endsWith('.txt')).map((f) => f.slice(0, -4)).sort();
-const secopCases = skip ? [] : tool(['secop-cases']).split('\n').filter(Boolean);
+// the cases that talk to a stand-in: case -> kinds (the Tango one is a PyTango device server)
+const servers = new Map((skip ? '' : tool(['servers'])).split('\n').filter(Boolean).map((l) => [l.split(' ')[0]!, l.split(' ').slice(1)]));
+const tangoSkip = [...servers.values()].some((k) => k.includes('tango')) && !skip
+  ? serviceSkip('PyTango', havePyTango(), 'apt-get install python3-tango') : false;
 
 test('every golden listing has its case in refcompare.py and every case its golden listing', { skip }, () => {
   const known = tool(['cases']).split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]).sort();
@@ -82,12 +89,17 @@ test('every golden listing has its case in refcompare.py and every case its gold
 });
 
 for (const name of cases) {
-  test(`nxstools template case '${name}': nxsw writes the objects the reference writer wrote`, { skip }, async (ctx) => {
+  const kinds = servers.get(name) ?? [];
+  test(`nxstools template case '${name}': nxsw writes the objects the reference writer wrote`, { skip: skip || (kinds.includes('tango') && tangoSkip) }, async (ctx) => {
     const t = tempDir();
-    const secop = secopCases.includes(name) ? await secopServer() : undefined;
-    // the stand-in's port goes into the configuration, and the listing puts it back as $SECOP_PORT
-    const extra: Record<string, string> = secop ? { NXSW_SECOP_PORT: secop.port } : {};
+    const running: { port: string; stop(): void }[] = [];
+    // a stand-in's port goes into the configuration, and the listing puts it back as $SECOP_PORT, ...
+    const extra: Record<string, string> = {};
     try {
+      for (const kind of kinds) {
+        running.push(await standIn(kind));
+        extra[PORT_VARIABLES[kind]!] = running.at(-1)!.port;
+      }
       const run = JSON.parse(tool(['prepare', name, t.dir], extra)) as Run;
       const golden = readFileSync(join(GOLDEN, `${name}.txt`), 'utf8');
       if (run.vds) {
@@ -103,7 +115,7 @@ for (const name of cases) {
       await nxswWrite(run);
       assert.equal(tool(['listing', run.dir], extra), golden);
     } finally {
-      secop?.stop();
+      for (const r of running) r.stop();
       t.cleanup();
     }
   });
