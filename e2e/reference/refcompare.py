@@ -528,16 +528,22 @@ CASES = {
         "final": {"data": {}},
     },
     "monochromators": {
-        "about": "dcm and chcut crystal, dcm and chcut unitcalibration and the tango template (attributes"
-                 " read through tango.DeviceProxy in the script) against a PyTango stand-in without a"
-                 " database (refcompare.py serve tango): unitcalibration reads the BraggDevice property,"
-                 " so it fails there with API_NonDatabaseDevice (canfail)",
+        "about": "dcm and chcut crystal, dcm and chcut unitcalibration, dcm reflection and the tango"
+                 " template (attributes read through tango.DeviceProxy in the script) against a PyTango"
+                 " stand-in without a database (refcompare.py serve tango): unitcalibration and reflection"
+                 " read device properties (BraggDevice, Version), so they fail there with"
+                 " API_NonDatabaseDevice (canfail)",
         "canfail": True, "servers": ["tango"],
         "subs": {"dcmdevice": "tango://127.0.0.1:$TANGO_PORT/ref/dcm/1#dbase=no",
                  "chcutdevice": "tango://127.0.0.1:$TANGO_PORT/ref/chcut/1#dbase=no",
                  "device": "tango://127.0.0.1:$TANGO_PORT/ref/dcm/1#dbase=no", "attribute": "energy"},
         "xml": entry(instrument(
-            '<group type="NXmonochromator" name="dcm">%s</group>' % (
+            '<group type="NXmonochromator" name="dcm">%s%s</group>' % (
+                # its length given: without it the reference reads the datasource at OpenEntry for the
+                # shape, and an exception there fails OpenEntry, canfail or not
+                '<group type="NXcrystal" name="crystal1">%s</group>' % field(
+                    "reflection", "NX_INT", "INIT", '@{dcm_reflection.ds.xml|name=dcm}'
+                    '<dimensions rank="1"><dim index="1" value="3"/></dimensions>'),
                 collection(field("unit_calibration", "NX_FLOAT64", "INIT", "@{dcm_unitcalibration.ds.xml|name=dcm}",
                                  ' units="deg/mm"'),
                            field("crystal", "NX_INT64", "INIT", "@{dcm_crystal.ds.xml|name=dcm}"),
