@@ -300,7 +300,9 @@ export class LinkElement implements Acquirable {
 
   store(value: NxValue): void {
     const target = (castValue(value, 'string').data as string[])[0]?.trim();
-    if (!target) throw new NxswError('VALUE_INVALID', `${this.label}: the datasource gave an empty link target`);
+    // an empty target means no link, as in the reference (it links only a value that is true in
+    // Python): nxstools' _nxdata templates give "" when the detector wrote no NeXus file
+    if (!target) return;
     if (this.binding.has(this.groupPath, this.name)) return;
     this.makeLink(this.binding.group(this.groupPath), this.name, target);
     this.binding.added(this.groupPath, this.name);

@@ -7,7 +7,7 @@
  * registered so far are set up there again. The common block lives in the process and is lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { NxswError, errorMessage, type Logger } from '@nxsw/core';
+import { NXSW_VERSION, NxswError, errorMessage, type Logger } from '@nxsw/core';
 import { FrameSplitter, decodeValue, encodeFrame, type WireValue } from './codec.js';
 
 export interface WorkerOptions {
@@ -157,7 +157,8 @@ export class PythonWorker {
 
   private start(): ChildProcess {
     const { python, pythonPath } = this.options;
-    const env = { ...process.env, PYTHONPATH: [...pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':') };
+    // NXSW_VERSION: what scripts read as nxswriter.__version__ where the reference is not installed
+    const env = { ...process.env, PYTHONPATH: [...pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':'), NXSW_VERSION };
     const child = spawn(python, ['-m', 'nxsw_python.worker'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.stderr = '';
     this.done.clear();
