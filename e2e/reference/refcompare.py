@@ -10,6 +10,11 @@ skeleton nxscreate puts them in, with their Tango inputs given as CLIENT records
   refcompare.py cases                       list the cases
   refcompare.py prepare CASE DIR            write DIR/config.xml, global.json, records.jsonl,
                                             final.json and the detector files; print the run as JSON
+  refcompare.py servers                     the cases that talk to a stand-in: "CASE KIND..." lines
+  refcompare.py serve secop|tango           start the SECoP or the Tango stand-in (a PyTango device
+                                            server without a database), print its port, serve until
+                                            stdin closes (prepare reads the port from NXSW_SECOP_PORT,
+                                            NXSW_TANGO_PORT)
   refcompare.py dump FILE [DIR]             the normalised object listing of FILE (DIR -> $DIR)
   refcompare.py listing DIR                 the listing of every .nxs file a run wrote into DIR
   refcompare.py compare [CASE...]           run both writers, diff their listings (exit 1 on a diff)
@@ -77,7 +82,7 @@ def fill(text, case, out, over=None):
 def template(ref, case, out):
     """ref: "file.ds.xml" or "file.ds.xml|key=value,..." (placeholders of this use only)"""
     fname, _, extra = ref.partition("|")
-    over = dict(kv.split("=", 1) for kv in extra.split(",") if kv)
+    over = dict(kv.split("=", 1) for kv in re.split(r",(?=\w+=)", extra) if kv)
     with open(os.path.join(nxstools_dir(), "nxstools", "xmltemplates", fname)) as f:
         return fill(f.read(), case, out, over)
 
@@ -124,6 +129,10 @@ DALSAVDS = collection(
 
 MX = "# Wavelength 1.03320 A\r\n# Detector_distance 0.32200 m\r\n# Beam_xy (1261.00, 1242.00) pixels\r\n" \
     "# Filter_transmission 0.1000"
+
+# a Sardana environment, pickled (protocol 0) as the MacroServer's Environment attribute holds it,
+# in a CLIENT record: a string, which mssar's helpers cannot unpickle (they take bytes)
+SARDANA_ENV = "(dp0\nS'new'\np1\n(dp2\nS'ScanDir'\np3\nS'/gpfs/current/raw'\np4\nsS'SignalCounter'\np5\nS'exp_c02'\np6\nss."
 
 CASES = {
     "pilatus": {
@@ -410,11 +419,301 @@ CASES = {
                   '<datasource type="PYEVAL"><result name="r">\nimport math\nds.r = math.sqrt(-1)</result></datasource>')),
         "records": [{"data": {"x": 4}}, {"data": {"x": 2}}, {"data": {"x": 7}}],
     },
+    "descriptions": {
+        "about": "the detectors' description templates (INIT; those calling common.blockitem_rm, which"
+                 " nxstools lacks, and eigerdectris' with a syntax error fail: canfail) and limaccd's"
+                 " pixel sizes (FINAL, common.get_element)",
+        "canfail": True,
+        "xml": entry(instrument(
+            *[detector(n, field("description", "NX_CHAR", "INIT", "@{%s_description.ds.xml|name=%s}" % (t, n)))
+              for t, n in [("pilatus100k", "p100k"), ("pilatus300k", "p300k"), ("pilatus1m", "p1m"),
+                           ("pilatus2m", "p2m"), ("pilatus6m", "p6m"), ("pco", "pco"),
+                           ("perkinelmerdetector", "pe"), ("lambdavds", "lmbd")]],
+            detector("eiger", field("description", "NX_CHAR", "INIT", "@{eigerdectris_description_cb.ds.xml|name=eiger}")),
+            detector("lima",
+                     field("x_pixel_size", "NX_FLOAT64", "FINAL", "@{limaccd_xpixelsize.ds.xml|name=lima}", ' units="m"'),
+                     field("y_pixel_size", "NX_FLOAT64", "FINAL", "@{limaccd_ypixelsize.ds.xml|name=lima}", ' units="m"')))),
+        "global": {"data": {"eiger_description": "Dectris Eiger2 X 4M"}},
+        "records": [{}],
+        "final": {"data": {"lima_camera_pixelsize": [7.5e-05, 1.5e-05]}},
+    },
+    "nxdata": {
+        "about": "the detectors' _nxdata templates: the NXdata links' targets from FINAL datasources"
+                 " (dalsa, tangovimba, lambda, lambda2m m1/m2/m3, lambdavds, lambdavdsnm, dalsavds), one"
+                 " target an empty string (its condition false), one never written (dangling)",
+        "xml": entry(
+            instrument(*[detector(n, field("data", "NX_INT32", "STEP", client("frame")))
+                         for n in ["dalsa_external", "vimba_external", "lmbd_m1", "l2m_m1", "l2m_m2", "lvds", "dvds"]]),
+            nxdata(*['<link name="%s">@{%s.ds.xml|name=%s}<strategy mode="FINAL"/></link>' % (ln, t, n)
+                     for ln, t, n in [("dalsa", "dalsa_nxdata", "dalsa"), ("vimba", "tangovimba_nxdata", "vimba"),
+                                      ("lmbd", "lambda_nxdata", "lmbd"), ("l2m_m1", "lambda2m_m1_nxdata", "l2m"),
+                                      ("l2m_m2", "lambda2m_m2_nxdata", "l2m"), ("l2m_m3", "lambda2m_m3_nxdata", "l2m"),
+                                      ("lvds", "lambdavds_nxdata", "lvds"), ("lvdsnm", "lambdavdsnm_nxdata", "lvdsnm"),
+                                      ("dvds", "dalsavds_nxdata", "dvds")]])),
+        "records": [{"data": {"frame": 3 * i}} for i in range(2)],
+        "final": {"data": {"dalsa_fileprefix": "dl", "dalsa_filepostfix": "nxs", "vimba_fileprefix": "vb_",
+                           "vimba_filepostfix": ".tif", "lmbd_saveallimages": 1, "l2m_saveallimages": True,
+                           "lvds_saveallimages": 1, "lvdsnm_saveallimages": 1, "dvds_filesaving": True}},
+    },
+    "optics": {
+        "about": "absorber foil and thickness (lists by slider bits, into NX_CHAR rank-1 fields as the"
+                 " absorber component has them, INIT and STEP) and qbpm foil (the nearest position)",
+        "subs": {"position": "att_position", "foillist": '["Cu", "Al", "Ag", "Mo"]',
+                 "thicknesslist": "[0.5, 0.25, 0.1, 0.05]", "foilpos": "qbpm_foilpos",
+                 "foilposdict": '{"Ti": 43, "Ni": 23, "out": 3}'},
+        "xml": entry(
+            instrument('<group type="NXattenuator" name="att">%s</group>' % "".join([
+                field("type", "NX_CHAR", "INIT", '@{absorber_foil.ds.xml|name=att}<dimensions rank="1"/>'),
+                field("thickness", "NX_CHAR", "INIT", '@{absorber_thickness.ds.xml|name=att}<dimensions rank="1"/>'),
+                collection(
+                    field("slidersin_position", "NX_FLOAT64", "INIT", client("att_position")),
+                    field("foils", "NX_CHAR", "STEP", '@{absorber_foil.ds.xml|name=att}<dimensions rank="1"/>'),
+                    field("thicknesses", "NX_FLOAT64", "STEP", '@{absorber_thickness.ds.xml|name=att}<dimensions rank="1"/>'))])),
+            '<group type="NXmonitor" name="qbpm"><group type="NXcollection" name="attenuator">%s%s%s</group></group>' % (
+                field("type", "NX_CHAR", "INIT", "@{qbpm_foil.ds.xml|name=qbpm}"),
+                field("foilpos", "NX_FLOAT", "INIT", client("qbpm_foilpos")),
+                field("foils", "NX_CHAR", "STEP", "@{qbpm_foil.ds.xml|name=qbpm}"))),
+        "global": {"data": {"att_position": 5, "qbpm_foilpos": 22.5}},
+        "records": [{"data": {"att_position": p, "qbpm_foilpos": q}} for p, q in [(0, 3.1), (6.4, 43), (15, 30)]],
+    },
+    "envs": {
+        "about": "mssar_env and msnsar_env given the Sardana environment as a CLIENT record: a string"
+                 " where they unpickle the MacroServer's bytes, so they fail (canfail; the reference"
+                 " cannot pass bytes from a PYEVAL datasource either), sampleenv_nxdata linking the"
+                 " sample environment's NXdata entries",
+        "canfail": True,
+        "subs": {"msenv": "ms_env", "sampleenvname": "env"},
+        "xml": entry(
+            '<group type="NXcollection" name="sardana">%s</group>' % "".join([
+                field("scan_dir", "NX_CHAR", "INIT", "@{mssar_env.ds.xml|name=scandir,varname=ScanDir}"),
+                field("scan_id", "NX_INT64", "FINAL", "@{mssar_env.ds.xml|name=scanid,varname=ScanID}"),
+                field("show_dial", "NX_BOOLEAN", "INIT",
+                      """@{msnsar_env.ds.xml|name=dial,varname=["_ViewOptions", "ShowDial"]}"""),
+                field("pre_scan", "NX_CHAR", "INIT", """@{msnsar_env.ds.xml|name=pre,varname=["PreScanSnapshot"]}"""),
+                ]),
+            '<group type="NXenvironment" name="env">'
+            '<attribute name="sampleenv_nxdata" type="NX_CHAR"><strategy mode="FINAL"/>@{sampleenv_nxdata.ds.xml}</attribute>'
+            '%s%s</group>' % (field("temperature", "NX_FLOAT64", "STEP", client("env_t")),
+                              field("pressure", "NX_FLOAT64", "STEP", client("env_p"))),
+            nxdata('<link name="env_t" target="/scan/env/temperature"/>',
+                   '<link name="env_p" target="/scan/env/pressure"/>',
+                   '<link name="exp_c01" target="/scan/exp_c01"/>'),
+            field("exp_c01", "NX_FLOAT64", "STEP", client("exp_c01"))),
+        "global": {"data": {"ms_env": SARDANA_ENV}},
+        "records": [{"data": {"env_t": 290.0 + i, "env_p": 1.0 + 0.5 * i, "exp_c01": 10.0 * i}} for i in range(3)],
+        "final": {"data": {"ms_env": SARDANA_ENV}},
+    },
+    "secopcmds": {
+        "about": "the secop templates against a SECoP stand-in (refcompare.py serve secop): groupsecop"
+                 " and groupsecop_time (STEP, one request per step for the group through __counter__),"
+                 " secop (INIT) and singlesecop (FINAL) whose [value, {qualifiers}] goes to a string"
+                 " list, secop_time and singlesecop_time (FINAL: that list is what relative_timestamp"
+                 " is given, and cannot subtract: canfail in both writers)",
+        "canfail": True, "servers": ["secop"],
+        "subs": {"host": "127.0.0.1", "port": "$SECOP_PORT", "timeout": "0.01"},
+        "xml": entry('<group type="NXsample" name="sample"><group type="NXenvironment" name="cryo">%s</group>'
+                     '<group type="NXenvironment" name="press">%s</group></group>' % (
+                         field("target", "NX_CHAR", "INIT", '@{secop.ds.xml|name=cryo_target,message=read cryo:target}<dimensions rank="1"/>')
+                         + '<group type="NXlog" name="value_log">%s%s</group>' % (
+                             field("value", "NX_FLOAT64", "STEP", "@{groupsecop.ds.xml|name=cryo_value,"
+                                   "message=read cryo:value,group=cryo_value,access=[0]}"),
+                             field("time", "NX_FLOAT64", "STEP", "@{groupsecop_time.ds.xml|name=cryo_value,"
+                                   "message=read cryo:value,group=cryo_value}"))
+                         + field("ramp_time", "NX_FLOAT64", "FINAL", "@{secop_time.ds.xml|name=cryo_ramp,message=read cryo:ramp}"),
+                         field("value", "NX_CHAR", "FINAL",
+                               '@{singlesecop.ds.xml|name=press_value,message=read press:value}<dimensions rank="1"/>')
+                         + field("target_time", "NX_FLOAT64", "FINAL",
+                                 "@{singlesecop_time.ds.xml|name=press_target,message=read press:target}"))),
+        "records": [{} for _ in range(3)],
+        "final": {"data": {}},
+    },
+    "monochromators": {
+        "about": "dcm and chcut crystal, dcm and chcut unitcalibration, dcm reflection and the tango"
+                 " template (attributes read through tango.DeviceProxy in the script) against a PyTango"
+                 " stand-in without a database (refcompare.py serve tango): unitcalibration and reflection"
+                 " read device properties (BraggDevice, Version), so they fail there with"
+                 " API_NonDatabaseDevice (canfail)",
+        "canfail": True, "servers": ["tango"],
+        "subs": {"dcmdevice": "tango://127.0.0.1:$TANGO_PORT/ref/dcm/1#dbase=no",
+                 "chcutdevice": "tango://127.0.0.1:$TANGO_PORT/ref/chcut/1#dbase=no",
+                 "device": "tango://127.0.0.1:$TANGO_PORT/ref/dcm/1#dbase=no", "attribute": "energy"},
+        "xml": entry(instrument(
+            '<group type="NXmonochromator" name="dcm">%s%s</group>' % (
+                # its length given: without it the reference reads the datasource at OpenEntry for the
+                # shape, and an exception there fails OpenEntry, canfail or not
+                '<group type="NXcrystal" name="crystal1">%s</group>' % field(
+                    "reflection", "NX_INT", "INIT", '@{dcm_reflection.ds.xml|name=dcm}'
+                    '<dimensions rank="1"><dim index="1" value="3"/></dimensions>'),
+                collection(field("unit_calibration", "NX_FLOAT64", "INIT", "@{dcm_unitcalibration.ds.xml|name=dcm}",
+                                 ' units="deg/mm"'),
+                           field("crystal", "NX_INT64", "INIT", "@{dcm_crystal.ds.xml|name=dcm}"),
+                           field("energy", "NX_FLOAT64", "STEP", "@{tango.ds.xml|name=dcm_energy}", ' units="eV"'))),
+            '<group type="NXmonochromator" name="chcut">%s</group>' % collection(
+                field("unit_calibration", "NX_FLOAT64", "INIT", "@{chcut_unitcalibration.ds.xml|name=chcut}",
+                      ' units="deg/mm"'),
+                field("crystal", "NX_INT64", "INIT", "@{chcut_crystal.ds.xml|name=chcut}")))),
+        "records": [{} for _ in range(2)],
+    },
+    "defaults": {
+        "about": "defaultsignal (the Sardana environment a string it passes over: the measurement group's"
+                 " first counter; @default on the way) and defaultaxes (the scan's motor) on NXdata,"
+                 " nexdatas_version (nxswriter.__version__),"
+                 " beamtime_filename (empty) and beamtimefname (the metadata file's name),"
+                 " common2_common and common3_common",
+        "name": "beamtime_fname",
+        "subs": {"msenv": "ms_env", "sardanasignal": "SignalCounter", "nchannelstoskip": 0, "defaultattrs": "False",
+                 "shortname": "P09", "commissiondir": "/gpfs/commissioning", "currentdir": "$DIR",
+                 "localdir": "$DIR", "currentprefix": "beamtime-metadata-", "currentpostfix": ".json",
+                 "commissionprefix": "commission-metadata-", "commissionpostfix": ".json"},
+        "vars": {"detector": "", "firstchannel": "", "timers": "exp_t01", "mgchannels": "exp_t01 exp_c01 exp_c02",
+                 "nexus_step_datasources": "exp_mot01 exp_t01 exp_c01 exp_c02",
+                 "scan_title": "ascan exp_mot01 0.0 1.0 2 0.1"},
+        "xml": entry(
+            '<field name="experiment_identifier" type="NX_CHAR">11012345%s%s</field>' % (
+                '<attribute name="beamtime_filename" type="NX_CHAR"><strategy mode="INIT"/>'
+                '@{beamtimefname.ds.xml}</attribute>',
+                '<attribute name="default_filename" type="NX_CHAR"><strategy mode="INIT"/>'
+                '@{beamtime_filename.ds.xml}</attribute>'),
+            '<field name="program_name" type="NX_CHAR">NexDaTaS<attribute name="version" type="NX_CHAR">'
+            '<strategy mode="INIT"/>@{nexdatas_version.ds.xml}</attribute></field>',
+            instrument('<group type="NXcollection" name="counters">%s</group>' % "".join(
+                field(n, "NX_FLOAT64", "STEP", client(n)) for n in ["exp_mot01", "exp_t01", "exp_c01", "exp_c02"]),
+                collection(
+                    field("c2", "NX_FLOAT64", "STEP", "@{common2_common.ds.xml|name=c2,dds=exp_c01,ods=exp_t01}"),
+                    field("c3", "NX_FLOAT64", "STEP",
+                          "@{common3_common.ds.xml|name=c3,dds=exp_c02,ods1=exp_t01,ods2=exp_mot01}"))),
+            nxdata('<attribute name="signal" type="NX_CHAR"><strategy mode="FINAL"/>@{defaultsignal.ds.xml}</attribute>',
+                   '<attribute name="axes" type="NX_CHAR"><strategy mode="FINAL"/>@{defaultaxes.ds.xml}'
+                   '<dimensions rank="1"><dim value="0" index="1"/></dimensions></attribute>',
+                   *['<link name="%s" target="/scan/instrument/counters/%s"/>' % (n, n)
+                     for n in ["exp_mot01", "exp_t01", "exp_c01", "exp_c02"]])),
+        "files": [("beamtime-metadata-11012345.json", None, None, '{"beamtimeId": "11012345"}')],
+        "global": {"data": {"start_time": "2026-12-03T10:20:30.123456+01:00"}},
+        "records": [{"data": {"exp_mot01": 0.5 * i, "exp_t01": 0.1, "exp_c01": 10.0 * i, "exp_c02": 2.5 + i}}
+                    for i in range(3)],
+        "final": {"data": {"ms_env": SARDANA_ENV}},
+    },
 }
 
 
 def build_xml(case, out, directory):
-    return re.sub(r"@\{([^}]+)\}", lambda m: template(m.group(1), case, out), case["xml"]).replace("$DIR", directory)
+    xml = re.sub(r"@\{([^}]+)\}", lambda m: template(m.group(1), case, out), case["xml"]).replace("$DIR", directory)
+    for kind in case.get("servers", []):
+        port = os.environ.get(STANDINS[kind])
+        if not port:
+            sys.exit("refcompare: this case talks to the %s stand-in: start `refcompare.py serve %s` and give"
+                     " its port in %s" % (kind, kind, STANDINS[kind]))
+        xml = xml.replace("$%s_PORT" % kind.upper(), port)
+    return xml
+
+
+# ---------------------------------------------------------------------------------------------
+# a SECoP node stand-in for the secop templates: "*IDN?" is answered with its identification,
+# "read module:parameter" with "reply module:parameter [value, {"t": time}]", value and time
+# advancing by one step per read of that parameter (so the listing shows how often each writer
+# asked), from a fixed start
+
+SECOP_PARAMETERS = {  # parameter: (first value, value step, first time, time step)
+    "cryo:value": (10.0, 1.0, 1000.0, 2.5),
+    "cryo:target": (20.0, 0.0, 1001.0, 1.0),
+    "cryo:ramp": (0.5, 0.25, 1004.5, 1.0),
+    "press:value": (1013.25, 0.0, 1010.0, 1.0),
+    "press:target": (1000.0, 0.0, 1012.75, 1.0),
+}
+
+
+SECOP_IDN = "ISSE,SECoP,V2019-09-16,refcompare-stand-in"
+TANGO_DEVICES = ["ref/dcm/1", "ref/chcut/1"]
+# the stand-ins a case may need ("servers"): the variable its port is given in
+STANDINS = {"secop": "NXSW_SECOP_PORT", "tango": "NXSW_TANGO_PORT"}
+
+
+class StandIn(object):
+    """`refcompare.py serve KIND` in a child process: its port, until stop()"""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "serve", kind],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.port = self.proc.stdout.readline().strip()
+        if not self.port.isdigit():
+            self.stop()
+            sys.exit("refcompare: the %s stand-in did not start" % kind)
+
+    def stop(self):
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def tango_server():
+    """a PyTango device server without a database (the stand-in of a DCM and a channel-cut
+    monochromator: their crystal and unitcalibration attributes) on a free local port; prints the
+    port when the devices are up, serves until stdin closes"""
+    import socket
+    import threading
+    from tango.server import Device, attribute, run
+
+    class RefMono(Device):
+        @attribute(dtype=int)
+        def crystal(self):
+            return 1 if "dcm" in self.get_name() else 2
+
+        @attribute(dtype=float)
+        def unitcalibration(self):
+            return 0.25 if "dcm" in self.get_name() else 0.5
+
+        @attribute(dtype=float, unit="eV")
+        def energy(self):
+            return 8979.5
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def ready():
+        print(port, flush=True)
+        threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
+
+    run((RefMono,), args=["refcompare", "stand-in", "-nodb", "-port", str(port), "-ORBendPointPublish",
+                          "giop:tcp:127.0.0.1:%d" % port, "-dlist", ",".join(TANGO_DEVICES)],
+        post_init_callback=ready)
+
+
+def secop_server():
+    """a SECoP stand-in on a free local port, in a thread; returns the server (server_address[1]: the port)"""
+    import socketserver
+    import threading
+    reads = {}
+    lock = threading.Lock()
+
+    class Node(socketserver.StreamRequestHandler):
+        def handle(self):
+            for line in self.rfile:
+                words = line.decode().split()
+                spec = words[1] if len(words) == 2 and words[0] == "read" else None
+                if words == ["*IDN?"]:
+                    reply = SECOP_IDN
+                elif spec in SECOP_PARAMETERS:
+                    with lock:
+                        n = reads[spec] = reads.get(spec, -1) + 1
+                    v0, dv, t0, dt = SECOP_PARAMETERS[spec]
+                    reply = "reply %s %s" % (spec, json.dumps([v0 + n * dv, {"t": t0 + n * dt}]))
+                else:
+                    reply = "error_read %s %s" % (spec or "", json.dumps(["NoSuchParameter", line.decode().strip(), {}]))
+                self.wfile.write((reply + "\n").encode())
+                self.wfile.flush()
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = Server(("127.0.0.1", 0), Node)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def prepare(name, directory):
@@ -520,11 +819,17 @@ def run_nxsw(run):
 #   - @default on the root and on NXentry groups: nxsw sets the NeXus default-plot chain (same);
 #   - @target: nxsw marks link targets with their own path (same);
 #   - /nexus_logs/configuration/python_version vs nodejs_version + nxsw_version: the runtime (same);
+#   - @version of a field program_name: nexdatas_version's nxswriter.__version__, the writer's
+#     version (same) → "<the writer's version>";
 #   - @nexdatas_source and nexus__entry__N_xml: the XML canonicalised (attribute order, empty
-#     elements, whitespace between elements and around text: each writer re-serialises the XML),
+#     elements, whitespace between elements and around text: each writer re-serialises the XML;
+#     a stand-in's port, NXSW_SECOP_PORT or NXSW_TANGO_PORT, → $SECOP_PORT or $TANGO_PORT: each
+#     run has its own),
 #     then shown as a digest (the golden listings carry no nxstools template text: it is GPL);
-#   - @nexdatas_canfail_error: reduced to the Python exception's "Type: message" (the wrapping
-#     text around it is each writer's own);
+#   - @nexdatas_canfail_error: reduced to the Python exception's message and the script's line (the
+#     wrapping text around it is each writer's own, docs/engine.md's differences table: a script
+#     that raises, and one that does not compile, where the reference's message ends in
+#     "(<string>, line N)" and nxsw's in its configuration location);
 #   - chunk shapes and filters other than those the XML asks for (docs/engine.md: chunking).
 IGNORED_ROOT_ATTRS = {"file_time", "file_update_time", "HDF5_Version", "creator", "creator_version"}
 IGNORED_LOGS = {"python_version", "nodejs_version", "nxsw_version"}
@@ -551,6 +856,9 @@ def xml_digest(text, directory):
     canon = canon_xml(text.decode() if isinstance(text, bytes) else str(text))
     if directory:
         canon = canon.replace(directory, "$DIR")
+    for kind, var in STANDINS.items():  # a stand-in's port: each run has its own
+        if os.environ.get(var):
+            canon = re.sub(r"(?<!\d)%s(?!\d)" % re.escape(os.environ[var]), "$%s_PORT" % kind.upper(), canon)
     return "xml sha256:%s (%d chars)" % (hashlib.sha256(canon.encode()).hexdigest()[:16], len(canon))
 
 
@@ -561,13 +869,17 @@ def canon_error(text):
     except Exception:
         return "(not a (message, detail) pair) " + " ".join(text.split())
     what = what.split(" DATASOURCE:")[0]
-    m = re.search(r" failed: (?:[A-Za-z_][\w.]*: )?(.*) \(script line (\d+)\)$", detail, re.S)
-    if m:  # nxsw: "... failed: Type: message (script line N)"
+    m = re.search(r" (?:failed|does not compile): (?:[A-Za-z_][\w.]*: )?(.*) \(script line (\d+)\)"
+                  r"(?: \(line \d+, column \d+, at [^()]*\))?$", detail, re.S)
+    if m:  # nxsw: "... failed: Type: message (script line N)", a syntax error "... does not compile: ..."
         msg, line = m.group(1), m.group(2)
     else:  # the reference: "message\n<traceback ending in the script's frame>"
         msg = detail.split("\n   File ")[0].strip()
         lines = re.findall(r'File "<string>", line (\d+)', detail)
         line = lines[-1] if lines else "?"
+        s = re.search(r" \(<string>, line (\d+)\)$", msg)
+        if s:  # a syntax error: compile() names no frame, the message ends with the line
+            msg, line = msg[:s.start()], s.group(1)
     return "%s | %s | script line %s" % (what, msg, line)
 
 
@@ -639,6 +951,8 @@ def attr_lines(path, obj, directory, lines):
             continue
         if name == "nexdatas_source":
             v = xml_digest(v, directory)
+        elif name == "version" and path.endswith("/program_name"):
+            v = "<the writer's version>"
         elif name == "nexdatas_canfail_error":
             v = canon_error(v.decode() if isinstance(v, bytes) else str(v))
         shape = getattr(v, "shape", ())
@@ -753,8 +1067,16 @@ def listing(directory):
 
 def listing_of(name, which, base):
     d = os.path.join(base, which)
-    run = prepare(name, d)
-    (run_reference if which == "reference" else run_nxsw)(run)
+    # fresh stand-ins per writer (the SECoP one counts reads from 0)
+    servers = [StandIn(kind) for kind in CASES[name].get("servers", [])]
+    try:
+        for server in servers:
+            os.environ[STANDINS[server.kind]] = server.port
+        run = prepare(name, d)
+        (run_reference if which == "reference" else run_nxsw)(run)
+    finally:
+        for server in servers:
+            server.stop()
     return listing(d)
 
 
@@ -766,6 +1088,20 @@ def main(argv):
     if cmd == "cases":
         for n, c in CASES.items():
             print("%-12s %s" % (n, c["about"]))
+        return 0
+    if cmd == "servers":
+        for n, c in CASES.items():
+            if c.get("servers"):
+                print(" ".join([n] + c["servers"]))
+        return 0
+    if cmd == "serve" and args == ["tango"]:
+        tango_server()
+        return 0
+    if cmd == "serve" and args == ["secop"]:  # the port on stdout, then serves until stdin closes
+        server = secop_server()
+        print(server.server_address[1], flush=True)
+        sys.stdin.read()
+        server.shutdown()
         return 0
     if cmd == "prepare":
         print(json.dumps(prepare(args[0], args[1])))

@@ -404,3 +404,26 @@ test('an empty list for a scalar STEP value is an error, never a dropped row: ca
     t.cleanup();
   }
 });
+
+test('a link whose datasource gives an empty target is not made, as in the reference (nxstools\' _nxdata templates give "" for a detector without a NeXus file); no error, no canfail marker', { skip }, async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'empty-link.nxs');
+    const link = (name: string) => `<link name="${name}"><strategy mode="FINAL"/><datasource type="CLIENT"><record name="${name}"/></datasource></link>`;
+    const { recordErrors } = await runScan({
+      fileName: file,
+      xml: `<definition><group type="NXentry" name="entry1">
+        <field name="x" type="NX_FLOAT"><strategy mode="STEP"/><datasource type="CLIENT"><record name="x"/></datasource></field>
+        <group type="NXdata" name="data">${link('linked')}${link('empty')}${link('blank')}</group></group></definition>`,
+      records: [{ data: { x: 1 } }, { data: { x: 2 } }],
+      final: { data: { linked: '/entry1/x', empty: '', blank: '  ' } },
+    });
+    assert.deepEqual(recordErrors, []);
+    const data = h5get(readWithH5py(file), 'entry1/data');
+    assert.deepEqual(Object.keys(data.children ?? {}), ['linked']);
+    assert.deepEqual(h5get(data, 'linked').resolved!.value, [1, 2]);
+    assert.equal(data.attrs.nexdatas_canfail, undefined);
+  } finally {
+    t.cleanup();
+  }
+});

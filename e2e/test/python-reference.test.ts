@@ -5,11 +5,12 @@
 // e2e/reference/refcompare.py, which also makes the inputs and the listings here (one normaliser).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinkFactory } from '@nxsw/core';
 import { SYSTEM_PYTHON, haveH5py, nxstoolsPath, serviceSkip } from '@nxsw/core/testkit';
+import { havePyTango } from '@nxsw/tango-wire/testkit';
 import { REPO, hdf5Sink, newSession, runScan, tempDir } from './scan.js';
 
 const TOOL = join(REPO, 'e2e', 'reference', 'refcompare.py');
@@ -23,8 +24,29 @@ const env = { ...process.env, NXSTOOLS_PATH: NXSTOOLS };
 
 interface Run { case: string; dir: string; output: string; canfail: boolean; vds: boolean; stepsperfile: number; config: string; global: string; records: string; final?: string }
 
-function tool(...args: string[]): string {
-  return execFileSync(SYSTEM_PYTHON, [TOOL, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+function tool(args: string[], extra: Record<string, string> = {}): string {
+  return execFileSync(SYSTEM_PYTHON, [TOOL, ...args], { encoding: 'utf8', env: { ...env, ...extra }, maxBuffer: 1 << 26 });
+}
+
+/** the variable that gives prepare and listing a stand-in's port (refcompare.py's STANDINS) */
+const PORT_VARIABLES: Record<string, string> = { secop: 'NXSW_SECOP_PORT', tango: 'NXSW_TANGO_PORT' };
+
+/** one of refcompare.py's stand-ins (`serve secop|tango`) on a free port, until stopped */
+async function standIn(kind: string): Promise<{ port: string; stop(): void }> {
+  const child = spawn(SYSTEM_PYTHON, [TOOL, 'serve', kind], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const stop = () => { child.stdin.end(); child.kill(); };
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the ${kind} stand-in exited (${code})`)));
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    });
+    assert.match(port, /^\d+$/, `the ${kind} stand-in's port`);
+    return { port, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
 }
 
 /** a prepared case through a writer session, as `nxsw write` (which refcompare.py runs) drives it */
@@ -55,18 +77,30 @@ async function sinkHasVds(): Promise<{ has: boolean; name: string }> {
 }
 
 const cases = readdirSync(GOLDEN).filter((f) => f.endsWith('.txt')).map((f) => f.slice(0, -4)).sort();
+// the cases that talk to a stand-in: case -> kinds (the Tango one is a PyTango device server)
+const servers = new Map((skip ? '' : tool(['servers'])).split('\n').filter(Boolean).map((l) => [l.split(' ')[0]!, l.split(' ').slice(1)]));
+const tangoSkip = [...servers.values()].some((k) => k.includes('tango')) && !skip
+  ? serviceSkip('PyTango', havePyTango(), 'apt-get install python3-tango') : false;
 
 test('every golden listing has its case in refcompare.py and every case its golden listing', { skip }, () => {
-  const known = tool('cases').split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]).sort();
+  const known = tool(['cases']).split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]).sort();
   assert.deepEqual(cases, known);
   assert.ok(cases.length >= 8);
 });
 
 for (const name of cases) {
-  test(`nxstools template case '${name}': nxsw writes the objects the reference writer wrote`, { skip }, async (ctx) => {
+  const kinds = servers.get(name) ?? [];
+  test(`nxstools template case '${name}': nxsw writes the objects the reference writer wrote`, { skip: skip || (kinds.includes('tango') && tangoSkip) }, async (ctx) => {
     const t = tempDir();
+    const running: { port: string; stop(): void }[] = [];
+    // a stand-in's port goes into the configuration, and the listing puts it back as $SECOP_PORT, ...
+    const extra: Record<string, string> = {};
     try {
-      const run = JSON.parse(tool('prepare', name, t.dir)) as Run;
+      for (const kind of kinds) {
+        running.push(await standIn(kind));
+        extra[PORT_VARIABLES[kind]!] = running.at(-1)!.port;
+      }
+      const run = JSON.parse(tool(['prepare', name, t.dir], extra)) as Run;
       const golden = readFileSync(join(GOLDEN, `${name}.txt`), 'utf8');
       if (run.vds) {
         const { has, name: sink } = await sinkHasVds();
@@ -79,8 +113,9 @@ for (const name of cases) {
         }
       }
       await nxswWrite(run);
-      assert.equal(tool('listing', run.dir), golden);
+      assert.equal(tool(['listing', run.dir], extra), golden);
     } finally {
+      for (const r of running) r.stop();
       t.cleanup();
     }
   });

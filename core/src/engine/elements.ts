@@ -130,7 +130,12 @@ function toBlock(v: NxValue, rank: number, label: string): NxValue {
     if (v.shape[0] === 0) throw new NxswError('VALUE_INVALID', `${label}: an empty list is not a value for one step (a block of steps needs at least one)`);
     return v;
   }
-  if (r <= rank) return { ...v, shape: [1, ...fitRank(v.shape, rank)] };
+  if (r <= rank) {
+    // [1, ...fitRank(v.shape, rank)], built in one array: this runs for every field of every Record
+    const shape = [1];
+    for (let i = 0; i < rank; i++) shape.push(i < r ? v.shape[i]! : 1);
+    return { ...v, shape };
+  }
   throw new NxswError('VALUE_INVALID', `${label}: a value of rank ${r} (shape [${v.shape.join(',')}]) does not fit a field of rank ${rank} (rank ${rank + 1} would be a block of steps)`);
 }
 
@@ -300,7 +305,9 @@ export class LinkElement implements Acquirable {
 
   store(value: NxValue): void {
     const target = (castValue(value, 'string').data as string[])[0]?.trim();
-    if (!target) throw new NxswError('VALUE_INVALID', `${this.label}: the datasource gave an empty link target`);
+    // an empty target means no link, as in the reference (it links only a value that is true in
+    // Python): nxstools' _nxdata templates give "" when the detector wrote no NeXus file
+    if (!target) return;
     if (this.binding.has(this.groupPath, this.name)) return;
     this.makeLink(this.binding.group(this.groupPath), this.name, target);
     this.binding.added(this.groupPath, this.name);

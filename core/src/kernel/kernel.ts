@@ -64,13 +64,22 @@ interface Registered {
 }
 
 
-/** the command line's log: stderr, repeated lines counted rather than printed */
-export const stderrLogger: Logger = rateLimitedLogger({
-  debug: (m) => { if (process.env.NXSW_DEBUG) console.error(`debug: ${m}`); },
+const limitedStderr = rateLimitedLogger({
+  debug: (m) => console.error(`debug: ${m}`),
   info: (m) => console.error(m),
   warn: (m) => console.error(`warning: ${m}`),
   error: (m) => console.error(`error: ${m}`),
 });
+
+/**
+ * the command line's log: stderr, repeated lines counted rather than printed; debug lines only
+ * with NXSW_DEBUG, and without it they skip the repeat counting too (a Tango device logs one for
+ * every command, every Record included)
+ */
+export const stderrLogger: Logger = {
+  ...limitedStderr,
+  debug: (m) => { if (process.env.NXSW_DEBUG) limitedStderr.debug(m); },
+};
 
 const kernelDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

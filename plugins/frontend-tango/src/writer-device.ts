@@ -118,7 +118,14 @@ export class NxsDataWriterDevice implements TangoDevice {
     ];
   }
 
-  commands(): CommandSpec[] {
+  /** built once: the specs reach the current session through `s()` (the servant keeps its table per list) */
+  private commandList: readonly CommandSpec[] | undefined;
+
+  commands(): readonly CommandSpec[] {
+    return (this.commandList ??= this.buildCommands());
+  }
+
+  private buildCommands(): CommandSpec[] {
     const s = (): WriterSession => this.session;
     const cmd = (name: string, execute: (arg: unknown) => unknown, inType = CmdArgType.DevVoid): CommandSpec => ({
       name, in: inType, out: CmdArgType.DevVoid, inDesc: inType === CmdArgType.DevString ? 'JSON string with data' : 'Uninitialised',

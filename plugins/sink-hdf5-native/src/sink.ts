@@ -51,6 +51,36 @@ const Z_FLAG_OPTIONAL = 1;
 
 const big = (a: readonly number[]): BigUint64Array => BigUint64Array.from(a, (x) => (x < 0 ? UNLIMITED : BigInt(x)));
 
+const HOST_LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+const TWO_32 = 2 ** 32;
+
+/**
+ * A uint64 argument array (dims, start, count) for the library, refilled in place: what `big`
+ * returns, without its typed array, iterator and BigInt per number. The append path runs it for
+ * every dataset on every Record, where `big` made most of the sink's garbage (and young-GC pauses).
+ */
+class U64Arg {
+  private arr = new BigUint64Array(4);
+  private view = new DataView(this.arr.buffer);
+
+  /** the values as uint64 (negative: unlimited); valid until the next `of` */
+  of(values: readonly number[]): BigUint64Array {
+    const n = values.length;
+    if (n > this.arr.length) {
+      this.arr = new BigUint64Array(n);
+      this.view = new DataView(this.arr.buffer);
+    }
+    for (let i = 0; i < n; i++) {
+      const x = values[i]!;
+      const lo = x < 0 ? 0xffffffff : x % TWO_32;
+      const hi = x < 0 ? 0xffffffff : Math.floor(x / TWO_32);
+      this.view.setUint32(8 * i + (HOST_LE ? 0 : 4), lo, HOST_LE);
+      this.view.setUint32(8 * i + (HOST_LE ? 4 : 0), hi, HOST_LE);
+    }
+    return this.arr;
+  }
+}
+
 /** The open file: the library, its handles and the transient types, closed together. */
 class FileState {
   closed = false;
@@ -65,6 +95,10 @@ class FileState {
   readonly acpl: Hid;
   readonly boolType: Hid;
   readonly strType: Hid;
+  /** argument arrays of the append path (resize, hyperslab, memory space): one call at a time uses each */
+  readonly dimsArg = new U64Arg();
+  readonly startArg = new U64Arg();
+  readonly countArg = new U64Arg();
 
   constructor(readonly h5: H5Lib, readonly path: string, readonly fid: Hid, readonly opts: Resolved, private readonly key: string) {
     const { fn, g } = h5;
@@ -402,12 +436,18 @@ class NativeGroup extends NativeNode implements SinkGroup {
   }
 }
 
+/** a run of rows with the same frame in a RowBuffer */
+interface Run { readonly frame: number[]; n: number; start: number }
+
 /**
  * Rows appended since the last write, in one reused buffer (no garbage per Record), as runs of
  * rows with the same frame shape: a smaller frame is written into the larger extent as it is.
+ * The run records are reused too.
  */
 class RowBuffer {
-  private runs: Array<{ frame: readonly number[]; n: number; start: number }> = [];
+  /** the first `runCount` are the runs; the others are kept for reuse */
+  private readonly runs: Run[] = [];
+  runCount = 0;
   private buf: ValueData;
   private used = 0;
   rows = 0;
@@ -420,10 +460,20 @@ class RowBuffer {
     return this.used * ELEMENT_SIZE[this.type];
   }
 
-  push(data: ValueData, n: number, frame: readonly number[]): void {
-    const last = this.runs[this.runs.length - 1];
-    if (last && last.frame.length === frame.length && last.frame.every((d, i) => d === frame[i])) last.n += n;
-    else this.runs.push({ frame: [...frame], n, start: this.used });
+  /** n rows of a block of shape [n, ...frame] */
+  push(data: ValueData, n: number, blockShape: readonly number[]): void {
+    const last = this.runCount > 0 ? this.runs[this.runCount - 1]! : undefined;
+    if (last && sameFrame(last.frame, blockShape)) last.n += n;
+    else {
+      const free = this.runs[this.runCount];
+      if (free) {
+        setLength(free.frame, blockShape.length - 1);
+        for (let i = 1; i < blockShape.length; i++) free.frame[i - 1] = blockShape[i]!;
+        free.n = n;
+        free.start = this.used;
+      } else this.runs.push({ frame: blockShape.slice(1), n, start: this.used });
+      this.runCount++;
+    }
     if (Array.isArray(this.buf)) {
       for (const x of data as string[]) this.buf.push(x);
     } else {
@@ -439,13 +489,24 @@ class RowBuffer {
     this.rows += n;
   }
 
-  /** the runs, each with a view of its data (valid until the next push) */
-  *take(): Generator<{ frame: readonly number[]; n: number; data: ValueData }> {
-    for (const r of this.runs) yield { frame: r.frame, n: r.n, data: sliceOf(this.buf, r.start, r.start + r.n * sizeOf(r.frame)) };
+  /** run i (valid until the next push or clear) */
+  run(i: number): Readonly<Run> {
+    return this.runs[i]!;
+  }
+
+  /**
+   * the data of run i, valid until the next push. The library reads numbers from the start of the
+   * array it gets, as many as the memory space holds, so a run at the start is the buffer itself
+   * (not for bools, which are converted whole before the write, nor strings)
+   */
+  runData(i: number): ValueData {
+    const r = this.runs[i]!;
+    if (r.start === 0 && this.type !== 'bool' && !Array.isArray(this.buf)) return this.buf;
+    return sliceOf(this.buf, r.start, r.start + r.n * sizeOf(r.frame));
   }
 
   clear(): void {
-    this.runs = [];
+    this.runCount = 0;
     this.used = 0;
     this.rows = 0;
     if (Array.isArray(this.buf)) this.buf.length = 0;
@@ -465,6 +526,11 @@ class NativeField extends NativeNode implements SinkField {
    * may open the dataset by another path (a hard link) while the writer's own field grows it.
    */
   private written = false;
+  private targetCache: FieldTarget | undefined;
+  /** the extent writeOut resizes to, and the hyperslab it writes (reused) */
+  private readonly nextExtent: number[] = [];
+  private readonly slabStart: number[] = [];
+  private readonly slabCount: number[] = [];
 
   private constructor(state: FileState, path: string, readonly type: ElementType, readonly contiguous: boolean, extent: number[], readonly recordAxis: number, readonly virtual = false) {
     super(state, path);
@@ -579,14 +645,23 @@ class NativeField extends NativeNode implements SinkField {
   get shape(): readonly number[] {
     if (!this.written) this.refreshExtent();
     if (this.contiguous || this.virtual) return [...this.extent];
-    const s = [...this.frame];
-    s.splice(this.recordAxis, 0, (this.extent[this.recordAxis] ?? 0) + this.pending.rows);
-    return s;
+    return this.extentWith((this.extent[this.recordAxis] ?? 0) + this.pending.rows, []);
   }
 
+  /** the record axis's length of `shape`, without building it (the engine asks on every Record) */
   get rows(): number {
     if (this.contiguous || this.virtual) return 0;
-    return this.shape[this.recordAxis] ?? 0;
+    if (!this.written) this.refreshExtent();
+    return (this.extent[this.recordAxis] ?? 0) + this.pending.rows;
+  }
+
+  /** the frame with `rows` inserted at the record axis, into `out` */
+  private extentWith(rows: number, out: number[]): number[] {
+    const k = Math.min(this.recordAxis, this.frame.length);
+    const frame = this.frame;
+    setLength(out, frame.length + 1);
+    for (let i = 0, j = 0; i < out.length; i++) out[i] = i === k ? rows : frame[j++]!;
+    return out;
   }
 
   private where(): string {
@@ -612,7 +687,11 @@ class NativeField extends NativeNode implements SinkField {
   private target(what: string): FieldTarget {
     if (this.virtual) throw new NxswError('VALUE_INVALID', `${this.where()} is a virtual dataset: its data comes from its sources`);
     if (this.unwritable) throw new NxswError('FILE_ERROR', `${this.where()}: cannot ${what}: ${this.unwritable}`);
-    return { file: this.state.path, path: this.path, type: this.type, rank: this.extent.length, scalar: this.contiguous };
+    // kept while the rank stays (every Record appends through it)
+    if (this.targetCache?.rank !== this.extent.length) {
+      this.targetCache = { file: this.state.path, path: this.path, type: this.type, rank: this.extent.length, scalar: this.contiguous };
+    }
+    return this.targetCache;
   }
 
   write(value: NxValue): void {
@@ -635,9 +714,8 @@ class NativeField extends NativeNode implements SinkField {
     this.written = true;
     const n = b.shape[0]!;
     if (n === 0) return;
-    const frame = b.shape.slice(1);
-    this.frame = this.frame.map((d, i) => Math.max(d, frame[i]!));
-    this.pending.push(b.data, n, frame);
+    for (let i = 0; i < this.frame.length; i++) this.frame[i] = Math.max(this.frame[i]!, b.shape[i + 1]!);
+    this.pending.push(b.data, n, b.shape);
     this.state.dirty.add(this);
     if (this.pending.bytes >= this.state.opts.blockBytes) this.writeOut();
   }
@@ -664,14 +742,24 @@ class NativeField extends NativeNode implements SinkField {
     if (this.pending.rows === 0) return;
     const k = this.recordAxis;
     let row = this.extent[k]!;
-    const next = [...this.frame];
-    next.splice(k, 0, row + this.pending.rows);
     try {
       // rows that cannot be written are dropped with the error: the next Record starts clean
-      this.resize(next);
-      for (const p of this.pending.take()) {
+      this.resize(this.extentWith(row + this.pending.rows, this.nextExtent));
+      for (let i = 0; i < this.pending.runCount; i++) {
+        const p = this.pending.run(i);
+        const data = this.pending.runData(i);
         if (k === 0) {
-          this.writeSlab([row, ...p.frame.map(() => 0)], [p.n, ...p.frame], p.data);
+          const start = this.slabStart;
+          const count = this.slabCount;
+          setLength(start, p.frame.length + 1);
+          setLength(count, p.frame.length + 1);
+          start[0] = row;
+          count[0] = p.n;
+          for (let d = 0; d < p.frame.length; d++) {
+            start[d + 1] = 0;
+            count[d + 1] = p.frame[d]!;
+          }
+          this.writeSlab(start, count, data);
         } else {
           // memory holds [n, ...frame]; the file's record axis is inside the frame: one row at a time
           const size = sizeOf(p.frame);
@@ -680,7 +768,7 @@ class NativeField extends NativeNode implements SinkField {
             count.splice(k, 0, 1);
             const offset = count.map(() => 0);
             offset[k] = row + r;
-            this.writeSlab(offset, count, sliceOf(p.data, r * size, (r + 1) * size));
+            this.writeSlab(offset, count, sliceOf(data, r * size, (r + 1) * size));
           }
         }
         row += p.n;
@@ -735,12 +823,17 @@ class NativeField extends NativeNode implements SinkField {
   }
 
   private resize(shape: readonly number[]): void {
-    if (shape.length === this.extent.length && shape.every((d, i) => d === this.extent[i])) return;
+    const extent = this.extent;
+    let same = shape.length === extent.length;
+    for (let i = 0; same && i < shape.length; i++) same = shape[i] === extent[i];
+    if (same) return;
     const st = this.state;
-    st.change('resize', this.path, st.h5.fn.H5Dset_extent(this.handle('resize'), big(shape)));
-    this.extent = [...shape];
+    st.change('resize', this.path, st.h5.fn.H5Dset_extent(this.handle('resize'), st.dimsArg.of(shape)));
+    setLength(extent, shape.length);
+    for (let i = 0; i < shape.length; i++) extent[i] = shape[i]!;
   }
 
+  /** One hyperslab into the file, through a memory space of its shape (the append path: nothing allocated but the handles). */
   private writeSlab(offset: readonly number[], count: readonly number[], data: ValueData): void {
     if (sizeOf(count) === 0) return;
     const st = this.state;
@@ -748,8 +841,14 @@ class NativeField extends NativeNode implements SinkField {
     const id = this.handle('write');
     const fileSpace = st.check('write', this.path, fn.H5Dget_space(id));
     try {
-      st.check('select in', this.path, fn.H5Sselect_hyperslab(fileSpace, S_SELECT_SET, big(offset), null, big(count), null));
-      st.withSpace(count, null, (memSpace) => st.write(this.path, id, this.type, memSpace, fileSpace, data));
+      const dims = st.countArg.of(count);
+      st.check('select in', this.path, fn.H5Sselect_hyperslab(fileSpace, S_SELECT_SET, st.startArg.of(offset), null, dims, null));
+      const memSpace = st.check('create', 'a dataspace', count.length === 0 ? fn.H5Screate(S_SCALAR) : fn.H5Screate_simple(count.length, dims, null));
+      try {
+        st.write(this.path, id, this.type, memSpace, fileSpace, data);
+      } finally {
+        fn.H5Sclose(memSpace);
+      }
     } finally {
       fn.H5Sclose(fileSpace);
     }
@@ -759,6 +858,18 @@ class NativeField extends NativeNode implements SinkField {
 const ELEMENT_SIZE: Record<ElementType, number> = {
   int8: 1, uint8: 1, bool: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8, string: 16,
 };
+
+/** sets an array's length only when it differs (assigning a length, even the same or 0, can give up its storage) */
+function setLength(a: number[], n: number): void {
+  if (a.length !== n) a.length = n;
+}
+
+/** whether a block of shape [n, ...frame] has this frame */
+function sameFrame(frame: readonly number[], blockShape: readonly number[]): boolean {
+  if (blockShape.length !== frame.length + 1) return false;
+  for (let i = 0; i < frame.length; i++) if (frame[i] !== blockShape[i + 1]) return false;
+  return true;
+}
 
 function sliceOf(data: ValueData, from: number, to: number): ValueData {
   return Array.isArray(data) ? data.slice(from, to) : (data as Exclude<ValueData, string[]>).subarray(from, to);

@@ -7,6 +7,16 @@ import type { ElementType, NxValue, SinkFile, SinkGroup, SinkNode, VirtualFieldS
 import { isWireArray, type WireValue } from './codec.js';
 import type { CallHandler } from './worker.js';
 
+/**
+ * names as h5py lists them in the reference's files (HDF5's name index: byte order of the UTF-8
+ * names), whatever order the sink keeps: the reference's scripts see them so (nxstools'
+ * get_links, secop.create_sample_nxdata's result), and a sink tracking creation order (h5wasm's)
+ * would give another
+ */
+function h5pyOrder(names: readonly string[]): string[] {
+  return [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
 function parts(path: string): string[] {
   return path.split('/').filter(Boolean);
 }
@@ -65,7 +75,7 @@ export class FileApi {
       if (f) return { kind: 'field', type: f.type, shape: [...f.shape] };
       return { kind: g.keys().includes(name) ? 'link' : 'missing' };
     },
-    names: (path: WireValue): WireValue => this.group(path as string).keys(),
+    names: (path: WireValue): WireValue => h5pyOrder(this.group(path as string).keys()),
     /** a soft or external link's target ({file} only for external ones); null for a hard link or object */
     link_info: (path: WireValue): WireValue => {
       const [g, name] = this.split(path as string);
@@ -94,7 +104,7 @@ export class FileApi {
       f.write(castValue(arrayArg(value, String(path)), f.type));
       return null;
     },
-    attr_names: (path: WireValue): WireValue => this.node(path as string).attributeNames(),
+    attr_names: (path: WireValue): WireValue => h5pyOrder(this.node(path as string).attributeNames()),
     attr_read: (path: WireValue, name: WireValue): WireValue => {
       const v = this.node(path as string).getAttribute(name as string);
       return v ? { array: v, asList: true } : null;

@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NxswError, errorMessage, type Logger } from '@nxsw/core';
+import { NXSW_VERSION, NxswError, errorMessage, type Logger } from '@nxsw/core';
 import { FrameSplitter, decodeValue, encodeFrame, type WireValue } from './codec.js';
 
 export interface WorkerOptions {
@@ -172,7 +172,8 @@ export class PythonWorker {
 
   private start(): ChildProcess {
     const { python, pythonPath, sandbox = false } = this.options;
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: [...pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':') };
+    // NXSW_VERSION: what scripts read as nxswriter.__version__ where the reference is not installed
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: [...pythonPath, process.env.PYTHONPATH].filter(Boolean).join(':'), NXSW_VERSION };
     const args = ['-m', 'nxsw_python.start'];
     // a confined worker writes only beneath its own temp dir (TMPDIR, so tempfile uses it), /dev/null and the writable paths
     let scratch: string | undefined;

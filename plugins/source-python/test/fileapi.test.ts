@@ -109,6 +109,21 @@ ds.result = kinds + [g.get("dist", getlink=True).path, g.get("m1", getlink=True)
     '/entry/data', '/scan/instrument/lmbd/distance', '/scan/instrument/lmbd/distance']);
 });
 
+test('names and attribute names come in h5py\'s order for the reference\'s files (by name), not in the sink\'s (creation order here): __root__, __nxroot__, get_links', async () => {
+  const { file, det } = memFile();
+  for (const n of ['temperature', 'pressure', 'Zeta', 'alpha']) det.createField(n, { type: 'float64', shape: [] });
+  for (const n of ['units', 'NX_class', 'long_name']) det.setAttribute(n, stringValue('x'));
+  const out = await run(`
+import nxstools.h5pywriter as h5w
+det = commonblock["__root__"].open("scan").open("instrument").open("lmbd")
+g = commonblock["__nxroot__"]["scan/instrument/lmbd"]
+ds.result = ["|".join(det.names()), "|".join(g.keys()), "|".join(list(g)), "|".join(l.name for l in h5w.get_links(det)),
+             "|".join(a.name for a in det.attributes), "|".join(g.attrs.keys())]`, file);
+  const names = 'Zeta|alpha|pressure|temperature';
+  const attrs = 'NX_class|long_name|units';
+  assert.deepEqual(out.data, [names, names, names, names, attrs, attrs]);
+});
+
 test('__root__ knows the split file: currentfileid and stepsperfile as the session has them (the helpers\' split branches)', async () => {
   const { file } = memFile();
   const out = await run(`

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { ConfigError, NxswError, parseXml, silentLogger } from '@nxsw/core';
+import { ConfigError, NXSW_VERSION, NxswError, parseXml, silentLogger } from '@nxsw/core';
 import { SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import type { DataSource, JsonRecord, NxValue, ReadContext, XmlElement } from '@nxsw/core';
 import { checkPlugin } from '@nxsw/core/conformance';
@@ -105,6 +105,34 @@ test('the common block: shared by the session\'s scripts with __counter__, reset
     assert.deepEqual(values(await look.read(ctx(b))), [0n]);
     a.clear(); // what Init does to the session's shared state
     assert.deepEqual(values(await look.read(ctx(a))), [0n]);
+  } finally {
+    await rt.dispose();
+  }
+});
+
+test('a dict among a list result\'s elements is text (its Python str), as the reference stores it in a string field (secop_cmd\'s [value, {qualifiers}]); a dict as the whole value is refused', async () => {
+  const rt = runtime();
+  try {
+    const t = new PyEvalSourceType(rt);
+    const read = (script: string) => t.create(parseXml(`<datasource type="PYEVAL"><result name="r">\n${script}\n</result></datasource>`), env()).read(ctx(new Map()));
+    const v = await read('ds.r = [20.0, {"t": 1002.0}]');
+    assert.equal(v.type, 'string');
+    assert.deepEqual([v.shape, v.data], [[2], ['20.0', "{'t': 1002.0}"]]);
+    await assert.rejects(read('ds.r = {"t": 1.0}'), /ValueError: value is a dict, not a value/);
+  } finally {
+    await rt.dispose();
+  }
+});
+
+test('nxstools\' nexdatas_version template reads nxswriter.__version__: nxsw\'s version where the reference writer is not installed', async () => {
+  const rt = runtime();
+  try {
+    const t = new PyEvalSourceType(rt);
+    const read = (script: string) => t.create(parseXml(`<datasource type="PYEVAL"><result name="result">\n${script}\n</result></datasource>`), env()).read(ctx(new Map()));
+    assert.deepEqual((await read('from nxswriter import __version__\nds.result = __version__   # from nxswriter')).data, [NXSW_VERSION]);
+    assert.deepEqual((await read('import nxswriter\nds.result = nxswriter.__version__')).data, [NXSW_VERSION]);
+    // only the version: the reference's modules are not there
+    await assert.rejects(read('from nxswriter import DecoderPool\nds.result = 1'), /ImportError: cannot import name 'DecoderPool' from 'nxswriter'/);
   } finally {
     await rt.dispose();
   }

@@ -28,7 +28,7 @@ const LISTS_ATTRIBUTES = /^(read_attributes|write_attributes|write_read_attribut
 const names = new Map<string, string>();
 
 /** the host name of an address (cached; the address until the lookup answered) */
-function hostName(address: string): string {
+export function hostName(address: string): string {
   const known = names.get(address);
   if (known !== undefined) return known;
   names.set(address, address);
@@ -54,8 +54,8 @@ export function hostOf(peer: string): string {
   return (i > 0 ? peer.slice(0, i) : peer).replace(/^::ffff:/, '');
 }
 
-export function blackBoxEntry(call: BlackBoxCall, now = new Date()): string {
-  const host = hostName(hostOf(call.peer));
+/** the entry's text; `host` as hostName gave it when the call came in */
+export function blackBoxEntry(call: BlackBoxCall, now = new Date(), host = hostName(hostOf(call.peer))): string {
   if (CORBA_ATTRIBUTES.has(call.operation)) return `${stamp(now)} : Attribute ${call.operation.slice(5)} requested from ${host}`;
   let what = `Operation ${call.operation}`;
   if (call.command !== undefined) what += ` (cmd = ${call.command})`;

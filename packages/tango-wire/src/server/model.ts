@@ -81,7 +81,11 @@ export interface TangoDevice {
   status(): string;
   /** user attributes; State and Status are added by the servant */
   attributes(): readonly AttributeSpec[];
-  /** user commands; State, Status and Init are added by the servant unless defined here */
+  /**
+   * user commands; State, Status and Init are added by the servant unless defined here. The
+   * servant keeps its lookup table while this returns the same list: return a new list when the
+   * commands change, and keep the list otherwise (the servant asks on every command)
+   */
   commands(): readonly CommandSpec[];
   /** the Init command */
   init?(): void | Promise<void>;

@@ -27,7 +27,7 @@ import { applyProperties, checkLimitProperties, configChanges, MEMORIZED_PROPERT
 import { DeviceEvents } from './events.js';
 import { DevicePoller, type RingDepths, writeAttrHistory45, writeAttrHistoryList, writeCmdHistory4, writeCmdHistoryList, type PolledKind } from './polling.js';
 import { DeviceLock, type Client } from './lock.js';
-import { blackBoxEntry, hostOf, type BlackBoxCall } from './black-box.js';
+import { blackBoxEntry, hostName, hostOf, type BlackBoxCall } from './black-box.js';
 import type { ZmqEventSupplier } from './zmq-supplier.js';
 
 /** What the servant needs to know about the process serving it. */
@@ -78,7 +78,8 @@ const BLACK_BOX_SIZE = 50;
 const WILDCARDS = new Set(['all attributes', 'all attributes_3']);
 
 export class DeviceServant {
-  private readonly blackBox: string[] = [];
+  /** the calls, newest first; their text is made when the black box is read, not on every call */
+  private readonly blackBox: { call: BlackBoxCall; host: string; at: number }[] = [];
   private dev: TangoDevice;
   readonly events: DeviceEvents;
   readonly poller: DevicePoller;
@@ -283,21 +284,39 @@ export class DeviceServant {
 
   // ---- commands -------------------------------------------------------------------------------
 
+  /** the standard commands, added unless the device defines them */
+  private readonly standardCommands: readonly CommandSpec[] = [
+    { name: 'Init', in: CmdArgType.DevVoid, out: CmdArgType.DevVoid, inDesc: 'Uninitialised', outDesc: 'Uninitialised', execute: () => this.reinit() },
+    { name: 'State', in: CmdArgType.DevVoid, out: CmdArgType.DevState, inDesc: 'Uninitialised', outDesc: 'Device state', execute: () => this.dev.state() },
+    { name: 'Status', in: CmdArgType.DevVoid, out: CmdArgType.DevString, inDesc: 'Uninitialised', outDesc: 'Device status', execute: () => this.dev.status() },
+  ];
+
+  /**
+   * The command table of the device's current command list: rebuilt only when the device hands
+   * out another list, so a device that keeps its list costs no merge, sort and lookup table per
+   * command (PyTango asks command_query_2 before every command_inout_4 with an argument).
+   */
+  private commandTable: { own: readonly CommandSpec[]; ownCount: number; all: readonly CommandSpec[]; byName: ReadonlyMap<string, CommandSpec> } | undefined;
+
+  private commandsNow(): NonNullable<DeviceServant['commandTable']> {
+    const own = this.dev.commands();
+    if (this.commandTable?.own === own && this.commandTable.ownCount === own.length) return this.commandTable;
+    const names = new Set(own.map((c) => c.name.toLowerCase()));
+    const all = [...own, ...this.standardCommands.filter((c) => !names.has(c.name.toLowerCase()))].sort((a, b) => a.name.localeCompare(b.name));
+    // the first of a name wins, as a search of the sorted list found it
+    const byName = new Map<string, CommandSpec>();
+    for (const c of all) if (!byName.has(c.name.toLowerCase())) byName.set(c.name.toLowerCase(), c);
+    this.commandTable = { own, ownCount: own.length, all, byName };
+    return this.commandTable;
+  }
+
   /** user commands plus the standard State, Status and Init */
   commands(): CommandSpec[] {
-    const own = this.dev.commands();
-    const names = new Set(own.map((c) => c.name.toLowerCase()));
-    const std: CommandSpec[] = [
-      { name: 'Init', in: CmdArgType.DevVoid, out: CmdArgType.DevVoid, inDesc: 'Uninitialised', outDesc: 'Uninitialised', execute: () => this.reinit() },
-      { name: 'State', in: CmdArgType.DevVoid, out: CmdArgType.DevState, inDesc: 'Uninitialised', outDesc: 'Device state', execute: () => this.dev.state() },
-      { name: 'Status', in: CmdArgType.DevVoid, out: CmdArgType.DevString, inDesc: 'Uninitialised', outDesc: 'Device status', execute: () => this.dev.status() },
-    ];
-    return [...own, ...std.filter((c) => !names.has(c.name.toLowerCase()))].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.commandsNow().all];
   }
 
   private command(name: string): CommandSpec {
-    const lower = name.toLowerCase();
-    const c = this.commands().find((x) => x.name.toLowerCase() === lower);
+    const c = this.commandsNow().byName.get(name.toLowerCase());
     if (!c) throw devFailed('API_CommandNotFound', `Command ${name} not found`, this.origin('command_inout'));
     return c;
   }
@@ -623,13 +642,13 @@ export class DeviceServant {
   }
 
   private remember(call: BlackBoxCall): void {
-    this.blackBox.unshift(blackBoxEntry(call));
+    this.blackBox.unshift({ call, host: hostName(hostOf(call.peer)), at: Date.now() });
     if (this.blackBox.length > BLACK_BOX_SIZE) this.blackBox.length = BLACK_BOX_SIZE;
   }
 
   private blackBoxReply(n: number): ReplyWriter {
     if (n <= 0) throw devFailed('API_BlackBoxArgument', 'The black box size must be a positive number', this.origin('black_box'));
-    const items = this.blackBox.slice(0, n);
+    const items = this.blackBox.slice(0, n).map((e) => blackBoxEntry(e.call, new Date(e.at), e.host));
     return (w) => w.stringSeq(items);
   }
 

@@ -1,6 +1,6 @@
 """Python values <-> nxsw arrays, with the reference writer's rules: rank and shape from the
 nesting of lists (or a numpy array's shape), the element type from the first element (a float
-anywhere among integers widens to float64, a string anywhere makes strings)."""
+anywhere among integers widens to float64, a string, or a dict, anywhere makes strings)."""
 import struct
 
 from .codec import Array, STRUCT_CODES, INT64_MIN, INT64_MAX
@@ -120,8 +120,10 @@ def _flatten(node, shape, depth, out, where):
     if depth == len(shape):
         if isinstance(node, (list, tuple)):
             raise ValueError("ragged array: %s has more nesting than the first element" % where)
-        if isinstance(node, dict):
+        if isinstance(node, dict) and depth == 0:
             raise ValueError("%s is a dict, not a value" % where)
+        # a dict among a list's elements is text, its str(), as the reference stores it in a
+        # string field (nxstools' secop_cmd gives SECoP's [value, {qualifiers}])
         out.append(node)
         return
     if not isinstance(node, (list, tuple)) or len(node) != shape[depth]:

@@ -236,6 +236,22 @@ class Worker(object):
                               tb[-1].lineno if tb else None)
 
 
+def provide_nxswriter():
+    """nxstools' nexdatas_version template (in the default component every beamline loads) reads
+    the writer's version as `from nxswriter import __version__`: where the reference writer's
+    package is not installed, a module of that name gives nxsw's version (docs/engine.md)"""
+    import importlib.util
+    import types
+    try:
+        if importlib.util.find_spec("nxswriter") is not None:
+            return
+    except (ImportError, ValueError):
+        pass
+    module = types.ModuleType("nxswriter", "nxsw's stand-in for the reference writer's package: its version")
+    module.__version__ = os.environ.get("NXSW_VERSION", "")
+    sys.modules["nxswriter"] = module
+
+
 def main(confinement=None, refusal=None):
     """serves the channel; start.py confines the process first and passes what it did"""
     # descriptors the server's libraries opened without close-on-exec (an HDF5 file being
@@ -248,6 +264,7 @@ def main(confinement=None, refusal=None):
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
+    provide_nxswriter()
     Worker(Channel(channel_in, channel_out), confinement, refusal).serve()
 
 
