@@ -1,14 +1,18 @@
-"""The worker confines itself with Linux Landlock before it runs any script.
+"""The worker's sandbox: Linux Landlock, a seccomp filter and (for root) dropped capabilities,
+applied by start.py before the worker imports anything heavy and before it runs any script.
 
-The process must have one thread when it is confined (start.py confines before the imports):
-Landlock and seccomp bind the calling thread and the threads it starts afterwards.
+The process must have one thread when it is confined: Landlock and seccomp bind the calling
+thread and the threads it starts afterwards (numpy's BLAS starts threads at import).
 
 Policy: reading files and directories and the network stay allowed everywhere; writing,
 creating, removing, renaming, truncating files and device ioctls are allowed only beneath the
 writable paths (the worker's own temp dir, /dev/null, the plugin option writablePaths); running
 programs (execve) is allowed nowhere; from ABI 6 on, signals and abstract Unix sockets are
-scoped to the worker (it cannot signal the server or any other process). A Landlock domain also
-cannot ptrace, or open /proc/<pid>/mem or environ of, a process outside it.
+scoped to the worker (it cannot signal the server or any other process; before ABI 6 the
+seccomp filter keeps signals to the worker's pid). A Landlock domain also cannot ptrace, or open
+/proc/<pid>/mem of, a process outside it. The seccomp filter keeps prlimit, setpriority,
+sched_set* and ioprio_set to the worker itself; a root worker keeps only the capabilities of
+file access.
 
 Rights the running kernel's ABI does not know are dropped (the Landlock documentation's
 best-effort rule); `confine` reports what was applied and what is missing.
@@ -48,7 +52,6 @@ WRITE_RIGHTS = (WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_CHAR | MAKE_DIR | M
                 | MAKE_SOCK | MAKE_FIFO | MAKE_BLOCK | MAKE_SYM | REFER | TRUNCATE | IOCTL_DEV)
 # the rights that apply to a file (a rule on a file may only grant these)
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
-FULL_ABI = 6
 
 # a worker of a server run as root keeps only the capabilities that file access needs
 # (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER): no reboot, modules, mounts, raw sockets,
@@ -60,7 +63,7 @@ CAPABILITY_VERSION_3 = 0x20080522
 
 HINT = ("refused by the Python sandbox (Landlock): a script may read files and use the network, "
         "but may not write, create, remove or rename files outside the writable paths (%s), run "
-        "programs, or signal or trace other processes; an operator allows a folder with the "
+        "programs, or signal, trace or re-limit other processes; an operator allows a folder with the "
         "option writablePaths of @nxsw/source-python, or turns the sandbox off with sandbox: false")
 
 
@@ -140,6 +143,9 @@ def abi_version():
     elif err == errno.EOPNOTSUPP:
         why = "Landlock is built into the kernel (%s) but not enabled (boot parameter lsm=...," \
               "landlock)" % os.uname().release
+    elif err == errno.EPERM:
+        why = "landlock_create_ruleset is refused (%s): a container's seccomp profile that " \
+              "does not know Landlock refuses it" % os.strerror(err)
     else:
         why = "landlock_create_ruleset failed: %s" % os.strerror(err)
     return 0, why
