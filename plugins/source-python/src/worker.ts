@@ -7,7 +7,7 @@
  * registered so far are set up there again. The common block lives in the process and is lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,36 @@ interface Pending {
 }
 
 const STDERR_KEPT = 4096;
+
+/**
+ * the confined workers' temp dirs not removed yet: a worker's goes when it exits, and those of
+ * workers still running (idle ones do not keep the server alive) when the server's process exits
+ */
+const scratchDirs = new Set<string>();
+let scratchCleanup = false;
+
+function newScratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nxsw-python-'));
+  scratchDirs.add(dir);
+  if (!scratchCleanup) {
+    scratchCleanup = true;
+    process.once('exit', () => {
+      for (const d of scratchDirs) {
+        try {
+          rmSync(d, { recursive: true, force: true });
+        } catch {
+          // gone already, or not ours to remove any more
+        }
+      }
+    });
+  }
+  return dir;
+}
+
+/** not rmSync: a script may have filled its temp dir, and the event loop must not wait for it */
+function removeScratchDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true }).then(() => void scratchDirs.delete(dir), () => undefined);
+}
 const STARTUP_TIMEOUT_MS = 30_000;
 
 export class PythonWorker {
@@ -178,15 +208,14 @@ export class PythonWorker {
     // a confined worker writes only beneath its own temp dir (TMPDIR, so tempfile uses it), /dev/null and the writable paths
     let scratch: string | undefined;
     if (sandbox) {
-      scratch = mkdtempSync(join(tmpdir(), 'nxsw-python-'));
+      scratch = newScratchDir();
       env.TMPDIR = scratch;
       args.push(JSON.stringify({ sandbox, writable: [scratch, '/dev/null', ...(this.options.writablePaths ?? [])] }));
     }
     const child = spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     if (scratch) {
       const dir = scratch;
-      // not rmSync: a script may have filled its temp dir, and the event loop must not wait for it
-      const remove = () => void rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      const remove = () => void removeScratchDir(dir);
       child.once('exit', remove);
       child.once('error', remove);
     }
