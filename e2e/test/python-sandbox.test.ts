@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYSTEM_PYTHON, haveH5py, serviceSkip } from '@nxsw/core/testkit';
 import { Kernel, WriterSession, parseChoices } from '@nxsw/core';
@@ -79,8 +79,11 @@ test('nxsw write: the sandbox by default, --plugin-option sandbox=false switches
     const cli = join(REPO, 'core/dist/src/cli/main.js');
     const target = join(t.dir, 'written-by-a-script');
     const xml = `<definition><group type="NXentry" name="entry1"><field name="v" type="NX_CHAR"><strategy mode="INIT"/><datasource type="PYEVAL"><result>open(${JSON.stringify(target)}, "w").write("x")\nds.result = "wrote"</result></datasource></field></group></definition>`;
+    // the server's temp folder, where each confined worker gets a folder of its own
+    const serverTmp = join(t.dir, 'tmp');
+    mkdirSync(serverTmp);
     const run = (out: string, ...options: string[]) => {
-      const r = spawnSync(process.execPath, ['--no-node-snapshot', cli, 'write', '-', '--output', join(t.dir, out), ...options.flatMap((o) => ['--plugin-option', `@nxsw/source-python.${o}`])], { input: xml, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--no-node-snapshot', cli, 'write', '-', '--output', join(t.dir, out), ...options.flatMap((o) => ['--plugin-option', `@nxsw/source-python.${o}`])], { input: xml, encoding: 'utf8', env: { ...process.env, TMPDIR: serverTmp } });
       return { code: r.status, err: r.stderr };
     };
     const confined = run('a.nxs');
@@ -94,6 +97,7 @@ test('nxsw write: the sandbox by default, --plugin-option sandbox=false switches
     const off = run('c.nxs', 'sandbox=false');
     assert.equal(off.code, 0, off.err);
     assert.equal(readFileSync(target, 'utf8'), 'x');
+    assert.deepEqual(readdirSync(serverTmp), [], 'the workers\' temp folders went with them');
     const bad = run('d.nxs', 'sandbox=maybe');
     assert.equal(bad.code, 1);
     assert.match(bad.err, /@nxsw\/source-python.*sandbox/);

@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NxswError, parseXml, silentLogger } from '@nxsw/core';
 import { SYSTEM_PYTHON } from '@nxsw/core/testkit';
 import type { NxValue, ReadContext } from '@nxsw/core';
@@ -21,6 +22,7 @@ const ABI = (() => {
     return 0;
   }
 })();
+const pkgDir = fileURLToPath(new URL('../..', import.meta.url));
 const needs = (abi: number) => (ABI >= abi ? false : `this kernel's Landlock ABI is ${ABI}, the test needs ${abi}`);
 
 interface Logged {
@@ -323,5 +325,24 @@ class Writer(object):
     else process.env.PYTHONPATH = saved;
     await rt.dispose();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the temp dirs of workers still running when the server\'s process exits are removed', { skip: needs(1) }, () => {
+  const serverTmp = mkdtempSync(join(tmpdir(), 'nxsw-sandbox-tmp-'));
+  try {
+    // a server whose session's worker is idle at the end (it does not keep the process alive) and never closed
+    const program = `
+      import { parseXml, silentLogger } from '@nxsw/core';
+      import { PyEvalSourceType, PythonRuntime } from '@nxsw/source-python';
+      const rt = new PythonRuntime({ python: ${JSON.stringify(SYSTEM_PYTHON)}, scriptTimeoutMs: 5000, log: silentLogger, sinkName: () => '' });
+      const src = new PyEvalSourceType(rt).create(parseXml('<datasource type="PYEVAL"><result>import tempfile\\nds.result = tempfile.mkstemp()[1]</result></datasource>'), { createSource: () => undefined });
+      const v = await src.read({ phase: 'STEP', step: 1, globalJson: { data: {} }, signal: new AbortController().signal, shared: new Map(), decoder: () => undefined });
+      console.log(v.data[0]);`;
+    const made = execFileSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', cwd: pkgDir, env: { ...process.env, TMPDIR: serverTmp } }).trim();
+    assert.ok(made.startsWith(join(serverTmp, 'nxsw-python-')), made);
+    assert.deepEqual(readdirSync(serverTmp), []);
+  } finally {
+    rmSync(serverTmp, { recursive: true, force: true });
   }
 });
