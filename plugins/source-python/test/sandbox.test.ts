@@ -169,7 +169,7 @@ test('a script cannot write, create, truncate, rename or remove files outside th
   }
 });
 
-test('a script cannot run programs: os.system, subprocess, os.exec*', { skip: needs(1) }, async () => {
+test('a script cannot run programs or start processes: os.system, subprocess, os.exec*, os.fork, multiprocessing; threads work', { skip: needs(1) }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nxsw-sandbox-'));
   const rt = runtime({ writablePaths: [dir] });
   try {
@@ -177,9 +177,13 @@ test('a script cannot run programs: os.system, subprocess, os.exec*', { skip: ne
     // even where the script may write, no program runs
     const marker = join(dir, 'ran');
     await assert.rejects(run(rt, shared, `import os\nos.system("touch ${marker}")\nds.r = 1`), refused(/PermissionError: \[Errno 13\] os.system\(b?'touch .*'\) refused by the Python sandbox/));
-    await assert.rejects(run(rt, shared, `import subprocess\nsubprocess.run(["touch", "${marker}"])\nds.r = 1`), refused(/PermissionError: \[Errno 13\] Permission denied: 'touch'/));
+    await assert.rejects(run(rt, shared, `import subprocess\nsubprocess.run(["touch", "${marker}"])\nds.r = 1`), refused(/PermissionError: \[Errno 1\] Operation not permitted/));
     await assert.rejects(run(rt, shared, `import subprocess\nsubprocess.run(["/usr/bin/touch", "${marker}"])\nds.r = 1`), refused(/PermissionError/));
-    await assert.rejects(run(rt, shared, `import subprocess\nsubprocess.check_output("id", shell=True)\nds.r = 1`), refused(/PermissionError: \[Errno 13\] Permission denied: '\/bin\/sh'/));
+    await assert.rejects(run(rt, shared, `import subprocess\nsubprocess.check_output("id", shell=True)\nds.r = 1`), refused(/PermissionError/));
+    // no new processes at all (a fork bomb, or a child that outlives the time limit); threads are fine
+    await assert.rejects(run(rt, shared, 'import os\nif os.fork() == 0:\n    os._exit(0)\nds.r = 1'), refused(/PermissionError: \[Errno 1\] Operation not permitted/));
+    await assert.rejects(run(rt, shared, 'import multiprocessing\nmultiprocessing.Process(target=print).start()\nds.r = 1'), refused(/PermissionError/));
+    assert.equal(text(await run(rt, shared, 'import threading\nout = []\nt = threading.Thread(target=out.append, args=("thread",))\nt.start()\nt.join()\nds.r = out[0]')), 'thread');
     await assert.rejects(run(rt, shared, `import os\nos.popen("touch ${marker}").close()\nds.r = 1`), refused(/PermissionError/));
     // a script copying a program into a writable folder cannot run it either
     await assert.rejects(run(rt, shared, `import shutil, os, subprocess\nshutil.copy("/usr/bin/touch", "${dir}/t")\nos.chmod("${dir}/t", 0o755)\nsubprocess.run(["${dir}/t", "${marker}"])\nds.r = 1`), refused(/PermissionError/));

@@ -263,6 +263,18 @@ SIGNALS = {
     "rt_tgsigqueueinfo": ((297, 240), 0),
     "pidfd_send_signal": ((424, 424), None),
 }
+# No new processes: a script cannot fork (a fork bomb would exhaust the host's pids, and a forked
+# child would outlive the worker's time limit and its restarts). Threads are clones with
+# CLONE_THREAD; clone3 passes its flags in memory the filter cannot read, so it answers ENOSYS
+# and the C library falls back to clone. (x86_64, aarch64) numbers; None: no such call.
+CLONE_THREAD = 0x00010000
+PROCESSES = {
+    "clone": ((56, 220), [("set", 0, CLONE_THREAD)]),
+    "fork": ((57, None), []),
+    "vfork": ((58, None), []),
+}
+CLONE3 = (435, 435)
+SECCOMP_RET_ENOSYS = 0x00050000 | errno.ENOSYS
 ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
 
 
@@ -272,17 +284,25 @@ def seccomp_program(machine, signals_to=None):
     if machine not in ARCHES:
         return None
     column, audit_arch = ARCHES[machine]
-    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06   # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
-    rules = [(numbers[column], checks) for numbers, checks in SELF_ONLY.values()]
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06  # BPF_LD|W|ABS, JMP|JEQ/JGE/JSET|K, RET|K
+    rules = [(numbers[column], checks) for numbers, checks in
+             list(SELF_ONLY.values()) + list(PROCESSES.values()) if numbers[column] is not None]
     if signals_to is not None:
         rules += [(numbers[column], [] if arg is None else [(arg, signals_to)])
                   for numbers, arg in SIGNALS.values()]
     prog = [(ld, 0, 0, 4), ("jne", audit_arch), (ld, 0, 0, 0)]
     if machine == "x86_64":
         prog.append(("jge", X32_SYSCALL_BIT))
-    for nr, checks in sorted(rules):
-        # an empty list of checks: the call is refused whatever its arguments
-        block = [x for arg, value in checks for x in ((ld, 0, 0, 16 + 8 * arg), ("jne", value))]
+    prog += [(jeq, 0, 1, CLONE3[column]), (ret, 0, 0, SECCOMP_RET_ENOSYS)]
+    for nr, checks in sorted(rules, key=lambda rule: rule[0]):
+        # an empty list of checks: the call is refused whatever its arguments; ("set", arg, bit):
+        # the bit must be set in the argument; (arg, value): the argument must be the value
+        block = []
+        for check in checks:
+            if check[0] == "set":
+                block += [(ld, 0, 0, 16 + 8 * check[1]), ("jnset", check[2])]
+            else:
+                block += [(ld, 0, 0, 16 + 8 * check[0]), ("jne", check[1])]
         block.append((ret, 0, 0, SECCOMP_RET_ALLOW if checks else SECCOMP_RET_EPERM))
         # not this system call: over the block (the accumulator still holds the number)
         prog.append(("skip_unless", nr, len(block)))
@@ -294,13 +314,15 @@ def seccomp_program(machine, signals_to=None):
     for i, ins in enumerate(prog):
         if ins[0] == "jne":      # on to the next instruction if equal, else refused
             out.append((jeq, 0, deny - i - 1, ins[1]))
+        elif ins[0] == "jnset":  # on if the bit is set, else refused
+            out.append((jset, 0, deny - i - 1, ins[1]))
         elif ins[0] == "jge":
             out.append((jge, deny - i - 1, 0, ins[1]))
         elif ins[0] == "skip_unless":
             out.append((jeq, 0, ins[2], ins[1]))
         else:
             out.append(ins)
-    assert all(0 <= j < 256 for _, jt, jf, _ in out for j in (jt, jf))
+    assert all(0 <= j < 256 for _, jt, jf, _k in out for j in (jt, jf))
     return out
 
 
