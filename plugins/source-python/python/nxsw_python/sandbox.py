@@ -7,7 +7,7 @@ thread and the threads it starts afterwards (numpy's BLAS starts threads at impo
 Policy: reading files and directories and the network stay allowed everywhere; writing,
 creating, removing, renaming, truncating files and device ioctls are allowed only beneath the
 writable paths (the worker's own temp dir, /dev/null, the plugin option writablePaths); running
-programs (execve) is allowed nowhere; from ABI 6 on, signals and abstract Unix sockets are
+programs (execve) and starting processes (fork) are allowed nowhere; from ABI 6 on, signals and abstract Unix sockets are
 scoped to the worker (it cannot signal the server or any other process; before ABI 6 the
 seccomp filter keeps signals to the worker's pid). A Landlock domain also cannot ptrace, or open
 /proc/<pid>/mem of, a process outside it. The seccomp filter keeps prlimit, setpriority,
@@ -63,7 +63,7 @@ CAPABILITY_VERSION_3 = 0x20080522
 
 HINT = ("refused by the Python sandbox (Landlock): a script may read files and use the network, "
         "but may not write, create, remove or rename files outside the writable paths (%s), run "
-        "programs, or signal, trace or re-limit other processes; an operator allows a folder with the "
+        "programs, start processes, or signal, trace or re-limit other processes; an operator allows a folder with the "
         "option writablePaths of @nxsw/source-python, or turns the sandbox off with sandbox: false")
 
 
