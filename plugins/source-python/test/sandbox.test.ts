@@ -227,6 +227,18 @@ test('reading files, the network, imports, /dev/null, tempfile and the writable 
   }
 });
 
+test('the OOM killer is pointed at the worker, not the server: the worker raises its own oom_score_adj, sandbox or not', async () => {
+  for (const sandbox of ['landlock', false] as const) {
+    const rt = runtime({ sandbox });
+    try {
+      assert.equal(text(await run(rt, new Map(), 'ds.r = open("/proc/self/oom_score_adj").read().strip()')), '1000', `sandbox ${sandbox}`);
+      assert.notEqual(readFileSync('/proc/self/oom_score_adj', 'utf8').trim(), '1000', 'the server keeps its own score');
+    } finally {
+      await rt.dispose();
+    }
+  }
+});
+
 test('sandbox: false restores the old behaviour: a script writes and runs programs, with a warning logged once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nxsw-sandbox-'));
   const logged: Logged = { warn: [], info: [], error: [] };

@@ -18,6 +18,13 @@ def main():
     # descriptors the server's libraries opened without close-on-exec (an HDF5 file being
     # written) would otherwise stay open here, and with them the file's lock
     os.closerange(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
+    # a script that exhausts the host's memory: the kernel's OOM killer is to take this worker
+    # (restarted like a crashed one), not the server; raising one's own score needs no privilege
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass  # not Linux, or no /proc
     options = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     mode = options.get("sandbox", False)
     confinement, refusal = None, None
