@@ -115,10 +115,14 @@ export interface FieldLayout {
 
 /**
  * A value of lower rank than the field gets trailing axes of length 1: a spectrum of n values in a
- * rank-2 field is a column n×1, as the reference stores it.
+ * rank-2 field is a column n×1, as the reference stores it. `leading` axes (a block's one step)
+ * go in front.
  */
-function fitRank(shape: readonly number[], rank: number): number[] {
-  return [...shape, ...new Array<number>(Math.max(rank - shape.length, 0)).fill(1)];
+function fitRank(shape: readonly number[], rank: number, ...leading: number[]): number[] {
+  // one array, no spreads: toBlock runs this for every field of every Record
+  const out = leading;
+  for (let i = 0; i < Math.max(rank, shape.length); i++) out.push(i < shape.length ? shape[i]! : 1);
+  return out;
 }
 
 /** Brings a value to the per-step rank: returns a block [n, ...frame]. */
@@ -130,12 +134,7 @@ function toBlock(v: NxValue, rank: number, label: string): NxValue {
     if (v.shape[0] === 0) throw new NxswError('VALUE_INVALID', `${label}: an empty list is not a value for one step (a block of steps needs at least one)`);
     return v;
   }
-  if (r <= rank) {
-    // [1, ...fitRank(v.shape, rank)], built in one array: this runs for every field of every Record
-    const shape = [1];
-    for (let i = 0; i < rank; i++) shape.push(i < r ? v.shape[i]! : 1);
-    return { ...v, shape };
-  }
+  if (r <= rank) return { ...v, shape: fitRank(v.shape, rank, 1) };
   throw new NxswError('VALUE_INVALID', `${label}: a value of rank ${r} (shape [${v.shape.join(',')}]) does not fit a field of rank ${rank} (rank ${rank + 1} would be a block of steps)`);
 }
 
