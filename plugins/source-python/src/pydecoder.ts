@@ -8,7 +8,7 @@
  */
 import { ConfigError, NxswError } from '@nxsw/core';
 import type { DecodeContext, Decoder, NxValue } from '@nxsw/core';
-import { workerKey } from './requests.js';
+import { sandboxRefusal, workerKey } from './requests.js';
 import type { PythonRuntime } from './runtime.js';
 import { PythonError } from './worker.js';
 
@@ -48,7 +48,7 @@ export class PythonClassDecoder implements Decoder {
 
   private failure(e: unknown): unknown {
     if (!(e instanceof PythonError)) return e;
-    if (e.kind === 'sandbox') return new NxswError('SOURCE_UNAVAILABLE', `${this.what} was not run: ${e.pythonMessage}`, { cause: e });
+    if (e.kind === 'sandbox') return sandboxRefusal(e, this.what);
     // a class that cannot be imported or lacks members is a configuration error; the rest is the data's
     if (e.kind === 'import') return new ConfigError('DATASOURCE_CONFIG', e.pythonMessage, undefined, { cause: e });
     return new NxswError('VALUE_INVALID', `${this.what} failed: ${e.message}`, { cause: e });

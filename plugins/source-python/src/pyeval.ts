@@ -4,14 +4,14 @@
  * inputs the script names, `exec` with separate globals and locals, the result in
  * `ds.<result name>`, `commonblock` with `__counter__`, `__root__` and `__nxroot__`.
  */
-import { ConfigError, NxswError, childElement, childElements } from '@nxsw/core';
+import { ConfigError, childElement, childElements } from '@nxsw/core';
 import type {
   DataSource, DataSourceType, NxValue, ReadContext, SourceEnvironment, SourceSettings, VetContext, XmlElement, XmlLocation,
 } from '@nxsw/core';
 import type { WireArray } from './codec.js';
 import { FileApi } from './fileapi.js';
 import { PythonError, type PythonWorker } from './worker.js';
-import { fileInfo, readError, workerKey } from './requests.js';
+import { fileInfo, readError, sandboxRefusal, workerKey } from './requests.js';
 import type { PythonRuntime } from './runtime.js';
 import { PythonClassSource } from './pyclass.js';
 import { PythonClassDecoder } from './pydecoder.js';
@@ -125,7 +125,7 @@ export class PyEvalSourceType implements DataSourceType {
     const out = await worker.request(['vet', scripts.map((s) => [s.what, s.code])], {
       what, timeoutMs: this.runtime.options.scriptTimeoutMs, signal: ctx.signal,
     }).catch((e: unknown) => {
-      throw e instanceof PythonError && e.kind === 'sandbox' ? new NxswError('SOURCE_UNAVAILABLE', `${what} was not done: ${e.pythonMessage}`, { cause: e }) : e;
+      throw e instanceof PythonError && e.kind === 'sandbox' ? sandboxRefusal(e, what, 'was not done') : e;
     });
     return (out as Array<[number, string, string, number | null]>).map(([k, type, message, line]) => {
       const s = scripts[k]!;

@@ -19,11 +19,18 @@ export function fileInfo(ctx: ReadContext): WireValue {
   return { path: ctx.file.path, currentfileid: ctx.split?.currentFileId ?? 0, stepsperfile: ctx.split?.stepsPerFile ?? 0 };
 }
 
+/**
+ * the worker refuses every script and class (sandbox "require" on a kernel that cannot confine):
+ * `what` was not run (or, for a check, `not done`)
+ */
+export function sandboxRefusal(e: PythonError, what: string, notDone = 'was not run'): NxswError {
+  return new NxswError('SOURCE_UNAVAILABLE', `${what} ${notDone}: ${e.pythonMessage}`, { cause: e });
+}
+
 /** an error from the worker as the typed error of a read */
 export function readError(e: unknown, what: string, where: XmlLocation): unknown {
   if (!(e instanceof PythonError)) return e;
-  // the worker refuses every script: the sandbox is required and this kernel cannot give it
-  if (e.kind === 'sandbox') return new NxswError('SOURCE_UNAVAILABLE', `${what} was not run: ${e.pythonMessage}`, { cause: e });
+  if (e.kind === 'sandbox') return sandboxRefusal(e, what);
   if (e.kind === 'syntax') return new ConfigError('DATASOURCE_CONFIG', `${what} does not compile: ${e.message}`, where);
   return new NxswError('DATA_NOT_FOUND', `${what} failed: ${e.message}`, { cause: e });
 }
